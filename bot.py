@@ -1,0 +1,113 @@
+"""The composition root: parse the command line, load settings, build the bot, run it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+import handlers
+from handlers.concurrency import PerChatUpdateProcessor
+from handlers.context import CORE_KEY, BotContext
+from handlers.errors import on_error
+from sibot.core import Core
+from sibot.db import Database
+from sibot.logs import configure_logging
+from sibot.ports import Clock, SystemClock
+from sibot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("sibot")
+
+
+def build_application(
+    settings: Settings, *, clock: Clock | None = None, token: str | None = None
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The bot with every handler registered; the database opens in post_init."""
+    bot_token = token or settings.telegram_bot_token.get_secret_value()  # type: ignore[union-attr]
+    application = (
+        ApplicationBuilder()
+        .token(bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_base_url.removesuffix("/bot") + "/file/bot")
+        .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .rate_limiter(AIORateLimiter())
+        .post_init(_on_start)
+        .post_shutdown(_on_stop)
+        .build()
+    )
+    application.bot_data[CORE_KEY] = Core(
+        settings=settings, db=Database(settings.database_url), clock=clock or SystemClock()
+    )
+    handlers.register(application)
+    application.add_error_handler(on_error)
+    return application
+
+
+async def _on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    core: Core = application.bot_data[CORE_KEY]
+    await core.db.upgrade()
+    await handlers.on_start(application)
+    mode = "webhook" if core.settings.webhook_mode else "polling"
+    log.info("ready", extra={"mode": mode, "database": core.db.kind})
+
+
+async def _on_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    core: Core = application.bot_data[CORE_KEY]
+    await core.db.dispose()
+
+
+def _run(settings: Settings) -> None:
+    application = build_application(settings)
+    if settings.webhook_mode:
+        secret = settings.webhook_secret_token
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            webhook_url=settings.webhook_url,
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+async def _migrate(settings: Settings) -> None:
+    database = Database(settings.database_url)
+    try:
+        await database.upgrade()
+    finally:
+        await database.dispose()
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="sibot", description="The sibot Telegram bot.")
+    parser.add_argument("command", nargs="?", choices=["run", "migrate"], default="run")
+    parser.add_argument("--sandbox", action="store_true", help="chat with the bot in this terminal")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    try:
+        settings = load_settings(require_token=not args.sandbox)
+    except SettingsError as error:
+        print(f"sibot: {error}", file=sys.stderr)
+        return 2
+    token = settings.telegram_bot_token
+    configure_logging(settings.log_level, settings.log_format, [token.get_secret_value()] if token else [])
+    if args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        log.info("database is at the newest revision", extra={"database": settings.database_kind})
+    else:
+        _run(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

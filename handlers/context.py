@@ -1,0 +1,23 @@
+"""The typed callback context: `context.core` instead of digging in bot_data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from sibot.core import Core
+
+CORE_KEY = "core"
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The context every sibot callback receives."""
+
+    @property
+    def core(self) -> Core:
+        return self.bot_data[CORE_KEY]
+
+
+def core_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Core:
+    return application.bot_data[CORE_KEY]

@@ -1,0 +1,1 @@
+"""Alembic migrations; `sibot.db.Database.upgrade` runs them at start."""

@@ -1,0 +1,217 @@
+"""The database schema: SQLAlchemy 2 typed models.
+
+Every timestamp is timezone-aware UTC (`UTCDateTime`). A patient's id is their Telegram user id,
+which for a private chat is also the chat id. Every row that belongs to a patient is deleted with
+them (ON DELETE CASCADE), so /delete is one statement.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (naive storage) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware UTC one is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+def _patient_fk() -> Mapped[int]:
+    return mapped_column(BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+
+
+class Patient(Base):
+    """A person who talks to the bot, from their first /start until /delete."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    cohort: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Where onboarding stands ("disclaimer", "safety", ...); None once it is finished.
+    onboarding_step: Mapped[str | None] = mapped_column(String(32), default="disclaimer")
+    # The free text the bot waits for next ("timezone", "reminder_time", ...), if any.
+    awaiting: Mapped[str | None] = mapped_column(String(32))
+    consented_at: Mapped[datetime | None]
+    cleared_at: Mapped[datetime | None]
+    pregnant: Mapped[bool] = mapped_column(Boolean, default=False)
+    hold_seconds: Mapped[int] = mapped_column(SmallInteger, default=5)
+    repetitions: Mapped[int] = mapped_column(SmallInteger, default=5)
+    gentle: Mapped[bool] = mapped_column(Boolean, default=False)
+    followups_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused_until: Mapped[datetime | None]
+    # False once Telegram says the patient blocked the bot; /start sets it back.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SafetyAnswer(Base):
+    """One answer of the onboarding safety screen."""
+
+    __tablename__ = "safety_answers"
+
+    patient_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True
+    )
+    question: Mapped[str] = mapped_column(String(32), primary_key=True)
+    answer: Mapped[bool] = mapped_column(Boolean)
+    answered_at: Mapped[datetime]
+
+
+class Reminder(Base):
+    """A patient's daily reminder; `next_fire_at` is when the dispatcher acts on it next."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), unique=True
+    )
+    local_time: Mapped[time] = mapped_column(Time)
+    weekdays: Mapped[int] = mapped_column(SmallInteger, default=0b1111111)  # bit 0 = Monday
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The pending occurrence: its local date, the kind of message and when to send it.
+    next_fire_at: Mapped[datetime | None] = mapped_column(index=True)
+    occurrence_date: Mapped[date | None] = mapped_column(Date)
+    next_kind: Mapped[str] = mapped_column(String(16), default="daily")
+    # The one gentle follow-up of the last occurrence sent, if it is still to come.
+    followup_at: Mapped[datetime | None] = mapped_column(index=True)
+    followup_date: Mapped[date | None] = mapped_column(Date)
+
+
+class ReminderDelivery(Base):
+    """The outbox: one row per (reminder, local date, kind) makes a second send impossible."""
+
+    __tablename__ = "reminder_deliveries"
+    __table_args__ = (UniqueConstraint("reminder_id", "occurrence_date", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("reminders.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[int] = _patient_fk()
+    occurrence_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(200))
+
+
+class ExerciseSession(Base):
+    """One guided run through the routine; a step changes in one transaction."""
+
+    __tablename__ = "exercise_sessions"
+    __table_args__ = (Index("ix_exercise_sessions_patient_status", "patient_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE")
+    )
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    source: Mapped[str] = mapped_column(String(16))
+    exercise_keys: Mapped[list[str]]
+    hold_seconds: Mapped[int] = mapped_column(SmallInteger)
+    repetitions: Mapped[int] = mapped_column(SmallInteger)
+    step_index: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped at every change; a button carries the token it was made with, so old ones do nothing.
+    step_token: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    awaiting: Mapped[str | None] = mapped_column(String(16))
+    hold_ends_at: Mapped[datetime | None]
+    skipped_exercises: Mapped[list[str]] = mapped_column(default=list)
+    pain_before: Mapped[int | None] = mapped_column(SmallInteger)
+    pain_after: Mapped[int | None] = mapped_column(SmallInteger)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class Checkin(Base):
+    """A pain check-in, from the diary, a reminder, a session or an "It hurts" tap."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_patient_at", "patient_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE")
+    )
+    at: Mapped[datetime]
+    score: Mapped[int | None] = mapped_column(SmallInteger)
+    source: Mapped[str] = mapped_column(String(16))
+    session_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("exercise_sessions.id", ondelete="SET NULL"), index=True
+    )
+    locations: Mapped[list[str]] = mapped_column(default=list)
+    symptoms: Mapped[list[str]] = mapped_column(default=list)
+    sharp_or_shooting: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RedFlag(Base):
+    """A safety rule that fired, kept so the report and /stats can show it."""
+
+    __tablename__ = "red_flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = _patient_fk()
+    at: Mapped[datetime] = mapped_column(index=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    urgency: Mapped[str] = mapped_column(String(32))
+    checkin_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("checkins.id", ondelete="SET NULL")
+    )

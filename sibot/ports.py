@@ -1,0 +1,65 @@
+"""The small interfaces the core talks through, so that tests can put a recording fake in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Protocol
+
+
+class Priority(IntEnum):
+    """Who goes first when the rate limiter has a queue: lower values are sent earlier."""
+
+    INTERACTIVE = 0  # an answer to what the patient just did; a hold is running
+    REMINDER = 1  # reminder fan-out can wait a few seconds
+    BULK = 2  # operator broadcasts
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button: what the patient reads, and the callback data (at most 64 bytes)."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A message the core wants sent: text (HTML) and rows of inline buttons."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = field(default=())
+
+
+class SendError(Exception):
+    """Telegram did not take a message."""
+
+
+class RecipientBlocked(SendError):
+    """The patient blocked the bot (403); sending again will not help."""
+
+
+class TemporarySendFailure(SendError):
+    """A network fault, a 5xx or a 429 that outlived our retries; worth trying again later."""
+
+
+class Sender(Protocol):
+    """Sends a message to a chat and returns Telegram's message id."""
+
+    async def send(
+        self, chat_id: int, message: OutgoingMessage, *, priority: Priority = Priority.INTERACTIVE
+    ) -> int: ...
+
+
+class Clock(Protocol):
+    """The current instant, always timezone-aware UTC."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)

@@ -1,0 +1,9 @@
+"""Texts shared by every feature."""
+
+MESSAGES = {
+    "common.error": "Something went wrong; your data is safe. Please try again.",
+    "common.db_unavailable": "I can't reach my notebook right now. Please try again in a minute.",
+    "common.stale_button": "This step is over.",
+    "common.unknown_command": "I don't know that command. Send /help to see what I can do.",
+    "common.use_buttons": "Please use the buttons under my last message.",
+}

@@ -1,0 +1,53 @@
+"""The schema: every migration goes up and down cleanly, and the models match the migrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect
+
+from sibot.db import Database, alembic_config, run_alembic
+from sibot.models import Base
+
+
+def _revisions() -> list[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+
+async def test_stairway_upgrade_downgrade_upgrade_every_revision(any_database_url: str) -> None:
+    db = Database(any_database_url)
+    try:
+        for revision in _revisions():
+            async with db.engine.begin() as connection:
+                await connection.run_sync(run_alembic, "upgrade", revision)
+                await connection.run_sync(run_alembic, "downgrade", "-1")
+                await connection.run_sync(run_alembic, "upgrade", revision)
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run_alembic, "downgrade", "base")
+            assert await connection.run_sync(_tables) == set()
+    finally:
+        await db.dispose()
+
+
+def _differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+async def test_models_match_migrations(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_differences) == []
+        assert await connection.run_sync(_tables) == set(Base.metadata.tables)
+
+
+async def test_upgrade_twice_is_harmless(database: Database) -> None:
+    await database.upgrade()
+    assert await database.ping()
