@@ -12,7 +12,13 @@ CORE_KEY = "core"
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """The context every sibot callback receives."""
+    """The context every sibot callback receives.
+
+    PTB builds one context per update and hands it to every handler group, so the gatekeeper
+    (group -1) loads the patient once and later handlers read `context.patient`.
+    """
+
+    patient: Any = None
 
     @property
     def core(self) -> Core:

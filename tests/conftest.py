@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from sibot.db import Database
 from tests.databases import database_url
+
+if TYPE_CHECKING:
+    from sibot.emulator import Emulator
+    from tests.harness import BotHarness, ManualClock
 
 DATABASE_KINDS = ["sqlite", "postgresql"]
 
@@ -27,3 +32,45 @@ async def database(any_database_url: str) -> AsyncIterator[Database]:
     await db.upgrade()
     yield db
     await db.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    from tests.harness import ManualClock
+
+    return ManualClock()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    from sibot.emulator import Emulator
+    from tests.harness import TOKEN
+
+    emu = Emulator(token=TOKEN)
+    await emu.start()
+    yield emu
+    await emu.stop()
+
+
+@pytest.fixture
+async def bot(emulator: Emulator, tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
+    """The real bot on a fresh SQLite file, polling the emulator; stopped after the test."""
+    from tests.harness import BotHarness
+
+    harness = BotHarness(emulator, f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}", clock)
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
+@pytest.fixture
+async def bot_on_postgres(emulator: Emulator, clock: ManualClock) -> AsyncIterator[BotHarness]:
+    """The real bot on a fresh PostgreSQL database."""
+    from tests.databases import postgres_database_url
+    from tests.harness import BotHarness
+
+    async with postgres_database_url() as url:
+        harness = BotHarness(emulator, url, clock)
+        await harness.start()
+        yield harness
+        await harness.stop()

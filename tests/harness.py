@@ -1,0 +1,74 @@
+"""The bot under test: the same Application bot.py builds, polling the emulator over HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram.ext import Application
+
+from bot import build_application
+from sibot.core import Core
+from sibot.emulator import Emulator
+from sibot.settings import Settings, load_settings
+
+TOKEN = "123456789:AAE-sibot-test-token-abcdefghijk"
+# Holds of "5 seconds" last 50 ms in end-to-end tests.
+TEST_HOLD_SCALE = 0.01
+
+
+class ManualClock:
+    """A clock that moves only when the test says so."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+    def set(self, instant: datetime) -> None:
+        self.current = instant
+
+
+class BotHarness:
+    """Starts, stops and restarts the bot on one database against one emulator."""
+
+    def __init__(self, emulator: Emulator, database_url: str, clock: ManualClock, **settings: Any):
+        self.emulator = emulator
+        self.clock = clock
+        self.settings: Settings = load_settings(
+            require_token=False,
+            DATABASE_URL=database_url,
+            TELEGRAM_API_BASE_URL=emulator.base_url,
+            SIBOT_HOLD_TIME_SCALE=TEST_HOLD_SCALE,
+            **settings,
+        )
+        self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
+
+    @property
+    def core(self) -> Core:
+        assert self.application is not None, "the bot is not running"
+        return self.application.bot_data["core"]
+
+    async def start(self) -> None:
+        self.application = build_application(self.settings, clock=self.clock, token=TOKEN)
+        await self.application.initialize()
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(poll_interval=0, timeout=1)
+
+    async def stop(self) -> None:
+        if self.application is None:
+            return
+        application, self.application = self.application, None
+        assert application.updater is not None
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
