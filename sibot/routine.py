@@ -1,0 +1,358 @@
+"""The exercise routine as data, and the ordered steps of a session built from it.
+
+The six exercises follow the source article's order. A session is a flat tuple of steps, one
+message each: an exercise's intro, its setup instructions, then, side by side when it is done on
+each side, one step per repetition. A held repetition is a HOLD step: the session engine sends it,
+waits `hold_seconds`, sends `render_relax(step)` and moves on. Every word a patient reads comes from
+the catalog (`sibot/texts/<language>/routine.py`); this module only holds keys.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from sibot.texts import plural, text
+
+ExerciseKind = Literal["strength", "stretch"]
+Equipment = Literal["pillow", "pillows", "band"]
+Side = Literal["right", "left"]
+
+SIDES: tuple[Side, ...] = ("right", "left")
+MIN_HOLD_SECONDS = 5
+MAX_HOLD_SECONDS = 10
+MIN_REPETITIONS = 1
+MAX_REPETITIONS = 20
+# The article gives the hold (5-10 s) but no repetitions; five short holds is a gentle start.
+DEFAULT_HOLD_SECONDS = 5
+DEFAULT_REPETITIONS = 5
+
+# For the "about N minutes" estimate: reading a message and getting into position, the breather
+# after a held repetition, and a repetition the patient paces themselves.
+READING_SECONDS = 10
+REST_SECONDS = 5
+UNTIMED_REP_SECONDS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Exercise:
+    """One exercise: what it needs and the text keys of its setup and of its repeated move."""
+
+    key: str
+    kind: ExerciseKind
+    equipment: tuple[Equipment, ...]
+    per_side: bool
+    holds: bool
+    steps: tuple[str, ...]  # the setup, one message each
+    rep_step: str  # the move of every repetition; a template taking {duration} when it is held
+
+    @property
+    def title_key(self) -> str:
+        return f"routine.{self.key}.title"
+
+    @property
+    def purpose_key(self) -> str:
+        return f"routine.{self.key}.purpose"
+
+    @property
+    def hold_step(self) -> str | None:
+        return self.rep_step if self.holds else None
+
+    @property
+    def relax_key(self) -> str | None:
+        return f"routine.{self.key}.relax" if self.holds else None
+
+    def side_key(self, side: Side) -> str:
+        return f"routine.{self.key}.side.{side}"
+
+    @property
+    def text_keys(self) -> tuple[str, ...]:
+        """Every catalog key this exercise is shown with."""
+        sides = tuple(self.side_key(side) for side in SIDES) if self.per_side else ()
+        relax = (self.relax_key,) if self.relax_key else ()
+        return (self.title_key, self.purpose_key, *self.steps, self.rep_step, *relax, *sides)
+
+
+ROUTINE: tuple[Exercise, ...] = (
+    Exercise(
+        key="hip_adduction",
+        kind="strength",
+        equipment=("pillow",),
+        per_side=False,
+        holds=True,
+        steps=(
+            "routine.hip_adduction.step.lie",
+            "routine.hip_adduction.step.knees",
+            "routine.hip_adduction.step.pillow",
+        ),
+        rep_step="routine.hip_adduction.rep",
+    ),
+    Exercise(
+        key="hip_abduction",
+        kind="strength",
+        equipment=("band",),
+        per_side=False,
+        holds=True,
+        steps=("routine.hip_abduction.step.band", "routine.hip_abduction.step.lie"),
+        rep_step="routine.hip_abduction.rep",
+    ),
+    Exercise(
+        key="hip_flexion",
+        kind="strength",
+        equipment=("pillows",),
+        per_side=True,
+        holds=True,
+        steps=("routine.hip_flexion.step.head", "routine.hip_flexion.step.legs"),
+        rep_step="routine.hip_flexion.rep",
+    ),
+    # The article gives this stretch no hold: each press is a repetition the patient paces.
+    Exercise(
+        key="hip_abductor_stretch",
+        kind="stretch",
+        equipment=(),
+        per_side=True,
+        holds=False,
+        steps=(
+            "routine.hip_abductor_stretch.step.side",
+            "routine.hip_abductor_stretch.step.leg",
+            "routine.hip_abductor_stretch.step.turn",
+        ),
+        rep_step="routine.hip_abductor_stretch.rep",
+    ),
+    Exercise(
+        key="knee_to_chest",
+        kind="stretch",
+        equipment=(),
+        per_side=True,
+        holds=True,
+        steps=("routine.knee_to_chest.step.lie", "routine.knee_to_chest.step.hands"),
+        rep_step="routine.knee_to_chest.rep",
+    ),
+    Exercise(
+        key="piriformis_stretch",
+        kind="stretch",
+        equipment=(),
+        per_side=True,
+        holds=True,
+        steps=(
+            "routine.piriformis_stretch.step.lie",
+            "routine.piriformis_stretch.step.cross",
+            "routine.piriformis_stretch.step.hold",
+        ),
+        rep_step="routine.piriformis_stretch.rep",
+    ),
+)
+
+_BY_KEY = {entry.key: entry for entry in ROUTINE}
+ROUTINE_KEYS: tuple[str, ...] = tuple(_BY_KEY)
+
+
+def exercise(key: str) -> Exercise:
+    """The exercise with this key; KeyError for an unknown one."""
+    return _BY_KEY[key]
+
+
+class StepKind(StrEnum):
+    INTRO = "intro"  # what the exercise is for and what it needs; advanced by Next
+    INSTRUCTION = "instruction"  # one setup step; advanced by Next
+    SIDE = "side"  # which side comes now and how to get there; advanced by Next
+    HOLD = "hold"  # one repetition held for hold_seconds; the engine relaxes and moves on
+    REP = "rep"  # one repetition without a timed hold; advanced by Next
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One message of a session. `exercise_number` counts from 1 among `exercise_count`."""
+
+    index: int
+    exercise: str
+    kind: StepKind
+    side: Side | None
+    rep: int | None
+    reps: int | None
+    hold_seconds: int | None
+    text_key: str
+    exercise_number: int
+    exercise_count: int
+
+
+def build_steps(
+    exercise_keys: Sequence[str], *, hold_seconds: int, repetitions: int
+) -> tuple[Step, ...]:
+    """The ordered steps of a session of these exercises (a gentle one is just smaller numbers)."""
+    if not MIN_HOLD_SECONDS <= hold_seconds <= MAX_HOLD_SECONDS:
+        raise ValueError(
+            f"hold_seconds must be {MIN_HOLD_SECONDS}..{MAX_HOLD_SECONDS}, not {hold_seconds}"
+        )
+    if not MIN_REPETITIONS <= repetitions <= MAX_REPETITIONS:
+        raise ValueError(
+            f"repetitions must be {MIN_REPETITIONS}..{MAX_REPETITIONS}, not {repetitions}"
+        )
+    if not exercise_keys:
+        raise ValueError("a session needs at least one exercise")
+    exercises = [exercise(key) for key in exercise_keys]
+    moves = (
+        (number, entry, move)
+        for number, entry in enumerate(exercises, start=1)
+        for move in _moves(entry, repetitions)
+    )
+    return tuple(
+        Step(
+            index=index,
+            exercise=entry.key,
+            kind=kind,
+            side=side,
+            rep=rep,
+            reps=repetitions if rep is not None else None,
+            hold_seconds=hold_seconds if kind is StepKind.HOLD else None,
+            text_key=key,
+            exercise_number=number,
+            exercise_count=len(exercises),
+        )
+        for index, (number, entry, (kind, side, rep, key)) in enumerate(moves)
+    )
+
+
+def _moves(
+    entry: Exercise, repetitions: int
+) -> Iterator[tuple[StepKind, Side | None, int | None, str]]:
+    yield StepKind.INTRO, None, None, entry.title_key
+    for key in entry.steps:
+        yield StepKind.INSTRUCTION, None, None, key
+    rep_kind = StepKind.HOLD if entry.holds else StepKind.REP
+    sides: tuple[Side | None, ...] = SIDES if entry.per_side else (None,)
+    for side in sides:
+        if side is not None:
+            yield StepKind.SIDE, side, None, entry.side_key(side)
+        for rep in range(1, repetitions + 1):
+            yield rep_kind, side, rep, entry.rep_step
+
+
+def estimated_minutes(exercise_keys: Sequence[str], hold_seconds: int, repetitions: int) -> int:
+    """How long a session takes, rounded up to whole minutes, for "about N minutes"."""
+    steps = build_steps(exercise_keys, hold_seconds=hold_seconds, repetitions=repetitions)
+    return math.ceil(sum(_step_seconds(step) for step in steps) / 60)
+
+
+def _step_seconds(step: Step) -> int:
+    match step.kind:
+        case StepKind.HOLD:
+            return (step.hold_seconds or 0) + REST_SECONDS
+        case StepKind.REP:
+            return UNTIMED_REP_SECONDS
+        case _:
+            return READING_SECONDS
+
+
+def render_step(step: Step, language: str) -> str:
+    """The message a patient reads for this step (Telegram HTML: <b> and <i> only)."""
+    entry = exercise(step.exercise)
+    match step.kind:
+        case StepKind.INTRO:
+            return _render_intro(entry, step, language)
+        case StepKind.INSTRUCTION:
+            return text(
+                language,
+                "routine.instruction",
+                number=entry.steps.index(step.text_key) + 1,
+                count=len(entry.steps),
+                text=text(language, step.text_key),
+            )
+        case StepKind.SIDE:
+            return text(language, step.text_key)
+        case StepKind.HOLD | StepKind.REP:
+            seconds = step.hold_seconds
+            duration = plural(language, "routine.seconds", seconds) if seconds else None
+            return text(
+                language,
+                f"routine.rep.{step.side or 'both'}",
+                rep=step.rep,
+                reps=step.reps,
+                text=_move(entry, language, duration),
+            )
+
+
+def render_relax(step: Step, language: str) -> str:
+    """The message sent when a HOLD step's time is up."""
+    relax_key = exercise(step.exercise).relax_key
+    if step.kind is not StepKind.HOLD or relax_key is None:
+        raise ValueError(f"step {step.index} is a {step.kind} step, not a hold")
+    return text(language, "routine.relax", text=text(language, relax_key))
+
+
+def render_exercise_card(exercise_key: str, language: str) -> str:
+    """One exercise on one screen, for browsing the library outside a session."""
+    entry = exercise(exercise_key)
+    hold_range = text(language, "routine.hold_range", low=MIN_HOLD_SECONDS, high=MAX_HOLD_SECONDS)
+    lines = [text(language, key) for key in entry.steps]
+    lines.append(_move(entry, language, hold_range if entry.holds else None))
+    if entry.relax_key:
+        lines.append(text(language, "routine.relax", text=text(language, entry.relax_key)))
+    steps = "\n".join(
+        text(language, "routine.card.step", number=number, text=line)
+        for number, line in enumerate(lines, start=1)
+    )
+    return text(
+        language,
+        "routine.card",
+        title=text(language, entry.title_key),
+        purpose=text(language, entry.purpose_key),
+        needs=_needs(entry, language),
+        steps=steps,
+        repeat=text(
+            language, "routine.card.repeat_sides" if entry.per_side else "routine.card.repeat"
+        ),
+    )
+
+
+def _render_intro(entry: Exercise, step: Step, language: str) -> str:
+    lines = [
+        text(
+            language,
+            "routine.intro",
+            title=text(language, entry.title_key),
+            number=step.exercise_number,
+            count=step.exercise_count,
+        ),
+        text(language, entry.purpose_key),
+        _needs(entry, language),
+    ]
+    if entry.per_side:
+        lines.append(text(language, "routine.intro.both_sides"))
+    return "\n".join(lines)
+
+
+def _needs(entry: Exercise, language: str) -> str:
+    if not entry.equipment:
+        return text(language, "routine.needs.nothing")
+    items = ", ".join(text(language, f"routine.equipment.{item}") for item in entry.equipment)
+    return text(language, "routine.needs", items=items)
+
+
+def _move(entry: Exercise, language: str, duration: str | None) -> str:
+    if duration is None:
+        return text(language, entry.rep_step)
+    return text(language, entry.rep_step, duration=duration)
+
+
+ABOUT_TOPICS: tuple[str, ...] = ("symptoms", "causes", "treatments", "pregnancy")
+
+
+def about_topics() -> tuple[str, ...]:
+    """The topics of "about this condition", in the order to offer them."""
+    return ABOUT_TOPICS
+
+
+def render_about(topic: str, language: str) -> str:
+    """One "about this condition" page; KeyError for an unknown topic."""
+    if topic not in ABOUT_TOPICS:
+        raise KeyError(topic)
+    return text(
+        language,
+        "about.page",
+        title=text(language, f"about.{topic}.title"),
+        body=text(language, f"about.{topic}"),
+    )
