@@ -12,9 +12,10 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 import handlers
-from handlers.concurrency import PerChatUpdateProcessor
+from handlers.concurrency import PerChatUpdateProcessor, trace_handlers
 from handlers.context import CORE_KEY, BotContext
-from handlers.errors import on_error
+from handlers.errors import FATAL_KEY, on_error
+from handlers.webhook import serve_webhook
 from sibot.core import Core
 from sibot.db import Database
 from sibot.logs import configure_logging
@@ -46,6 +47,7 @@ def build_application(
     )
     handlers.register(application)
     application.add_error_handler(on_error)
+    trace_handlers(application)
     return application
 
 
@@ -62,19 +64,14 @@ async def _on_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> No
     await core.db.dispose()
 
 
-def _run(settings: Settings) -> None:
+def _run(settings: Settings) -> int:
+    """Serve until stopped; 0 after a clean stop, 1 when the bot had to give up."""
     application = build_application(settings)
     if settings.webhook_mode:
-        secret = settings.webhook_secret_token
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            webhook_url=settings.webhook_url,
-            secret_token=secret.get_secret_value() if secret else None,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        asyncio.run(serve_webhook(application))
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 1 if FATAL_KEY in application.bot_data else 0
 
 
 async def _migrate(settings: Settings) -> None:
@@ -104,9 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         log.info("database is at the newest revision", extra={"database": settings.database_kind})
-    else:
-        _run(settings)
-    return 0
+        return 0
+    return _run(settings)
 
 
 if __name__ == "__main__":

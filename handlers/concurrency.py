@@ -1,13 +1,73 @@
-"""Updates of different chats run side by side; updates of one chat run in order."""
+"""How updates run: chats side by side, one chat in order, and one log line per update."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import contextvars
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseUpdateProcessor
+from telegram.ext import Application, BaseHandler, BaseUpdateProcessor
+
+log = logging.getLogger("sibot.updates")
+
+
+@dataclass
+class UpdateTrace:
+    """What became of one update; filled in by the handlers that ran."""
+
+    handlers: list[str] = field(default_factory=list)
+    outcome: str = "ok"
+
+
+_current_trace: contextvars.ContextVar[UpdateTrace | None] = contextvars.ContextVar(
+    "sibot_update_trace", default=None
+)
+
+
+def mark_failed() -> None:
+    """Called by the error handler: the update being processed ended in an exception."""
+    trace = _current_trace.get()
+    if trace is not None:
+        trace.outcome = "error"
+
+
+def _traced(name: str, callback: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(callback)
+    async def run(update: object, context: Any) -> Any:
+        trace = _current_trace.get()
+        if trace is not None:
+            trace.handlers.append(name)
+        return await callback(update, context)
+
+    return run
+
+
+def trace_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Wrap every registered callback so the update's log line can name the handler."""
+    for group in application.handlers.values():
+        for handler in group:
+            _trace_handler(handler)
+
+
+def _trace_handler(handler: BaseHandler[Any, Any, Any]) -> None:
+    callback = handler.callback
+    name = f"{callback.__module__.removeprefix('handlers.')}.{callback.__qualname__}"
+    handler.callback = _traced(name, callback)
+
+
+def update_kind(update: object) -> str:
+    if not isinstance(update, Update):
+        return type(update).__name__
+    for kind in ("callback_query", "message", "edited_message", "channel_post", "my_chat_member"):
+        if getattr(update, kind) is not None:
+            return kind
+    return "other"
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -21,18 +81,39 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine
+            await self._logged(update, coroutine)
             return
         lock = self._locks.setdefault(chat.id, asyncio.Lock())
         self._waiters[chat.id] = self._waiters.get(chat.id, 0) + 1
         try:
             async with lock:
-                await coroutine
+                await self._logged(update, coroutine)
         finally:
             # Forget a chat's lock once nobody waits on it, so memory stays flat.
             self._waiters[chat.id] -= 1
             if not self._waiters[chat.id]:
                 del self._waiters[chat.id], self._locks[chat.id]
+
+    @staticmethod
+    async def _logged(update: object, coroutine: Awaitable[Any]) -> None:
+        trace = UpdateTrace()
+        token = _current_trace.set(trace)
+        started = time.perf_counter()
+        try:
+            await coroutine
+        finally:
+            _current_trace.reset(token)
+            user = update.effective_user if isinstance(update, Update) else None
+            log.info(
+                "update",
+                extra={
+                    "kind": update_kind(update),
+                    "handler": ",".join(trace.handlers) or "none",
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "outcome": trace.outcome,
+                    "user_id": user.id if user else None,
+                },
+            )
 
     async def initialize(self) -> None:
         """Nothing to set up."""

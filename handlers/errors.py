@@ -6,8 +6,9 @@ import logging
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import Conflict, TelegramError
 
+from handlers.concurrency import mark_failed
 from handlers.context import BotContext
 from sibot.texts import text
 
@@ -22,9 +23,28 @@ def _database_unreachable(error: BaseException | None) -> bool:
     return isinstance(error, (ConnectionError, TimeoutError))
 
 
+# Set in bot_data when the bot must stop and exit non-zero.
+FATAL_KEY = "fatal_error"
+
+
+def _stop_for_second_poller(context: BotContext) -> None:
+    # Two pollers on one token steal each other's updates; fighting only makes it worse.
+    message = (
+        "another process is polling Telegram with this bot token; stopping. "
+        "Run one polling process per token, or use webhook mode (WEBHOOK_URL) for replicas."
+    )
+    log.critical(message)
+    context.bot_data[FATAL_KEY] = message
+    context.application.stop_running()
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure and tell the patient their data is safe."""
     error = context.error
+    mark_failed()
+    if update is None and isinstance(error, Conflict):
+        _stop_for_second_poller(context)
+        return
     user_id = update.effective_user.id if isinstance(update, Update) and update.effective_user else None
     log.error("update failed", exc_info=error, extra={"user_id": user_id})
     if not isinstance(update, Update) or update.effective_chat is None:

@@ -1,10 +1,11 @@
-"""What every use case needs: the settings, the database and the clock."""
+"""What every use case needs: the settings, the database, the clock and the heartbeat."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sibot.db import Database
+from sibot.health import Heartbeat
 from sibot.ports import Clock
 from sibot.settings import Settings
 
@@ -16,3 +17,4 @@ class Core:
     settings: Settings
     db: Database
     clock: Clock
+    heartbeat: Heartbeat = field(default_factory=Heartbeat)

@@ -56,6 +56,9 @@ class BotHarness:
     async def start(self) -> None:
         self.application = build_application(self.settings, clock=self.clock, token=TOKEN)
         await self.application.initialize()
+        # PTB calls post_init only inside run_polling/run_webhook; do what they do.
+        assert self.application.post_init is not None
+        await self.application.post_init(self.application)
         await self.application.start()
         assert self.application.updater is not None
         await self.application.updater.start_polling(poll_interval=0, timeout=1)
@@ -68,6 +71,8 @@ class BotHarness:
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
+        assert application.post_shutdown is not None
+        await application.post_shutdown(application)
 
     async def restart(self) -> None:
         await self.stop()
