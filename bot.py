@@ -9,12 +9,13 @@ import sys
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
 from handlers.concurrency import PerChatUpdateProcessor, trace_handlers
 from handlers.context import CORE_KEY, BotContext
 from handlers.errors import FATAL_KEY, on_error
+from handlers.transport import PriorityRateLimiter
 from handlers.webhook import serve_webhook
 from sibot.core import Core
 from sibot.db import Database
@@ -37,7 +38,7 @@ def build_application(
         .base_file_url(settings.telegram_api_base_url.removesuffix("/bot") + "/file/bot")
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor())
-        .rate_limiter(AIORateLimiter())
+        .rate_limiter(PriorityRateLimiter(overall_per_second=settings.send_rate))
         .post_init(_on_start)
         .post_shutdown(_on_stop)
         .build()

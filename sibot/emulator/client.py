@@ -1,0 +1,220 @@
+"""A patient on the emulated Telegram: sends texts, taps buttons, reads what the bot sent."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from sibot.emulator.formatting import command_entities
+from sibot.emulator.updates import UpdateQueue
+from sibot.emulator.world import Chat, ChatEvent, StoredMessage, World, unix_now
+
+DEFAULT_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A bot message as the patient sees it: plain text (or caption), buttons, attachments."""
+
+    message_id: int
+    text: str
+    buttons: list[list[str]]
+    button_data: dict[str, str]
+    photo: bytes | None = None
+    document: bytes | None = None
+    filename: str | None = None
+    edited: bool = False
+    deleted: bool = False
+
+    @property
+    def labels(self) -> list[str]:
+        return [label for row in self.buttons for label in row]
+
+
+class NoSuchButton(AssertionError):
+    """The patient tried to press a button that no message shows."""
+
+
+class Patient:
+    """One Telegram user in a private chat with the bot."""
+
+    def __init__(self, world: World, updates: UpdateQueue, user: dict[str, Any]) -> None:
+        self.user = user
+        self._world = world
+        self._updates = updates
+        self.chat: Chat = world.private_chat(user)
+        self._read = 0  # index into chat.events of the next event next_message() looks at
+
+    @property
+    def user_id(self) -> int:
+        return int(self.user["id"])
+
+    # --- Doing things -------------------------------------------------------------------------
+
+    async def send(self, text: str) -> int:
+        """Types a message; commands get their bot_command entities as in Telegram."""
+        content: dict[str, Any] = {"text": text}
+        entities = command_entities(text)
+        if entities:
+            content["entities"] = entities
+        return self._post_message(content)
+
+    async def share_location(self, latitude: float, longitude: float) -> int:
+        return self._post_message({"location": {"latitude": latitude, "longitude": longitude}})
+
+    async def send_content(self, content: dict[str, Any]) -> int:
+        """Any other message content (a sticker, a photo...), as a Bot API Message field set."""
+        return self._post_message(content)
+
+    async def tap(self, label: str) -> str:
+        """Presses the button labelled `label` on the newest message that shows it."""
+        for message in self._bot_messages_newest_first():
+            for button in _inline_buttons(message):
+                if button.get("text") == label and "callback_data" in button:
+                    return self._press(message, button["callback_data"])
+        raise NoSuchButton(f"no message shows a button {label!r}; the newest shows {self._newest_labels()}")
+
+    async def tap_data(self, data: str, message_id: int | None = None) -> str:
+        """Presses a button by its callback data; with `message_id`, on that message whatever it shows."""
+        if message_id is not None:
+            return self._press(self.chat.messages[message_id], data)
+        for message in self._bot_messages_newest_first():
+            if any(b.get("callback_data") == data for b in _inline_buttons(message)):
+                return self._press(message, data)
+        raise NoSuchButton(f"no message shows a button with data {data!r}")
+
+    def block_bot(self) -> None:
+        self.chat.blocked = True
+
+    def unblock_bot(self) -> None:
+        self.chat.blocked = False
+
+    # --- Reading what the bot did -------------------------------------------------------------
+
+    async def next_message(self, timeout: float = DEFAULT_TIMEOUT) -> Message:
+        """The next message the bot sent that this patient has not read yet, waiting for it."""
+        try:
+            event = await self.chat.changes.wait_until(self._next_sent, timeout)
+        except TimeoutError:
+            raise AssertionError(f"the bot sent nothing within {timeout} s") from None
+        return self.view(event.message)  # type: ignore[arg-type]
+
+    async def expect(self, fragment: str, timeout: float = DEFAULT_TIMEOUT) -> Message:
+        """Reads messages until one contains `fragment`, and returns it."""
+        seen: list[str] = []
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    message = await self.next_message(timeout)
+                    if fragment.lower() in message.text.lower():
+                        return message
+                    seen.append(message.text[:80])
+        except TimeoutError:
+            raise AssertionError(f"no message contained {fragment!r}; read {seen}") from None
+
+    async def assert_silent(self, seconds: float = 0.3) -> None:
+        """Fails if the bot sends this patient a message within `seconds`."""
+        try:
+            message = await self.next_message(seconds)
+        except AssertionError:
+            return
+        raise AssertionError(f"the bot sent an unexpected message: {message.text[:200]!r}")
+
+    async def answer_to(self, query_id: str, timeout: float = DEFAULT_TIMEOUT) -> str:
+        """The text the bot showed for a button press (empty for a silent answer)."""
+
+        def answered() -> str | None:
+            for event in self.chat.events:
+                if event.answer is not None and event.answer.query_id == query_id:
+                    return event.answer.text
+            return None
+
+        try:
+            return await self.chat.changes.wait_until(answered, timeout)
+        except TimeoutError:
+            raise AssertionError(f"the bot did not answer the button press within {timeout} s") from None
+
+    @property
+    def callback_answers(self) -> list[str]:
+        return [e.answer.text for e in self.chat.events if e.answer is not None]
+
+    @property
+    def messages(self) -> list[Message]:
+        """Every message the bot sent, as it looks now."""
+        return [self.view(m) for m in self.chat.messages.values() if m.from_bot]
+
+    def current(self, message_id: int) -> Message:
+        """A message as it looks now, after any edits."""
+        return self.view(self.chat.messages[message_id])
+
+    def view(self, stored: StoredMessage) -> Message:
+        body = stored.body
+        buttons = _inline_buttons(stored)
+        rows = body.get("reply_markup", {}).get("inline_keyboard", [])
+        photo = body.get("photo")
+        document = body.get("document")
+        return Message(
+            message_id=stored.message_id,
+            text=body.get("text") or body.get("caption") or "",
+            buttons=[[b["text"] for b in row] for row in rows],
+            button_data={b["text"]: b["callback_data"] for b in buttons if "callback_data" in b},
+            photo=self._world.files[photo[-1]["file_id"]].data if photo else None,
+            document=self._world.files[document["file_id"]].data if document else None,
+            filename=document.get("file_name") if document else None,
+            edited="edit_date" in body,
+            deleted=stored.deleted,
+        )
+
+    # --- Inside -------------------------------------------------------------------------------
+
+    def _post_message(self, content: dict[str, Any]) -> int:
+        body = {
+            "message_id": self.chat.next_message_id(),
+            "from": self.user,
+            "chat": self.chat.info,
+            "date": unix_now(),
+            **content,
+        }
+        self.chat.record(ChatEvent("sent", StoredMessage(body, from_bot=False)))
+        self._updates.push({"message": body})
+        return int(body["message_id"])
+
+    def _press(self, message: StoredMessage, data: str) -> str:
+        query_id = self._world.new_callback_query(self.chat.id)
+        self._updates.push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self.user,
+                    "message": message.body,
+                    "chat_instance": str(self.chat.id),
+                    "data": data,
+                }
+            }
+        )
+        return query_id
+
+    def _next_sent(self) -> ChatEvent | None:
+        while self._read < len(self.chat.events):
+            event = self.chat.events[self._read]
+            self._read += 1
+            if event.kind == "sent" and event.message is not None and event.message.from_bot:
+                return event
+        return None
+
+    def _bot_messages_newest_first(self) -> list[StoredMessage]:
+        shown = [m for m in self.chat.messages.values() if m.from_bot and not m.deleted]
+        return sorted(shown, key=lambda m: m.message_id, reverse=True)
+
+    def _newest_labels(self) -> list[str]:
+        for message in self._bot_messages_newest_first():
+            labels = [b.get("text", "") for b in _inline_buttons(message)]
+            if labels:
+                return labels
+        return []
+
+
+def _inline_buttons(message: StoredMessage) -> list[dict[str, Any]]:
+    rows = message.body.get("reply_markup", {}).get("inline_keyboard", [])
+    return [button for row in rows for button in row]
