@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 _RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -19,11 +20,18 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, "[redacted]")
-            record.msg, record.args = message, None
+            record.msg, record.args = self._redacted(record.getMessage()), None
+            # A traceback can quote a request URL, and a Bot API URL carries the token.
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = self._redacted(record.exc_text)
         return True
+
+    def _redacted(self, line: str) -> str:
+        for secret in self.secrets:
+            line = line.replace(secret, "[redacted]")
+        return line
 
 
 class JsonFormatter(logging.Formatter):
@@ -37,8 +45,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _RECORD_FIELDS})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 
@@ -54,14 +62,24 @@ class TextFormatter(logging.Formatter):
         return line + "".join(f" {k}={v}" for k, v in extras.items())
 
 
-def configure_logging(level: str, fmt: str, secrets: list[str]) -> None:
-    """Route every logger to stderr in the chosen format, with secrets redacted."""
-    handler = logging.StreamHandler(sys.stderr)
+def log_handler(stream: TextIO, fmt: str, secrets: list[str]) -> logging.Handler:
+    """The handler every sibot log line goes through: the chosen format, secrets redacted."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(RedactSecrets(secrets))
+    return handler
+
+
+def quiet_chatty_libraries(level: str) -> None:
+    # httpx logs every request URL (a Bot API URL carries the token), and PTB's debug lines
+    # quote whole requests, message texts included.
+    for chatty in ("httpx", "httpcore", "apscheduler", "aiosqlite", "telegram"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def configure_logging(level: str, fmt: str, secrets: list[str]) -> None:
+    """Route every logger to stderr in the chosen format, with secrets redacted."""
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [log_handler(sys.stderr, fmt, secrets)]
     root.setLevel(level)
-    # httpx logs every request URL, and a Bot API URL carries the token.
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    quiet_chatty_libraries(level)

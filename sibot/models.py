@@ -215,3 +215,18 @@ class RedFlag(Base):
     checkin_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("checkins.id", ondelete="SET NULL")
     )
+
+
+class Broadcast(Base):
+    """An operator's message to every active patient, kept as an audit trail."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admin_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(String(4096))
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)

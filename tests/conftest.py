@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import io
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from sibot.db import Database
+from sibot.logs import log_handler, quiet_chatty_libraries
 from tests.databases import database_url
+from tests.harness import TOKEN
 
 if TYPE_CHECKING:
     from sibot.emulator import Emulator
     from tests.harness import BotHarness, ManualClock
 
 DATABASE_KINDS = ["sqlite", "postgresql"]
+# The part of the test bot's token that is secret; a log line must never show it.
+TOKEN_SECRET = TOKEN.split(":", 1)[1]
+
+
+@pytest.fixture(autouse=True)
+def production_log_lines() -> Iterator[io.StringIO]:
+    """Every log line of the test, through the production handler; none may show the token."""
+    lines = io.StringIO()
+    handler = log_handler(lines, "json", [TOKEN])
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    quiet_chatty_libraries("DEBUG")
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous_level)
+    leaked = [line for line in lines.getvalue().splitlines() if TOKEN_SECRET in line]
+    assert not leaked, f"the bot token appeared in the logs: {leaked[:3]}"
 
 
 @pytest.fixture(params=DATABASE_KINDS)
@@ -44,7 +69,6 @@ def clock() -> ManualClock:
 @pytest.fixture
 async def emulator() -> AsyncIterator[Emulator]:
     from sibot.emulator import Emulator
-    from tests.harness import TOKEN
 
     emu = Emulator(token=TOKEN)
     await emu.start()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from sibot.db import Database
-from sibot.models import Patient, Reminder
+from sibot.models import Patient
+from sibot.reminders import configure_reminder
+from sibot.schedule import mask_to_weekdays
 
 
 async def onboarded_patient(
@@ -24,14 +26,18 @@ async def onboarded_patient(
 ) -> None:
     """Store a consented patient who finished onboarding, with an optional daily reminder."""
     async with db.transaction() as session:
-        session.add(
-            Patient(
-                id=patient_id, name=name, language=language, timezone=timezone,
-                onboarding_step=None, consented_at=now, pregnant=pregnant,
-                hold_seconds=hold_seconds, repetitions=repetitions,
-                created_at=now, last_seen_at=now,
-            )
+        patient = Patient(
+            id=patient_id, name=name, language=language, timezone=timezone,
+            consented_at=now, cleared_at=now, pregnant=pregnant,
+            hold_seconds=hold_seconds, repetitions=repetitions,
+            created_at=now, last_seen_at=now,
         )
+        session.add(patient)
+        await session.flush()
+        # None would be taken as "not given" on insert, and the column default would win.
+        patient.onboarding_step = None
+        await session.flush()
         if reminder_at is not None:
-            await session.flush()
-            session.add(Reminder(patient_id=patient_id, local_time=reminder_at, weekdays=weekdays))
+            await configure_reminder(
+                session, patient_id, reminder_at, mask_to_weekdays(weekdays), timezone, now
+            )

@@ -1,0 +1,138 @@
+"""Operator commands, for SIBOT_ADMIN_IDS only: /stats and /broadcast with a confirmation.
+
+They sit in group -2, before the gatekeeper, and stop the update there. For anyone else the
+filter does not match, so the update goes on and gets the ordinary unknown-command answer.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    filters,
+)
+
+from handlers.context import BotContext, core_of
+from handlers.keyboards import callback, feature_pattern, parse_callback
+from handlers.transport import TelegramSender, inline_keyboard
+from sibot.operators import (
+    NO_COHORT,
+    CohortStats,
+    confirm_broadcast,
+    draft_broadcast,
+    send_broadcast,
+    stats_by_cohort,
+    total,
+)
+from sibot.ports import Button
+from sibot.texts import text
+
+ADMIN_GROUP = -2
+MAX_BROADCAST_LENGTH = 4096
+LANGUAGE = "en"  # operators read the operator texts in English
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    admins = filters.User(user_id=core_of(application).settings.admin_ids)
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("stats", stats, admins & private), ADMIN_GROUP)
+    application.add_handler(CommandHandler("broadcast", broadcast, admins & private), ADMIN_GROUP)
+    application.add_handler(
+        CallbackQueryHandler(broadcast_button, pattern=feature_pattern("ad")), ADMIN_GROUP
+    )
+
+
+async def stats(update: Update, context: BotContext) -> None:
+    rows = await stats_by_cohort(context.core)
+    parts = [text(LANGUAGE, "admin.stats_title")]
+    if not rows:
+        parts.append(text(LANGUAGE, "admin.stats_empty"))
+    else:
+        parts.append(_stats_block(total(rows), text(LANGUAGE, "admin.stats_total")))
+        parts.extend(_stats_block(row, _cohort_label(row)) for row in rows)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text("\n\n".join(parts), parse_mode=ParseMode.HTML)
+    raise ApplicationHandlerStop
+
+
+def _cohort_label(row: CohortStats) -> str:
+    name = text(LANGUAGE, "admin.stats_no_cohort") if row.cohort == NO_COHORT else row.cohort
+    return text(LANGUAGE, "admin.stats_cohort", cohort=html.escape(name))
+
+
+def _stats_block(row: CohortStats, label: str) -> str:
+    figures = {name: getattr(row, name) for name in CohortStats.__slots__ if name != "cohort"}
+    return text(LANGUAGE, "admin.stats_row", label=label, **figures)
+
+
+async def broadcast(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    body = (message.text or "").partition(" ")[2].strip()
+    if not body:
+        await message.reply_text(text(LANGUAGE, "admin.broadcast_usage"))
+    elif len(body) > MAX_BROADCAST_LENGTH:
+        await message.reply_text(text(LANGUAGE, "admin.broadcast_too_long", length=len(body)))
+    else:
+        draft = await draft_broadcast(context.core, update.effective_user.id, body)
+        buttons = [
+            [
+                Button(text(LANGUAGE, "admin.broadcast_send"), callback("ad", "send", draft.id)),
+                Button(text(LANGUAGE, "admin.broadcast_cancel"), callback("ad", "cancel", draft.id)),
+            ]
+        ]
+        preview = text(
+            LANGUAGE, "admin.broadcast_preview", recipients=draft.recipients, text=html.escape(body)
+        )
+        await message.reply_text(preview, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(buttons))
+    raise ApplicationHandlerStop
+
+
+async def broadcast_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    if query.from_user.id not in context.core.settings.admin_ids:
+        return  # not an operator: the update goes on to the ordinary stale-button answer
+    data = parse_callback(query.data)
+    broadcast_id = data.int_arg(0) if data is not None else None
+    if data is None or broadcast_id is None or data.action not in ("send", "cancel"):
+        await query.answer(text(LANGUAGE, "admin.broadcast_stale"))
+    elif data.action == "cancel":
+        await query.answer()
+        await query.edit_message_text(text(LANGUAGE, "admin.broadcast_cancelled"))
+    else:
+        await _send_confirmed(update, context, broadcast_id)
+    raise ApplicationHandlerStop
+
+
+async def _send_confirmed(update: Update, context: BotContext, broadcast_id: int) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    confirmed = await confirm_broadcast(context.core, broadcast_id)
+    if confirmed is None:
+        await query.answer(text(LANGUAGE, "admin.broadcast_stale"))
+        return
+    await query.answer()
+    await query.edit_message_text(
+        text(LANGUAGE, "admin.broadcast_sending", recipients=confirmed.recipients)
+    )
+    # Sending to thousands takes minutes at bulk priority: do it beside the update, not in it.
+    context.application.create_task(
+        _deliver(context, broadcast_id, html.escape(confirmed.text), update.effective_chat.id),
+        update=update,
+        name=f"broadcast:{broadcast_id}",
+    )
+
+
+async def _deliver(context: BotContext, broadcast_id: int, body: str, admin_chat: int) -> None:
+    result = await send_broadcast(context.core, TelegramSender(context.bot), broadcast_id, body)
+    await context.bot.send_message(
+        admin_chat, text(LANGUAGE, "admin.broadcast_done", sent=result.sent, failed=result.failed)
+    )

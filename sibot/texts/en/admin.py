@@ -1,0 +1,25 @@
+"""Texts of the operator commands (/stats, /broadcast)."""
+
+MESSAGES = {
+    "admin.stats_title": "<b>sibot figures</b> (days in UTC)",
+    "admin.stats_empty": "No patients yet.",
+    "admin.stats_cohort": "<b>{cohort}</b>",
+    "admin.stats_no_cohort": "(no cohort)",
+    "admin.stats_total": "All patients",
+    "admin.stats_row": (
+        "{label}\n"
+        "Patients: {patients} · active in 7 days: {active_7d}\n"
+        "Sessions today: {sessions_today} · this week: {sessions_week}\n"
+        "Reminders today: {reminders_sent_today} sent, {reminders_failed_today} failed\n"
+        "Red flags this week: {red_flags_week}"
+    ),
+    "admin.broadcast_usage": "Write the message after the command, like this:\n/broadcast The bot will be down for 10 minutes tonight.",
+    "admin.broadcast_too_long": "That message is too long: {length} characters. Telegram takes up to 4096.",
+    "admin.broadcast_preview": "This goes to <b>{recipients}</b> active patients:\n\n{text}",
+    "admin.broadcast_send": "Send it",
+    "admin.broadcast_cancel": "Cancel",
+    "admin.broadcast_sending": "Sending to {recipients} patients…",
+    "admin.broadcast_cancelled": "Cancelled. Nothing was sent.",
+    "admin.broadcast_done": "Broadcast finished: {sent} sent, {failed} failed.",
+    "admin.broadcast_stale": "This broadcast was already handled.",
+}

@@ -1,0 +1,125 @@
+"""Operator commands end to end: /stats by cohort, /broadcast with its confirmation, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from sibot.emulator import Emulator, Patient
+from sibot.models import ExerciseSession, Patient as PatientRow, RedFlag
+from sibot.texts import text
+from tests.factories import onboarded_patient
+from tests.harness import BotHarness, ManualClock
+
+ADMIN_ID = 4242
+
+
+@pytest.fixture
+async def admin_bot(emulator: Emulator, tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
+    harness = BotHarness(
+        emulator, f"sqlite+aiosqlite:///{tmp_path / 'ops.db'}", clock, SIBOT_ADMIN_IDS=str(ADMIN_ID)
+    )
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
+@pytest.fixture
+def admin(emulator: Emulator) -> Patient:
+    return emulator.patient(first_name="Olga", user_id=ADMIN_ID)
+
+
+async def _patient_in(bot: BotHarness, emulator: Emulator, cohort: str | None) -> Patient:
+    patient = emulator.patient()
+    await onboarded_patient(bot.core.db, patient.user_id, bot.clock.now())
+    async with bot.core.db.transaction() as session:
+        await session.execute(
+            update(PatientRow).where(PatientRow.id == patient.user_id).values(cohort=cohort)
+        )
+    return patient
+
+
+async def test_stats_break_figures_down_by_cohort(
+    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+) -> None:
+    clinic = [await _patient_in(admin_bot, emulator, "clinic-a") for _ in range(2)]
+    await _patient_in(admin_bot, emulator, None)
+    now = admin_bot.clock.now()
+    async with admin_bot.core.db.transaction() as session:
+        session.add(
+            ExerciseSession(
+                patient_id=clinic[0].user_id, status="completed", source="command",
+                exercise_keys=[], hold_seconds=5, repetitions=5, started_at=now - timedelta(minutes=20),
+                updated_at=now, ended_at=now,
+            )
+        )
+        session.add(RedFlag(patient_id=clinic[1].user_id, at=now, rule="severe_pain", urgency="pause"))
+
+    await admin.send("/stats")
+    figures = (await admin.expect("sibot figures")).text
+
+    total, clinic_a, no_cohort = figures.split("\n\n")[1:]
+    assert total.startswith("All patients") and "Patients: 3 " in total
+    assert clinic_a.startswith("clinic-a")
+    assert "Patients: 2 " in clinic_a
+    assert "Sessions today: 1 " in clinic_a
+    assert "Red flags this week: 1" in clinic_a
+    assert no_cohort.startswith("(no cohort)") and "Patients: 1 " in no_cohort
+
+
+async def test_stats_with_no_patients_says_so(admin_bot: BotHarness, admin: Patient) -> None:
+    await admin.send("/stats")
+    assert "No patients yet" in (await admin.expect("sibot figures")).text
+
+
+async def test_operator_commands_refuse_everyone_else(admin_bot: BotHarness, emulator: Emulator) -> None:
+    patient = await _patient_in(admin_bot, emulator, None)
+    for command in ("/stats", "/broadcast Hello everyone"):
+        await patient.send(command)
+        reply = await patient.next_message()
+        assert reply.text == text("en", "common.unknown_command")
+    assert not any(m.text.startswith("This goes to") for m in patient.messages)
+
+
+async def test_broadcast_is_confirmed_then_sent_at_bulk_priority(
+    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+) -> None:
+    reader = await _patient_in(admin_bot, emulator, "clinic-a")
+    gone = await _patient_in(admin_bot, emulator, None)
+    gone.block_bot()
+
+    await admin.send("/broadcast New <b>exercises</b> & tips are coming")
+    preview = await admin.expect("This goes to")
+    assert "2 active patients" in preview.text
+    assert "New <b>exercises</b> & tips are coming" in preview.text  # shown as typed, not as HTML
+    await reader.assert_silent(0.2)
+
+    await admin.tap("Send it")
+    done = await admin.expect("Broadcast finished")
+    assert "1 sent, 1 failed" in done.text
+    assert admin.current(preview.message_id).text == "Sending to 2 patients…"
+    assert (await reader.expect("exercises")).text == "New <b>exercises</b> & tips are coming"
+    async with admin_bot.core.db.transaction() as session:
+        assert (await session.get(PatientRow, gone.user_id)).active is False  # type: ignore[union-attr]
+
+    again = await admin.tap_data(preview.button_data["Send it"], preview.message_id)
+    assert await admin.answer_to(again) == text("en", "admin.broadcast_stale")
+    await reader.assert_silent(0.3)
+
+
+async def test_broadcast_without_text_explains_and_cancel_sends_nothing(
+    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+) -> None:
+    reader = await _patient_in(admin_bot, emulator, None)
+    await admin.send("/broadcast")
+    assert (await admin.next_message()).text == text("en", "admin.broadcast_usage")
+
+    await admin.send("/broadcast Not today")
+    await admin.expect("This goes to")
+    await admin.tap("Cancel")
+    await reader.assert_silent(0.5)
+    assert any(m.text == text("en", "admin.broadcast_cancelled") for m in admin.messages)
