@@ -1,0 +1,96 @@
+"""The bot as a real operating-system process: `python bot.py`, started, signalled, killed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.harness import TOKEN
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class BotProcess:
+    """One `python bot.py` with JSON logs on stderr, which the test reads line by line."""
+
+    def __init__(self, base_url: str, database_url: str, **environment: str) -> None:
+        self.environment = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": base_url,
+            "DATABASE_URL": database_url,
+            "SIBOT_LOG_FORMAT": "json",
+            "SIBOT_LOG_LEVEL": "INFO",
+            **environment,
+        }
+        self.process: asyncio.subprocess.Process | None = None
+        self.log_lines: list[dict[str, Any]] = []
+        self.raw_log: list[str] = []
+        self._reader: asyncio.Task[None] | None = None
+        self._new_line = asyncio.Event()
+
+    async def start(self, *arguments: str) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, str(REPOSITORY / "bot.py"), *arguments,
+            cwd=REPOSITORY, env=self.environment,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        self._reader = asyncio.create_task(self._read_logs())
+
+    async def wait_for_log(self, message: str, timeout: float = 20) -> dict[str, Any]:
+        """The first log line whose message is `message`, waiting for it."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for line in self.log_lines:
+                    if line.get("message") == message:
+                        return line
+                if self.process is not None and self.process.returncode is not None:
+                    raise AssertionError(f"the bot exited early: {self.raw_log[-5:]}")
+                self._new_line.clear()
+                await self._new_line.wait()
+
+    async def terminate(self, timeout: float = 20) -> int:
+        """SIGTERM, as systemd and Docker stop a service; the exit status."""
+        return await self._signal(signal.SIGTERM, timeout)
+
+    async def kill(self) -> int:
+        return await self._signal(signal.SIGKILL, 10)
+
+    async def wait(self, timeout: float = 20) -> int:
+        assert self.process is not None
+        async with asyncio.timeout(timeout):
+            status = await self.process.wait()
+        if self._reader is not None:
+            await self._reader
+        return status
+
+    async def _signal(self, number: int, timeout: float) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(number)
+        return await self.wait(timeout)
+
+    async def _read_logs(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        async for raw in self.process.stderr:
+            line = raw.decode(errors="replace").rstrip("\n")
+            self.raw_log.append(line)
+            try:
+                self.log_lines.append(json.loads(line))
+            except json.JSONDecodeError:
+                self.log_lines.append({"message": line})
+            self._new_line.set()
+        self._new_line.set()
