@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from sibot.core import Core
+from sibot.db import Database
 from sibot.emulator import Emulator, Patient
 from sibot.models import ExerciseSession, Patient as PatientRow, RedFlag
+from sibot.operators import draft_broadcast, stats_by_cohort, total
+from sibot.settings import load_settings
 from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness, ManualClock
@@ -123,3 +127,26 @@ async def test_broadcast_without_text_explains_and_cancel_sends_nothing(
     await admin.tap("Cancel")
     await reader.assert_silent(0.5)
     assert any(m.text == text("en", "admin.broadcast_cancelled") for m in admin.messages)
+
+
+async def test_stats_and_broadcast_recipients_on_both_databases(
+    database: Database, clock: ManualClock
+) -> None:
+    core = Core(settings=load_settings(require_token=False), db=database, clock=clock)
+    for patient_id, cohort in ((1, "arm-a"), (2, "arm-a"), (3, "arm-b"), (4, None)):
+        await onboarded_patient(database, patient_id, clock.now() - timedelta(days=10))
+        async with database.transaction() as session:
+            values = {"cohort": cohort, "active": patient_id != 4}
+            await session.execute(update(PatientRow).where(PatientRow.id == patient_id).values(**values))
+    async with database.transaction() as session:
+        await session.execute(
+            update(PatientRow).where(PatientRow.id == 1).values(last_seen_at=clock.now())
+        )
+
+    rows = await stats_by_cohort(core)
+
+    assert [(row.cohort, row.patients, row.active_7d) for row in rows] == [
+        ("arm-a", 2, 1), ("", 1, 0), ("arm-b", 1, 0)
+    ]
+    assert total(rows).patients == 4
+    assert (await draft_broadcast(core, ADMIN_ID, "hello")).recipients == 3
