@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from telegram import Update
@@ -19,11 +21,16 @@ from handlers.transport import PriorityRateLimiter
 from handlers.webhook import serve_webhook
 from sibot.core import Core
 from sibot.db import Database
+from sibot.emulator import Emulator
+from sibot.emulator.terminal import TerminalChat, stdin_lines, write_stdout
 from sibot.logs import configure_logging
 from sibot.ports import Clock, SystemClock
 from sibot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("sibot")
+
+# The sandbox's bot talks only to its own emulator, which knows this token and no other.
+SANDBOX_TOKEN = "1000000001:sandbox-token-of-the-local-emulator"
 
 
 def build_application(
@@ -83,6 +90,78 @@ async def _migrate(settings: Settings) -> None:
         await database.dispose()
 
 
+async def _sandbox(settings: Settings) -> int:
+    """The bot and an emulator in this process, and a chat with it in the terminal."""
+    folder = Path(tempfile.mkdtemp(prefix="sibot-sandbox-"))
+    # Logs would break into the chat: they go to a file instead.
+    logging.getLogger().handlers[0].setStream(open(folder / "sibot.log", "a", encoding="utf-8"))
+    emulator = Emulator(SANDBOX_TOKEN)
+    await emulator.start()
+    try:
+        sandbox_settings = _sandbox_settings(settings, emulator, folder)
+        application = build_application(sandbox_settings, token=SANDBOX_TOKEN)
+        try:
+            await start_polling_in_loop(application)
+            write_stdout(
+                "sibot sandbox: chatting with the bot on a local Telegram emulator "
+                f"({sandbox_settings.database_kind} database).\n"
+                f"Files and logs go to {folder}\n"
+                "Type /start to begin. A number presses that button; /location LAT LON shares a "
+                "location; /quit or Ctrl-D ends.\n"
+            )
+            patient = emulator.patient(first_name="Sam", language_code="en")
+            chat = TerminalChat(
+                patient, folder / "files", read_line=stdin_lines(), write=write_stdout
+            )
+            await chat.run()
+        finally:
+            await stop_polling_in_loop(application)
+    finally:
+        await emulator.stop()
+    return 0
+
+
+def _sandbox_settings(settings: Settings, emulator: Emulator, folder: Path) -> Settings:
+    """Talk to the emulator, hold in real time; DATABASE_URL when given, else a new SQLite file."""
+    database_url = (
+        settings.database_url
+        if "database_url" in settings.model_fields_set
+        else f"sqlite+aiosqlite:///{folder / 'sibot.db'}"
+    )
+    return settings.model_copy(
+        update={
+            "database_url": database_url,
+            "telegram_api_base_url": emulator.base_url,
+            "hold_time_scale": 1.0,
+            "webhook_url": None,
+        }
+    )
+
+
+async def start_polling_in_loop(
+    application: Application[Any, Any, Any, Any, Any, Any], poll_timeout: int = 10
+) -> None:
+    """What run_polling does before it waits, so the bot can share a loop (sandbox, tests)."""
+    await application.initialize()
+    assert application.post_init is not None
+    await application.post_init(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+    )
+
+
+async def stop_polling_in_loop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+    assert application.post_shutdown is not None
+    await application.post_shutdown(application)
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="sibot", description="The sibot Telegram bot.")
     parser.add_argument("command", nargs="?", choices=["run", "migrate"], default="run")
@@ -103,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_migrate(settings))
         log.info("database is at the newest revision", extra={"database": settings.database_kind})
         return 0
+    if args.sandbox:
+        try:
+            return asyncio.run(_sandbox(settings))
+        except KeyboardInterrupt:  # Ctrl-C: the bot and the emulator were stopped on the way out
+            return 130
     return _run(settings)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot import build_application
+from bot import build_application, start_polling_in_loop, stop_polling_in_loop
 from sibot.core import Core
 from sibot.emulator import Emulator
 from sibot.settings import Settings, load_settings
@@ -55,24 +55,13 @@ class BotHarness:
 
     async def start(self) -> None:
         self.application = build_application(self.settings, clock=self.clock, token=TOKEN)
-        await self.application.initialize()
-        # PTB calls post_init only inside run_polling/run_webhook; do what they do.
-        assert self.application.post_init is not None
-        await self.application.post_init(self.application)
-        await self.application.start()
-        assert self.application.updater is not None
-        await self.application.updater.start_polling(poll_interval=0, timeout=1)
+        await start_polling_in_loop(self.application, poll_timeout=1)
 
     async def stop(self) -> None:
         if self.application is None:
             return
         application, self.application = self.application, None
-        assert application.updater is not None
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        assert application.post_shutdown is not None
-        await application.post_shutdown(application)
+        await stop_polling_in_loop(application)
 
     async def restart(self) -> None:
         await self.stop()
