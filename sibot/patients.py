@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot.models import Patient
+from sibot.reminders import reschedule_for_zone
+from sibot.routine import MAX_HOLD_SECONDS, MAX_REPETITIONS, MIN_HOLD_SECONDS, MIN_REPETITIONS
 from sibot.texts import DEFAULT_LANGUAGE, available_languages
+from sibot.zones import is_valid_zone
 
 # Where a new patient starts: the welcome and the disclaimer.
 FIRST_STEP = "disclaimer"
@@ -113,7 +117,7 @@ async def meet(session: AsyncSession, contact: Contact, now: datetime, default_z
     if patient is None:
         patient = Patient(
             id=contact.user_id,
-            name=(contact.first_name or None) and contact.first_name[:_NAME_LENGTH],
+            name=contact.first_name[:_NAME_LENGTH] if contact.first_name else None,
             language=language_for(contact.language_code),
             timezone=default_zone,
             cohort=cohort_from_payload(contact.start_payload),
@@ -130,3 +134,78 @@ async def meet(session: AsyncSession, contact: Contact, now: datetime, default_z
     if now - patient.last_seen_at >= LAST_SEEN_RESOLUTION:
         patient.last_seen_at = now
     return view_of(patient)
+
+
+# "Until I resume" is stored as a pause that ends so far ahead it never does.
+INDEFINITELY = datetime(9999, 1, 1, tzinfo=UTC)
+PAUSE_DAYS = (1, 3, 7)
+
+
+async def set_awaiting(session: AsyncSession, patient_id: int, awaiting: str | None) -> None:
+    """Note which typed answer the bot waits for next (None: none)."""
+    await _update(session, patient_id, awaiting=awaiting)
+
+
+async def set_timezone(session: AsyncSession, patient_id: int, zone: str, now: datetime) -> bool:
+    """Move the patient, and their reminder's wall time, to `zone`; False for an unknown zone."""
+    if not is_valid_zone(zone):
+        return False
+    await _update(session, patient_id, timezone=zone, awaiting=None)
+    await reschedule_for_zone(session, patient_id, zone, now)
+    return True
+
+
+async def set_hold_seconds(session: AsyncSession, patient_id: int, seconds: int) -> bool:
+    if not MIN_HOLD_SECONDS <= seconds <= MAX_HOLD_SECONDS:
+        return False
+    await _update(session, patient_id, hold_seconds=seconds)
+    return True
+
+
+async def set_repetitions(session: AsyncSession, patient_id: int, repetitions: int) -> bool:
+    if not MIN_REPETITIONS <= repetitions <= MAX_REPETITIONS:
+        return False
+    await _update(session, patient_id, repetitions=repetitions)
+    return True
+
+
+async def set_pregnant(session: AsyncSession, patient_id: int, pregnant: bool) -> None:
+    await _update(session, patient_id, pregnant=pregnant)
+
+
+async def set_followups(session: AsyncSession, patient_id: int, enabled: bool) -> None:
+    await _update(session, patient_id, followups_enabled=enabled)
+
+
+async def set_language(session: AsyncSession, patient_id: int, language: str) -> bool:
+    if language not in available_languages():
+        return False
+    await _update(session, patient_id, language=language)
+    return True
+
+
+async def pause(session: AsyncSession, patient_id: int, days: int | None, now: datetime) -> datetime:
+    """Keep reminders quiet for `days` days, or until resumed (None); returns when it ends."""
+    until = INDEFINITELY if days is None else now + timedelta(days=days)
+    await _update(session, patient_id, paused_until=until)
+    return until
+
+
+async def resume(session: AsyncSession, patient_id: int, zone: str, now: datetime) -> bool:
+    """End a pause; the reminder goes on from its next occurrence, never with a backlog.
+
+    False when there was no pause to end."""
+    patient = await session.get(Patient, patient_id, with_for_update=True)
+    if patient is None or patient.paused_until is None or patient.paused_until <= now:
+        return False
+    patient.paused_until = None
+    await reschedule_for_zone(session, patient_id, zone, now)
+    return True
+
+
+def is_indefinite(paused_until: datetime) -> bool:
+    return paused_until >= INDEFINITELY
+
+
+async def _update(session: AsyncSession, patient_id: int, **values: object) -> None:
+    await session.execute(update(Patient).where(Patient.id == patient_id).values(**values))

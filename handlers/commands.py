@@ -1,0 +1,81 @@
+"""/help, the command menu, and the fallbacks that answer whatever no feature took.
+
+The fallbacks must be the last handlers of group 0: PTB runs the first handler of a group that
+matches, so anything registered after them would never see an update.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers import free_text
+from handlers.context import BotContext
+from handlers.settings import reply
+from sibot.ports import OutgoingMessage
+from sibot.texts import DEFAULT_LANGUAGE, text
+
+# The command menu, in the order the patient sees it.
+COMMANDS = (
+    "start",
+    "exercise",
+    "exercises",
+    "pain",
+    "progress",
+    "report",
+    "export",
+    "settings",
+    "pause",
+    "resume",
+    "delete",
+    "help",
+)
+
+
+def _language(context: BotContext) -> str:
+    return context.patient.language if context.patient is not None else DEFAULT_LANGUAGE
+
+
+async def show_help(update: Update, context: BotContext) -> None:
+    """List every command, one a line."""
+    await reply(update, OutgoingMessage(text(_language(context), "settings.help")))
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """Point a patient who typed a command we do not have to /help."""
+    await reply(update, OutgoingMessage(text(_language(context), "common.unknown_command")))
+
+
+async def typed_message(update: Update, context: BotContext) -> None:
+    """Give typed text (or a location) to the feature waiting for it, else a short hint."""
+    if not await free_text.route(update, context):
+        await reply(update, OutgoingMessage(text(_language(context), "settings.text_hint")))
+
+
+async def other_message(update: Update, context: BotContext) -> None:
+    """Stickers, photos, voice notes: say what works instead."""
+    await reply(update, OutgoingMessage(text(_language(context), "settings.text_hint")))
+
+
+async def unknown_button(update: Update, context: BotContext) -> None:
+    """A button nobody handles (an old message of a feature that changed): a short answer."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(text(_language(context), "settings.unknown_button"))
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """/help and the fallbacks; call this after every other feature's register."""
+    application.add_handler(CommandHandler("help", show_help))  # group 0
+    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))  # group 0, fallback
+    typed = (filters.TEXT & ~filters.COMMAND) | filters.LOCATION
+    application.add_handler(MessageHandler(typed, typed_message))  # group 0, fallback
+    application.add_handler(MessageHandler(filters.ALL, other_message))  # group 0, fallback
+    application.add_handler(CallbackQueryHandler(unknown_button))  # group 0, fallback
+
+
+async def on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Set the command menu Telegram shows beside the text field."""
+    commands = [BotCommand(name, text(DEFAULT_LANGUAGE, f"settings.command.{name}")) for name in COMMANDS]
+    await application.bot.set_my_commands(commands)

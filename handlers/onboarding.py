@@ -1,0 +1,351 @@
+"""/start, and onboarding's screens: one message per step, each with the buttons that answer it.
+
+Where the patient stands lives in the database (sibot/onboarding.py), so /start, a restart or an
+old button always lead back to the current step. Buttons (`ob:*`) name the step they answer; the
+core ignores them once the patient has moved on, and the patient gets a short answer instead.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from handlers import free_text, settings
+from handlers.context import BotContext
+from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
+from handlers.transport import inline_keyboard
+from sibot import onboarding
+from sibot.checkins import PAIN_SCALE
+from sibot.onboarding import Position, Question, Step
+from sibot.patients import PatientView, is_indefinite
+from sibot.ports import Button, OutgoingMessage
+from sibot.reminders import reminder_summary
+from sibot.routine import ROUTINE_KEYS, estimated_minutes
+from sibot.schedule import format_local_time, mask_to_weekdays, parse_local_time
+from sibot.sessions import completed_on
+from sibot.texts import text
+from sibot.zones import ZoneMatch, local_now_label, zone_for_language, zone_label
+
+FEATURE = "ob"
+
+# One step of onboarding as the core does it: (session, now, patient id) -> the patient after it
+# (with the baseline check-in for the last step), or None when the step is not where they stand.
+StepCall = Callable[[AsyncSession, datetime, int], Awaitable[PatientView | onboarding.Finished | None]]
+
+
+def _name_suffix(patient: PatientView) -> str:
+    """", Ana" when we know the patient's first name, so greetings read naturally."""
+    return f", {html.escape(patient.name)}" if patient.name else ""
+
+
+# ---- the screens ----------------------------------------------------------------------------
+
+
+async def _screen(
+    session: AsyncSession, context: BotContext, patient: PatientView, position: Position, language_code: str | None
+) -> OutgoingMessage:
+    """The message that asks the question of `position`."""
+    language = patient.language
+    match position.step:
+        case Step.DISCLAIMER:
+            body = text(language, "onboarding.welcome", name=_name_suffix(patient))
+            body += "\n\n" + text(language, "onboarding.disclaimer")
+            return OutgoingMessage(body, ((Button(text(language, "onboarding.accept"), callback(FEATURE, "accept")),),))
+        case Step.SAFETY:
+            assert position.question is not None
+            return _question(language, position.question)
+        case Step.CLEARANCE:
+            assert position.question is not None
+            key = "onboarding.emergency" if position.question in onboarding.EMERGENCY_QUESTIONS else "onboarding.see_doctor"
+            button = Button(text(language, "onboarding.cleared"), callback(FEATURE, "clear", position.question))
+            return OutgoingMessage(text(language, key), ((button,),))
+        case Step.TIMEZONE:
+            suggestions = [ZoneMatch(zone, zone_label(zone), 100.0) for zone in _suggested_zones(context, language_code)]
+            buttons = tuple((Button(match.label, callback(FEATURE, "zone", match.zone)),) for match in suggestions)
+            return OutgoingMessage(text(language, "onboarding.zone.ask"), buttons)
+        case Step.ZONE_CONFIRM:
+            body = text(
+                language,
+                "onboarding.zone.confirm",
+                zone=zone_label(patient.timezone),
+                local_now=local_now_label(patient.timezone, context.core.clock.now(), language),
+            )
+            return OutgoingMessage(
+                body,
+                (
+                    (
+                        Button(text(language, "onboarding.zone.right"), callback(FEATURE, "zok", 1)),
+                        Button(text(language, "onboarding.zone.wrong"), callback(FEATURE, "zok", 0)),
+                    ),
+                ),
+            )
+        case Step.REMINDER_TIME:
+            return OutgoingMessage(text(language, "onboarding.time.ask"), settings.time_buttons(FEATURE))
+        case Step.REMINDER_DAYS:
+            reminder = await reminder_summary(session, patient.id)
+            at = format_local_time(reminder.local_time) if reminder else ""
+            return OutgoingMessage(text(language, "onboarding.days.ask", time=at), settings.days_buttons(FEATURE, language))
+        case Step.BASELINE:
+            scores = [Button(str(score), callback(FEATURE, "pain", score)) for score in PAIN_SCALE]
+            return OutgoingMessage(text(language, "onboarding.baseline.ask"), (tuple(scores[:6]), tuple(scores[6:])))
+
+
+def _question(language: str, question: Question) -> OutgoingMessage:
+    number = list(Question).index(question) + 1
+    lines = [text(language, "onboarding.safety.intro")] if number == 1 else []
+    lines.append(text(language, "onboarding.safety.progress", number=number, count=len(Question)))
+    lines.append(text(language, f"onboarding.question.{question}"))
+    answers = (
+        Button(text(language, "onboarding.yes"), callback(FEATURE, "answer", question, 1)),
+        Button(text(language, "onboarding.no"), callback(FEATURE, "answer", question, 0)),
+    )
+    return OutgoingMessage("\n".join(lines), (answers,))
+
+
+def _suggested_zones(context: BotContext, language_code: str | None) -> list[str]:
+    """The operator's default zone and the one the patient's Telegram language suggests."""
+    zones = [context.core.settings.default_timezone, zone_for_language(language_code)]
+    return list(dict.fromkeys(zone for zone in zones if zone))
+
+
+def _with_note(note: str, message: OutgoingMessage) -> OutgoingMessage:
+    return OutgoingMessage(f"{note}\n\n{message.text}", message.buttons)
+
+
+async def _current_screen(update: Update, context: BotContext, note: str | None = None) -> OutgoingMessage | None:
+    """The current step's message, re-read from the database; None once onboarding is over."""
+    language_code = update.effective_user.language_code if update.effective_user else None
+    async with context.core.db.transaction() as session:
+        patient = context.patient
+        position = await onboarding.position_of(session, patient)
+        if position is None:
+            return None
+        screen = await _screen(session, context, patient, position, language_code)
+    return screen if note is None else _with_note(note, screen)
+
+
+# ---- /start ---------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Greet the patient: the first step of onboarding, where they left it, or welcome back."""
+    patient: PatientView = context.patient
+    if patient.onboarded:
+        await settings.reply(update, await _welcome_back(context, patient))
+        return
+    note = None if patient.onboarding_step == Step.DISCLAIMER else text(patient.language, "onboarding.carry_on")
+    screen = await _current_screen(update, context, note)
+    if screen is not None:
+        await settings.reply(update, screen)
+
+
+async def _welcome_back(context: BotContext, patient: PatientView) -> OutgoingMessage:
+    language = patient.language
+    now = context.core.clock.now()
+    async with context.core.db.transaction() as session:
+        done = await completed_on(session, patient.id, now.astimezone(patient.zone).date(), patient.zone)
+        reminder = await reminder_summary(session, patient.id)
+    lines = [
+        text(language, "settings.welcome_back", name=_name_suffix(patient)),
+        text(language, "settings.today_done" if done else "settings.today_open"),
+    ]
+    if patient.paused_at(now):
+        assert patient.paused_until is not None
+        if is_indefinite(patient.paused_until):
+            lines.append(text(language, "settings.paused"))
+        else:
+            until = settings.local_when(language, patient.paused_until, patient.timezone)
+            lines.append(text(language, "settings.paused_until", until=until))
+    elif reminder is None or reminder.next_fire_at is None:
+        lines.append(text(language, "settings.reminders_off"))
+    else:
+        lines.append(text(language, "settings.next_reminder", next=settings.next_reminder(language, reminder, patient.timezone)))
+    buttons = (
+        (Button(text(language, "settings.action.session"), callback("ss", "start", "menu")),),
+        (Button(text(language, "settings.action.settings"), callback(settings.FEATURE, "menu")),),
+    )
+    return OutgoingMessage("\n".join(lines), buttons)
+
+
+# ---- what the gate holds back ----------------------------------------------------------------
+
+
+async def hold_back(update: Update, context: BotContext) -> None:
+    """Answer a patient in onboarding who did something else: typed answers go to their step,
+    anything else gets a short reminder and the current step again."""
+    patient: PatientView = context.patient
+    language = patient.language
+    before_consent = patient.onboarding_step == Step.DISCLAIMER
+    if update.callback_query is not None:
+        key = "onboarding.read_and_accept" if before_consent else "onboarding.finish_first_toast"
+        await update.callback_query.answer(text(language, key))
+        return
+    message = update.message
+    typed = message is not None and (message.location is not None or (message.text or "")[:1] not in ("/", ""))
+    if typed and not before_consent and await free_text.route(update, context):
+        return
+    if before_consent:
+        accept = Button(text(language, "onboarding.accept"), callback(FEATURE, "accept"))
+        await settings.reply(update, OutgoingMessage(text(language, "onboarding.read_and_accept"), ((accept,),)))
+        return
+    note = text(language, "onboarding.use_buttons" if typed else "onboarding.finish_first")
+    screen = await _current_screen(update, context, note)
+    if screen is not None:
+        await settings.reply(update, screen)
+
+
+# ---- typed answers ---------------------------------------------------------------------------
+
+
+async def on_zone_answer(update: Update, context: BotContext) -> None:
+    """A typed city, zone or offset, or a shared location, at the time zone step."""
+    language = context.patient.language
+    matches = settings.zone_answer(update)
+    if not matches:
+        await settings.reply(update, settings.not_a_zone(update, language))
+    elif len(matches) == 1:
+        zone = matches[0].zone
+        await _advance(update, context, lambda session, now, patient_id: onboarding.choose_zone(session, patient_id, zone))
+    else:
+        buttons = settings.zone_choice_buttons(FEATURE, language, matches)
+        await settings.reply(update, OutgoingMessage(text(language, "settings.zone.choose"), buttons))
+
+
+async def on_time_answer(update: Update, context: BotContext) -> None:
+    """A typed reminder time at the reminder step."""
+    local_time = parse_local_time(update.message.text or "") if update.message else None
+    if local_time is None:
+        language = context.patient.language
+        await settings.reply(update, OutgoingMessage(text(language, "settings.time.bad", typed=free_text.quoted(update))))
+        return
+    await _advance(
+        update,
+        context,
+        lambda session, now, patient_id: onboarding.choose_reminder_time(session, patient_id, local_time, now),
+    )
+
+
+# ---- buttons ---------------------------------------------------------------------------------
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """Answer an onboarding button: the next step, or a short word for an old or forged one."""
+    query = update.callback_query
+    assert query is not None
+    patient: PatientView = context.patient
+    data = parse_callback(query.data)
+    if data is not None and data.action == "pick" and patient.onboarding_step == Step.REMINDER_DAYS:
+        mask = settings.mask_of(data)
+        if mask is not None:
+            await query.answer()
+            picker = settings.day_picker(FEATURE, patient.language, mask)
+            await query.edit_message_text(
+                text(patient.language, "settings.days.pick"), parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(picker)
+            )
+            return
+    if data is not None and data.action == "days" and settings.mask_of(data) == 0:
+        await query.answer(text(patient.language, "settings.days.none"))
+        return
+    step = None if data is None else _step_of(data)
+    if step is None or not await _advance(update, context, step):
+        await query.answer(text(patient.language, "onboarding.stale"))
+
+
+def _step_of(data: CallbackData) -> StepCall | None:
+    """The core call a button stands for; None for forged data."""
+    match data.action:
+        case "accept":
+            return lambda session, now, patient_id: onboarding.accept_disclaimer(session, patient_id, now)
+        case "answer" if data.arg(0) in set(Question) and data.arg(1) in ("0", "1"):
+            question, yes = Question(data.arg(0)), data.arg(1) == "1"
+            return lambda session, now, patient_id: onboarding.answer_question(session, patient_id, question, yes, now)
+        case "clear" if data.arg(0) in set(Question):
+            question = Question(data.arg(0))
+            return lambda session, now, patient_id: onboarding.confirm_clearance(session, patient_id, question, now)
+        case "zone":
+            zone = data.arg(0)
+            return lambda session, now, patient_id: onboarding.choose_zone(session, patient_id, zone)
+        case "rezone":
+            return lambda session, now, patient_id: onboarding.confirm_zone(session, patient_id, False)
+        case "zok" if data.arg(0) in ("0", "1"):
+            right = data.arg(0) == "1"
+            return lambda session, now, patient_id: onboarding.confirm_zone(session, patient_id, right)
+        case "time" if settings.time_of_code(data.arg(0)) is not None:
+            local_time = settings.time_of_code(data.arg(0))
+            return lambda session, now, patient_id: onboarding.choose_reminder_time(session, patient_id, local_time, now)
+        case "days" if settings.mask_of(data):
+            weekdays = mask_to_weekdays(settings.mask_of(data) or 0)
+            return lambda session, now, patient_id: onboarding.choose_reminder_days(session, patient_id, weekdays, now)
+        case "pain" if data.int_arg(0) in PAIN_SCALE:
+            score = data.int_arg(0) or 0
+            return lambda session, now, patient_id: onboarding.record_baseline(session, patient_id, score, now)
+    return None
+
+
+async def _advance(update: Update, context: BotContext, step: StepCall) -> bool:
+    """Take one step and show the next screen (the summary after the last); False if stale."""
+    before: PatientView = context.patient
+    language_code = update.effective_user.language_code if update.effective_user else None
+    async with context.core.db.transaction() as session:
+        result = await step(session, context.core.clock.now(), before.id)
+        if result is None:
+            return False
+        after = result.patient if isinstance(result, onboarding.Finished) else result
+        context.patient = after
+        position = await onboarding.position_of(session, after)
+        if position is None:  # only the baseline finishes onboarding
+            assert isinstance(result, onboarding.Finished)
+            screen = await _summary(session, result)
+        else:
+            screen = await _screen(session, context, after, position, language_code)
+    note = _note_between(before, after)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await settings.reply(update, screen if note is None else _with_note(note, screen))
+    return True
+
+
+def _note_between(before: PatientView, after: PatientView) -> str | None:
+    """What to say about the step just taken, above the next question."""
+    language = after.language
+    if after.pregnant and not before.pregnant:
+        return text(language, "onboarding.pregnancy_caution")
+    if (before.onboarding_step or "").startswith(Step.CLEARANCE) and after.onboarding_step != before.onboarding_step:
+        return text(language, "onboarding.clearance_thanks")
+    return None
+
+
+async def _summary(session: AsyncSession, finished: onboarding.Finished) -> OutgoingMessage:
+    """What happens next (after the advice of any red flag), and the button for a first session."""
+    patient = finished.patient
+    language = patient.language
+    reminder = await reminder_summary(session, patient.id)
+    lines = [text(language, f"diary.flag.{flag.rule}") for flag in finished.flags]
+    lines.append(
+        text(
+            language,
+            "onboarding.summary",
+            reminder=settings.describe_reminder(language, reminder),
+            next=settings.next_reminder(language, reminder, patient.timezone),
+            score=finished.score,
+            minutes=estimated_minutes(ROUTINE_KEYS, patient.hold_seconds, patient.repetitions),
+        )
+    )
+    if patient.pregnant:
+        lines.append(text(language, "onboarding.summary.pregnant"))
+    start = Button(text(language, "onboarding.start_first"), callback("ss", "start", "onboarding"))
+    return OutgoingMessage("\n\n".join(lines), ((start,),))
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(CommandHandler("start", start))  # group 0
+    application.add_handler(CallbackQueryHandler(on_button, pattern=feature_pattern(FEATURE)))  # group 0
+    free_text.expect(application, Step.TIMEZONE.value, on_zone_answer)
+    free_text.expect(application, Step.REMINDER_TIME.value, on_time_answer)

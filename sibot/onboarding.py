@@ -1,0 +1,211 @@
+"""Onboarding as a state machine stored on the patient row, so a restart carries on mid-way.
+
+Steps, in order: the disclaimer, the safety screen (one question at a time; a worrying "yes" waits
+for the patient to confirm a clinician's clearance), the time zone (chosen, then confirmed by its
+local time), the reminder time, the reminder days, and the baseline pain score, which finishes it.
+
+Every use case takes the step the patient's button or text belongs to and does nothing (returns
+None) when the patient has moved on since: an old button never changes anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sibot.checkins import CheckinSource, RedFlag
+from sibot.diary import record_checkin
+from sibot.models import Patient, SafetyAnswer
+from sibot.patients import FIRST_STEP, PatientView, view_of
+from sibot.reminders import configure_reminder, reminder_summary
+from sibot.schedule import EVERY_DAY
+from sibot.zones import is_valid_zone
+
+
+class Step(StrEnum):
+    """Where onboarding stands; the value is stored in `patients.onboarding_step`."""
+
+    DISCLAIMER = FIRST_STEP
+    SAFETY = "safety"
+    CLEARANCE = "clearance"
+    TIMEZONE = "timezone"
+    ZONE_CONFIRM = "zone_confirm"
+    REMINDER_TIME = "reminder_time"
+    REMINDER_DAYS = "reminder_days"
+    BASELINE = "baseline"
+
+
+# The steps that wait for typed text (or a shared location) as well as buttons.
+TYPED_STEPS = frozenset({Step.TIMEZONE, Step.REMINDER_TIME})
+
+
+class Question(StrEnum):
+    """The safety screen, asked in this order."""
+
+    SADDLE_NUMBNESS = "saddle"
+    BLADDER_BOWEL = "bladder"
+    LEG_WEAKNESS = "weakness"
+    FEVER = "fever"
+    INJURY = "injury"
+    PREGNANCY = "pregnancy"
+
+
+# A yes to these sends the patient to an emergency department now.
+EMERGENCY_QUESTIONS = frozenset({Question.SADDLE_NUMBNESS, Question.BLADDER_BOWEL})
+# A yes to these asks the patient to see a doctor before starting.
+DOCTOR_QUESTIONS = frozenset({Question.LEG_WEAKNESS, Question.FEVER, Question.INJURY})
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """The step, and for the safety screen and clearance, the question it is about."""
+
+    step: Step
+    question: Question | None = None
+
+
+async def position_of(session: AsyncSession, patient: PatientView) -> Position | None:
+    """Where the patient's onboarding stands; None once it is finished."""
+    if patient.onboarding_step is None:
+        return None
+    step, _, question = patient.onboarding_step.partition(":")
+    if step == Step.CLEARANCE:
+        return Position(Step.CLEARANCE, Question(question))
+    if step == Step.SAFETY:
+        return Position(Step.SAFETY, await _next_question(session, patient.id))
+    return Position(Step(step))
+
+
+async def accept_disclaimer(session: AsyncSession, patient_id: int, now: datetime) -> PatientView | None:
+    patient = await _at_step(session, patient_id, Step.DISCLAIMER)
+    if patient is None:
+        return None
+    patient.consented_at = now
+    patient.onboarding_step = Step.SAFETY
+    return view_of(patient)
+
+
+async def answer_question(
+    session: AsyncSession, patient_id: int, question: Question, yes: bool, now: datetime
+) -> PatientView | None:
+    """Store one safety answer; a yes to a red-flag question holds onboarding for clearance."""
+    patient = await _at_step(session, patient_id, Step.SAFETY)
+    if patient is None or await _next_question(session, patient_id) != question:
+        return None
+    session.add(SafetyAnswer(patient_id=patient_id, question=question.value, answer=yes, answered_at=now))
+    await session.flush()
+    if question is Question.PREGNANCY:
+        patient.pregnant = yes
+    if yes and question in EMERGENCY_QUESTIONS | DOCTOR_QUESTIONS:
+        patient.onboarding_step = f"{Step.CLEARANCE}:{question}"
+    elif await _next_question(session, patient_id) is None:
+        _go_to(patient, Step.TIMEZONE)
+    return view_of(patient)
+
+
+async def confirm_clearance(
+    session: AsyncSession, patient_id: int, question: Question, now: datetime
+) -> PatientView | None:
+    """The patient says a clinician has cleared them despite their yes to `question`."""
+    patient = await _at_step(session, patient_id, f"{Step.CLEARANCE}:{question}")
+    if patient is None:
+        return None
+    patient.cleared_at = now
+    if await _next_question(session, patient_id) is None:
+        _go_to(patient, Step.TIMEZONE)
+    else:
+        patient.onboarding_step = Step.SAFETY
+    return view_of(patient)
+
+
+async def choose_zone(session: AsyncSession, patient_id: int, zone: str) -> PatientView | None:
+    """Take `zone` as the patient's, to be confirmed by the local time it gives."""
+    if not is_valid_zone(zone):
+        return None
+    patient = await _at_step(session, patient_id, Step.TIMEZONE, Step.ZONE_CONFIRM)
+    if patient is None:
+        return None
+    patient.timezone = zone
+    _go_to(patient, Step.ZONE_CONFIRM)
+    return view_of(patient)
+
+
+async def confirm_zone(session: AsyncSession, patient_id: int, right: bool) -> PatientView | None:
+    """The local time shown was right (on to the reminder) or not (choose the zone again).
+
+    "Not right" also stands for "none of these" among close matches, still at the zone step."""
+    steps = (Step.ZONE_CONFIRM,) if right else (Step.ZONE_CONFIRM, Step.TIMEZONE)
+    patient = await _at_step(session, patient_id, *steps)
+    if patient is None:
+        return None
+    _go_to(patient, Step.REMINDER_TIME if right else Step.TIMEZONE)
+    return view_of(patient)
+
+
+async def choose_reminder_time(
+    session: AsyncSession, patient_id: int, local_time: time, now: datetime
+) -> PatientView | None:
+    """Store the reminder's wall time (every day until the days are chosen next)."""
+    patient = await _at_step(session, patient_id, Step.REMINDER_TIME, Step.REMINDER_DAYS)
+    if patient is None:
+        return None
+    await configure_reminder(session, patient_id, local_time, EVERY_DAY, patient.timezone, now)
+    _go_to(patient, Step.REMINDER_DAYS)
+    return view_of(patient)
+
+
+async def choose_reminder_days(
+    session: AsyncSession, patient_id: int, weekdays: frozenset[int], now: datetime
+) -> PatientView | None:
+    if not weekdays:
+        return None
+    patient = await _at_step(session, patient_id, Step.REMINDER_DAYS)
+    reminder = await reminder_summary(session, patient_id)
+    if patient is None or reminder is None:
+        return None
+    await configure_reminder(session, patient_id, reminder.local_time, weekdays, patient.timezone, now)
+    _go_to(patient, Step.BASELINE)
+    return view_of(patient)
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """Onboarding is over: the patient, their baseline score and the red flags it set off."""
+
+    patient: PatientView
+    score: int
+    flags: tuple[RedFlag, ...]
+
+
+async def record_baseline(session: AsyncSession, patient_id: int, score: int, now: datetime) -> Finished | None:
+    """Store the first pain score and finish onboarding."""
+    patient = await _at_step(session, patient_id, Step.BASELINE)
+    if patient is None:
+        return None
+    result = await record_checkin(session, patient_id, now, score, CheckinSource.BASELINE)
+    _go_to(patient, None)
+    return Finished(view_of(patient), score, result.flags)
+
+
+async def _at_step(session: AsyncSession, patient_id: int, *steps: str) -> Patient | None:
+    """The patient row, locked, if onboarding stands at one of `steps`; None for a stale action."""
+    patient = await session.get(Patient, patient_id, with_for_update=True)
+    if patient is None or patient.onboarding_step not in steps:
+        return None
+    return patient
+
+
+def _go_to(patient: Patient, step: Step | None) -> None:
+    patient.onboarding_step = None if step is None else step.value
+    patient.awaiting = step.value if step in TYPED_STEPS else None
+
+
+async def _next_question(session: AsyncSession, patient_id: int) -> Question | None:
+    answered = set(
+        await session.scalars(select(SafetyAnswer.question).where(SafetyAnswer.patient_id == patient_id))
+    )
+    return next((question for question in Question if question.value not in answered), None)

@@ -1,0 +1,227 @@
+"""The onboarding state machine and the patient services, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from sibot import onboarding, patients
+from sibot.db import Database
+from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
+from sibot.onboarding import Question, Step
+from sibot.schedule import WEEKDAYS, weekdays_to_mask
+from tests.factories import onboarded_patient
+
+NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+ANA = 41
+
+
+def _contact(**overrides: object) -> patients.Contact:
+    values: dict[str, object] = {"user_id": ANA, "first_name": "Ana", "language_code": "en"}
+    values.update(overrides)
+    return patients.Contact(**values)  # type: ignore[arg-type]
+
+
+async def _meet(db: Database, contact: patients.Contact, now: datetime = NOW) -> patients.PatientView:
+    async with db.transaction() as session:
+        return await patients.meet(session, contact, now, "Europe/Berlin")
+
+
+async def _row(db: Database, patient_id: int = ANA) -> Patient:
+    async with db.transaction() as session:
+        patient = await session.get(Patient, patient_id)
+        assert patient is not None
+        return patient
+
+
+@pytest.mark.parametrize(
+    ("payload", "cohort"),
+    [
+        ("clinic_a-2", "clinic_a-2"),
+        (" trial7 ", "trial7"),
+        ("x" * 64, "x" * 64),
+        ("x" * 65, None),
+        ("a b", None),
+        ("<script>", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_only_a_short_plain_deep_link_code_becomes_a_cohort(payload: str | None, cohort: str | None) -> None:
+    assert patients.cohort_from_payload(payload) == cohort
+
+
+@pytest.mark.parametrize(("code", "language"), [("en", "en"), ("en-GB", "en"), ("de", "en"), (None, "en")])
+def test_language_is_the_closest_catalog(code: str | None, language: str) -> None:
+    assert patients.language_for(code) == language
+
+
+async def test_first_contact_creates_the_patient(database: Database) -> None:
+    view = await _meet(database, _contact(language_code="en-US", is_start=True, start_payload="clinic_a"))
+
+    assert view.onboarding_step == Step.DISCLAIMER
+    row = await _row(database)
+    assert (row.name, row.language, row.timezone, row.cohort) == ("Ana", "en", "Europe/Berlin", "clinic_a")
+    assert row.created_at == row.last_seen_at == NOW
+
+
+async def test_start_reactivates_and_last_seen_moves_once_a_minute(database: Database) -> None:
+    await _meet(database, _contact())
+    async with database.transaction() as session:
+        (await session.get(Patient, ANA)).active = False  # type: ignore[union-attr]
+
+    await _meet(database, _contact(), NOW + timedelta(seconds=30))
+    row = await _row(database)
+    assert row.active is False
+    assert row.last_seen_at == NOW
+
+    later = NOW + timedelta(minutes=5)
+    view = await _meet(database, _contact(is_start=True, start_payload="late_cohort"), later)
+    row = await _row(database)
+    assert view.active and row.active
+    assert row.last_seen_at == later
+    assert row.cohort == "late_cohort"
+
+
+async def _at_safety(db: Database) -> None:
+    await _meet(db, _contact())
+    async with db.transaction() as session:
+        assert await onboarding.accept_disclaimer(session, ANA, NOW) is not None
+
+
+async def test_accepting_twice_changes_nothing(database: Database) -> None:
+    await _at_safety(database)
+    async with database.transaction() as session:
+        assert await onboarding.accept_disclaimer(session, ANA, NOW + timedelta(hours=1)) is None
+    row = await _row(database)
+    assert row.consented_at == NOW
+    assert row.onboarding_step == Step.SAFETY
+
+
+async def test_questions_come_one_at_a_time_in_order(database: Database) -> None:
+    await _at_safety(database)
+    async with database.transaction() as session:
+        view = await patients.load_patient(session, ANA)
+        assert view is not None
+        assert await onboarding.position_of(session, view) == onboarding.Position(Step.SAFETY, Question.SADDLE_NUMBNESS)
+        assert await onboarding.answer_question(session, ANA, Question.FEVER, False, NOW) is None
+        assert await onboarding.answer_question(session, ANA, Question.SADDLE_NUMBNESS, False, NOW) is not None
+        assert await onboarding.answer_question(session, ANA, Question.SADDLE_NUMBNESS, True, NOW) is None
+        view = await patients.load_patient(session, ANA)
+        assert view is not None
+        assert await onboarding.position_of(session, view) == onboarding.Position(Step.SAFETY, Question.BLADDER_BOWEL)
+
+
+@pytest.mark.parametrize("question", sorted(onboarding.EMERGENCY_QUESTIONS | onboarding.DOCTOR_QUESTIONS))
+async def test_a_red_flag_yes_waits_for_clearance(database: Database, question: Question) -> None:
+    await _at_safety(database)
+    async with database.transaction() as session:
+        for earlier in Question:
+            if earlier == question:
+                break
+            await onboarding.answer_question(session, ANA, earlier, False, NOW)
+        view = await onboarding.answer_question(session, ANA, question, True, NOW)
+        assert view is not None
+        assert view.onboarding_step == f"clearance:{question}"
+        # nothing moves on until the clearance is confirmed
+        nxt = list(Question)[list(Question).index(question) + 1]
+        assert await onboarding.answer_question(session, ANA, nxt, False, NOW) is None
+        assert await onboarding.confirm_clearance(session, ANA, nxt, NOW) is None
+        cleared = await onboarding.confirm_clearance(session, ANA, question, NOW)
+    assert cleared is not None
+    assert cleared.onboarding_step == Step.SAFETY
+    row = await _row(database)
+    assert row.cleared_at == NOW
+    async with database.transaction() as session:
+        answer = await session.get(SafetyAnswer, (ANA, question.value))
+        assert answer is not None and answer.answer is True
+
+
+async def _through_safety(db: Database, *, pregnant: bool = False) -> patients.PatientView:
+    await _at_safety(db)
+    async with db.transaction() as session:
+        view = None
+        for question in Question:
+            view = await onboarding.answer_question(session, ANA, question, pregnant and question is Question.PREGNANCY, NOW)
+    assert view is not None
+    return view
+
+
+async def test_pregnancy_is_stored_and_needs_no_clearance(database: Database) -> None:
+    view = await _through_safety(database, pregnant=True)
+    assert view.pregnant
+    assert view.onboarding_step == Step.TIMEZONE
+    assert view.awaiting == Step.TIMEZONE
+
+
+async def test_the_whole_way_to_the_baseline(database: Database) -> None:
+    await _through_safety(database)
+    async with database.transaction() as session:
+        assert await onboarding.choose_zone(session, ANA, "Mars/Olympus") is None
+        assert (await onboarding.choose_zone(session, ANA, "Asia/Tokyo")) is not None
+        assert (await onboarding.confirm_zone(session, ANA, False)).onboarding_step == Step.TIMEZONE  # type: ignore[union-attr]
+        assert (await onboarding.choose_zone(session, ANA, "Europe/Lisbon")) is not None
+        assert (await onboarding.confirm_zone(session, ANA, True)).awaiting == Step.REMINDER_TIME  # type: ignore[union-attr]
+        assert await onboarding.record_baseline(session, ANA, 3, NOW) is None
+        assert await onboarding.choose_reminder_time(session, ANA, time(7, 30), NOW) is not None
+        assert await onboarding.choose_reminder_days(session, ANA, frozenset(), NOW) is None
+        assert await onboarding.choose_reminder_days(session, ANA, WEEKDAYS, NOW) is not None
+        finished = await onboarding.record_baseline(session, ANA, 9, NOW)
+        assert finished is not None
+        assert await onboarding.record_baseline(session, ANA, 2, NOW) is None
+
+    assert finished.patient.onboarded
+    assert finished.score == 9
+    assert [flag.rule for flag in finished.flags] == ["severe_pain"]
+    row = await _row(database)
+    assert (row.timezone, row.awaiting) == ("Europe/Lisbon", None)
+    async with database.transaction() as session:
+        reminder = await session.scalar(select(Reminder).where(Reminder.patient_id == ANA))
+        checkins = list(await session.scalars(select(Checkin).where(Checkin.patient_id == ANA)))
+    assert reminder is not None
+    assert (reminder.local_time, reminder.weekdays) == (time(7, 30), weekdays_to_mask(WEEKDAYS))
+    assert reminder.next_fire_at == datetime(2026, 3, 2, 7, 30, tzinfo=UTC)  # Lisbon is on UTC in March
+    assert [(c.score, c.source) for c in checkins] == [(9, "baseline")]
+
+
+async def test_settings_keep_to_their_ranges(database: Database) -> None:
+    await onboarded_patient(database, ANA, NOW, timezone="Europe/Berlin", reminder_at=time(8))
+    async with database.transaction() as session:
+        assert not await patients.set_hold_seconds(session, ANA, 4)
+        assert not await patients.set_hold_seconds(session, ANA, 11)
+        assert await patients.set_hold_seconds(session, ANA, 10)
+        assert not await patients.set_repetitions(session, ANA, 0)
+        assert not await patients.set_repetitions(session, ANA, 21)
+        assert await patients.set_repetitions(session, ANA, 12)
+        assert not await patients.set_language(session, ANA, "xx")
+        assert not await patients.set_timezone(session, ANA, "Nowhere/Land", NOW)
+        assert await patients.set_timezone(session, ANA, "America/New_York", NOW)
+        reminder = await session.scalar(select(Reminder).where(Reminder.patient_id == ANA))
+    row = await _row(database)
+    assert (row.hold_seconds, row.repetitions, row.language, row.timezone) == (10, 12, "en", "America/New_York")
+    assert reminder is not None
+    # 08:00 in New York (UTC-5 until 8 March) is 13:00 UTC
+    assert reminder.next_fire_at == datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
+
+
+async def test_pause_and_resume(database: Database) -> None:
+    await onboarded_patient(database, ANA, NOW, reminder_at=time(8))
+    async with database.transaction() as session:
+        assert not await patients.resume(session, ANA, "UTC", NOW)
+        until = await patients.pause(session, ANA, 3, NOW)
+    assert until == NOW + timedelta(days=3)
+    assert (await _row(database)).paused_until == until
+
+    later = NOW + timedelta(days=1, hours=2)
+    async with database.transaction() as session:
+        assert await patients.resume(session, ANA, "UTC", later)
+        reminder = await session.scalar(select(Reminder).where(Reminder.patient_id == ANA))
+    assert (await _row(database)).paused_until is None
+    assert reminder is not None and reminder.next_fire_at == datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
+
+    async with database.transaction() as session:
+        forever = await patients.pause(session, ANA, None, later)
+    assert patients.is_indefinite(forever)
+    assert (await _row(database)).paused_until == forever

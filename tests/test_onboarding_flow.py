@@ -1,0 +1,273 @@
+"""Onboarding end to end: a patient on the emulated Telegram talks to the real bot."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+from sqlalchemy import func, select
+
+from sibot.emulator import Emulator, Patient
+from sibot.models import Checkin, Patient as PatientRow, Reminder, SafetyAnswer
+from sibot.onboarding import Question, Step
+from sibot.schedule import mask_to_weekdays
+from tests.harness import BotHarness
+
+RED_FLAGS = [
+    (Question.SADDLE_NUMBNESS, "emergency department"),
+    (Question.BLADDER_BOWEL, "emergency department"),
+    (Question.LEG_WEAKNESS, "see a doctor"),
+    (Question.FEVER, "see a doctor"),
+    (Question.INJURY, "see a doctor"),
+]
+
+
+async def shows(patient: Patient, message_id: int, label: str) -> None:
+    """Wait until the bot has edited the message to show a button `label`."""
+    await patient.chat.changes.wait_until(lambda: label in patient.current(message_id).labels or None, 5)
+
+
+async def _row(bot: BotHarness, patient_id: int) -> PatientRow | None:
+    async with bot.core.db.transaction() as session:
+        return await session.get(PatientRow, patient_id)
+
+
+async def _at_step(bot: BotHarness, patient: Patient, step: str, answered: int = 0) -> None:
+    """Store the patient as if they had got to `step`, with the first `answered` questions a no."""
+    now = bot.clock.now()
+    async with bot.core.db.transaction() as session:
+        session.add(
+            PatientRow(
+                id=patient.user_id, name="Ana", onboarding_step=step, consented_at=now,
+                awaiting=step if step in (Step.TIMEZONE, Step.REMINDER_TIME) else None,
+                created_at=now, last_seen_at=now,
+            )
+        )
+        await session.flush()
+        session.add_all(
+            SafetyAnswer(patient_id=patient.user_id, question=question.value, answer=False, answered_at=now)
+            for question in list(Question)[:answered]
+        )
+
+
+async def test_the_happy_path_from_deep_link_to_first_session_button(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient(first_name="Ana", language_code="de")
+    await patient.send("/start clinic_a")
+    welcome = await patient.next_message()
+    assert "Hi, Ana" in welcome.text and "not a medical device" in welcome.text and "/delete" in welcome.text
+    assert welcome.labels == ["I agree"]
+
+    await patient.tap("I agree")
+    first = await patient.next_message()
+    assert "Question 1 of 6" in first.text and "numbness" in first.text
+    await patient.tap("No")
+    for number in range(2, 7):
+        assert f"Question {number} of 6" in (await patient.next_message()).text
+        await patient.tap("No")
+
+    zones = await patient.next_message()
+    assert "time zone" in zones.text
+    assert zones.labels == ["UTC", "Berlin, Germany (Europe/Berlin)"]  # the default and the one "de" suggests
+    await patient.send("Tokyo")
+    confirm = await patient.next_message()
+    assert "Asia/Tokyo" in confirm.text and "16:00, Monday" in confirm.text
+    await patient.tap("Yes, that's right")
+
+    await patient.expect("remind you")
+    await patient.send("7.30 pm")
+    days = await patient.expect("19:30")
+    await patient.tap("Choose days")
+    for tapped, then in (("Mon", "✅ Mon"), ("Tue", "✅ Tue"), ("Wed", "✅ Wed"), ("✅ Tue", "Tue")):
+        await shows(patient, days.message_id, tapped)
+        await patient.tap(tapped)
+        await shows(patient, days.message_id, then)
+    await patient.tap("Done")
+
+    baseline = await patient.expect("hurt right now")
+    assert baseline.labels == [str(score) for score in range(11)]
+    await patient.tap("4")
+    summary = await patient.expect("All set")
+    assert "19:30 on Mon, Wed" in summary.text and "Mon 19:30" in summary.text and "4/10" in summary.text
+    assert summary.button_data == {"▶️ Start my first session": "ss:start:onboarding"}
+
+    row = await _row(bot, patient.user_id)
+    assert row is not None
+    assert (row.onboarding_step, row.awaiting, row.cohort, row.timezone) == (None, None, "clinic_a", "Asia/Tokyo")
+    async with bot.core.db.transaction() as session:
+        answers = await session.scalar(select(func.count()).select_from(SafetyAnswer))
+        reminder = await session.scalar(select(Reminder))
+        checkin = await session.scalar(select(Checkin))
+    assert answers == 6
+    assert reminder is not None and reminder.local_time == time(19, 30)
+    assert mask_to_weekdays(reminder.weekdays) == {0, 2}
+    assert checkin is not None and (checkin.score, checkin.source) == (4, "baseline")
+
+
+async def test_nothing_happens_before_the_disclaimer_is_accepted(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await patient.send("/start")
+    await patient.next_message()
+    for attempt in ("hello", "/settings", "/exercise", "/help"):
+        await patient.send(attempt)
+        reminder = await patient.next_message()
+        assert "tap “I agree”" in reminder.text, attempt
+        assert reminder.labels == ["I agree"]
+    query = await patient.tap_data("ss:start:menu", message_id=patient.messages[0].message_id)
+    assert "I agree" in await patient.answer_to(query)
+    row = await _row(bot, patient.user_id)
+    assert row is not None and (row.onboarding_step, row.consented_at) == (Step.DISCLAIMER, None)
+
+
+@pytest.mark.parametrize(("question", "advice"), RED_FLAGS)
+async def test_a_worrying_yes_is_answered_and_waits_for_clearance(
+    bot: BotHarness, emulator: Emulator, question: Question, advice: str
+) -> None:
+    patient = emulator.patient()
+    number = list(Question).index(question)
+    await _at_step(bot, patient, Step.SAFETY, answered=number)
+    await patient.send("/start")
+    assert f"Question {number + 1} of 6" in (await patient.expect("carry on")).text
+
+    await patient.tap("Yes")
+    answer = await patient.next_message()
+    assert advice in answer.text
+    assert answer.labels == ["A clinician has cleared me"]
+    await patient.send("/exercise")
+    held = await patient.next_message()
+    assert "finish setting up" in held.text and advice in held.text
+
+    await patient.tap("A clinician has cleared me")
+    after = await patient.next_message()
+    assert "Thank you" in after.text and f"Question {number + 2} of 6" in after.text
+    async with bot.core.db.transaction() as session:
+        stored = await session.get(SafetyAnswer, (patient.user_id, question.value))
+    assert stored is not None and stored.answer is True
+    row = await _row(bot, patient.user_id)
+    assert row is not None and row.cleared_at == bot.clock.now()
+
+
+async def test_pregnancy_is_stored_with_a_caution(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await _at_step(bot, patient, Step.SAFETY, answered=5)
+    await patient.send("/start")
+    await patient.expect("pregnant")
+    await patient.tap("Yes")
+    caution = await patient.next_message()
+    assert "midwife" in caution.text and "time zone" in caution.text
+    row = await _row(bot, patient.user_id)
+    assert row is not None and row.pregnant and row.onboarding_step == Step.TIMEZONE
+
+
+async def test_text_where_a_button_is_expected(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await _at_step(bot, patient, Step.SAFETY, answered=2)
+    await patient.send("no")
+    answer = await patient.next_message()
+    assert "with the buttons" in answer.text and "Question 3 of 6" in answer.text
+    async with bot.core.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(SafetyAnswer)) == 2
+
+
+async def test_unknown_places_the_ocean_and_close_matches(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await _at_step(bot, patient, Step.TIMEZONE)
+    await patient.send("Atlantis <b>Prime</b>")
+    unknown = await patient.next_message()
+    assert "couldn't find “Atlantis <b>Prime</b>”" in unknown.text
+    await patient.share_location(0.0, -30.0)
+    assert "open sea" in (await patient.next_message()).text
+
+    await patient.send("Springfield")
+    assert "None of these" in (await patient.expect("Which one")).labels
+    await patient.tap("None of these")
+    await patient.expect("Which time zone")
+    await patient.send("Springfield")
+    choice = await patient.expect("Which one")
+    await patient.tap(next(label for label in choice.labels if "America/Chicago" in label))
+    assert "America/Chicago" in (await patient.next_message()).text
+    await patient.tap("No, change it")
+    await patient.expect("Which time zone")
+    await patient.share_location(52.52, 13.405)
+    confirm = await patient.next_message()
+    assert "Europe/Berlin" in confirm.text and "08:00, Monday" in confirm.text
+    row = await _row(bot, patient.user_id)
+    assert row is not None and (row.timezone, row.onboarding_step) == ("Europe/Berlin", Step.ZONE_CONFIRM)
+
+
+async def test_an_impossible_time_changes_nothing(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await _at_step(bot, patient, Step.REMINDER_TIME)
+    await patient.send("25:61")
+    assert "can't read “25:61” as a time" in (await patient.next_message()).text
+    async with bot.core.db.transaction() as session:
+        assert await session.scalar(select(Reminder)) is None
+    await patient.tap_data("ob:time:0730", message_id=patient.chat.last_message_id)
+    assert "07:30" in (await patient.expect("which days")).text
+
+
+async def test_an_old_button_only_gets_a_short_answer(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await patient.send("/start")
+    disclaimer = await patient.next_message()
+    await patient.tap("I agree")
+    await patient.expect("Question 1")
+    query = await patient.tap_data("ob:accept", message_id=disclaimer.message_id)
+    assert "done" in await patient.answer_to(query)
+    query = await patient.tap_data("ob:answer:fever:1", message_id=disclaimer.message_id)
+    assert "done" in await patient.answer_to(query)
+    query = await patient.tap_data("ob:zone:Mars/Base", message_id=disclaimer.message_id)
+    assert "done" in await patient.answer_to(query)
+    await patient.assert_silent()
+    async with bot.core.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(SafetyAnswer)) == 0
+
+
+async def test_a_restart_mid_onboarding_carries_on(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await patient.send("/start")
+    await patient.next_message()
+    await patient.tap("I agree")
+    await patient.expect("Question 1")
+    await patient.tap("No")
+    await patient.expect("Question 2")
+
+    await bot.restart()
+
+    await patient.tap("No")
+    await patient.expect("Question 3")
+    await patient.send("/start")
+    again = await patient.expect("carry on")
+    assert "Question 3 of 6" in again.text
+    await patient.tap("No")
+    await patient.expect("Question 4")
+
+
+async def test_groups_and_channels_get_nothing_but_a_pointer(bot: BotHarness, emulator: Emulator) -> None:
+    user = {"id": 555, "is_bot": False, "first_name": "Group member"}
+    chat = {"id": -100123, "type": "supergroup", "title": "Back pain club"}
+    command = [{"type": "bot_command", "offset": 0, "length": 6}]
+    emulator.feed_update({"message": {"message_id": 1, "date": 0, "chat": chat, "from": user, "text": "/start", "entities": command}})
+    emulator.feed_update({"message": {"message_id": 2, "date": 0, "chat": chat, "from": user, "text": "hello all"}})
+    emulator.feed_update({"channel_post": {"message_id": 3, "date": 0, "chat": {"id": -100777, "type": "channel"}, "text": "/start"}})
+    patient = emulator.patient()
+    await patient.send("/start")
+    await patient.next_message()  # the private chat was answered, so the updates before it were handled
+    assert [m.body["text"] for m in emulator.sent_messages(-100123)] == [
+        "I only work in private chats. Please message me directly."
+    ]
+    assert emulator.sent_messages(-100777) == []
+    assert await _row(bot, 555) is None
+
+
+async def test_an_onboarding_button_after_onboarding_is_stale(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await _at_step(bot, patient, Step.BASELINE)
+    await patient.send("/start")
+    await patient.expect("hurt right now")
+    await patient.tap("9")
+    summary = await patient.expect("All set")
+    assert "Pain of 8 or more" in summary.text  # the red flag's advice comes first
+    query = await patient.tap_data("ob:pain:2", message_id=summary.message_id)
+    assert "done" in await patient.answer_to(query)
+    async with bot.core.db.transaction() as session:
+        assert [c.score for c in await session.scalars(select(Checkin))] == [9]
