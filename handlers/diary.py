@@ -1,0 +1,522 @@
+"""The pain diary: /pain and its buttons, /progress, /report, /export and /delete.
+
+A check-in is stored the moment the score is tapped, so a patient who stops there still has it
+logged; where it hurts and new symptoms are added to it after. The choices made so far travel in
+the buttons' callback data as bit masks, so a half-answered check-in needs no state on our side.
+
+Callback data (prefix pn, dl):
+  pn:score:<n>:<source>         a score, from /pain (diary) or a reminder (reminder)
+  pn:loc:<id>:<mask>            where, toggled; pn:where:<id>:<mask> confirms it
+  pn:sym:<id>:<loc>:<mask>      new symptoms, toggled; pn:done:<id>:<loc>:<mask> confirms them
+  pn:gentle                     switch to the gentler routine
+  dl:yes:<asked at, unix s>     erase everything; dl:no keeps it
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from handlers.context import BotContext
+from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
+from handlers.transport import inline_keyboard
+from sibot import diary
+from sibot.charts import has_chart_data, progress_chart
+from sibot.checkins import (
+    PAIN_SCALE,
+    CheckinSource,
+    Location,
+    RedFlag,
+    Symptom,
+    Urgency,
+    render_week_comparison,
+)
+from sibot.patients import PatientView
+from sibot.ports import Button
+from sibot.report import doctor_report_pdf, export_csv
+from sibot.texts import plural, text
+
+PAIN = "pn"
+DELETE = "dl"
+# Sources a score button may name; a session's scores are asked for by the session itself.
+BUTTON_SOURCES = frozenset({CheckinSource.DIARY, CheckinSource.REMINDER})
+SCORES_PER_ROW = 6
+CHOICES_PER_ROW = 2
+# A /delete confirmation older than this is refused: erasing needs a fresh yes.
+DELETE_CONFIRM_WINDOW = timedelta(minutes=10)
+PAUSING = frozenset({Urgency.PAUSE_AND_CONTACT})
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit INTEGER columns
+NOT_MODIFIED = "message is not modified"
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The diary's commands and buttons (group 0)."""
+    application.add_handler(CommandHandler("pain", ask_pain), group=0)
+    application.add_handler(CommandHandler("progress", show_progress), group=0)
+    application.add_handler(CommandHandler("report", send_report), group=0)
+    application.add_handler(CommandHandler("export", send_export), group=0)
+    application.add_handler(CommandHandler("delete", ask_delete), group=0)
+    application.add_handler(CallbackQueryHandler(on_pain_button, feature_pattern(PAIN)), group=0)
+    application.add_handler(
+        CallbackQueryHandler(on_delete_button, feature_pattern(DELETE)), group=0
+    )
+
+
+# --- /pain --------------------------------------------------------------------------------------
+
+
+def score_buttons(source: CheckinSource) -> tuple[tuple[Button, ...], ...]:
+    """The 0-10 row of buttons, for /pain and for the reminder's message."""
+    buttons = [Button(str(n), callback(PAIN, "score", n, source.value)) for n in PAIN_SCALE]
+    return tuple(
+        tuple(buttons[i : i + SCORES_PER_ROW]) for i in range(0, len(buttons), SCORES_PER_ROW)
+    )
+
+
+async def ask_pain(update: Update, context: BotContext) -> None:
+    """Ask for the pain score, one tap on the 0-10 scale; "/pain 6" saves it at once."""
+    patient: PatientView = context.patient
+    message = update.effective_message
+    assert message is not None
+    typed = context.args[0] if context.args and len(context.args) == 1 else ""
+    if typed.isdigit() and int(typed) in PAIN_SCALE:
+        saved = await _save_score(context, int(typed), CheckinSource.DIARY)
+        await message.reply_text(
+            text(patient.language, "diary.pain.where", score=int(typed)),
+            parse_mode=ParseMode.HTML,
+            reply_markup=inline_keyboard(_location_buttons(patient.language, saved.checkin_id, 0)),
+        )
+        await _advise(context, message.chat.id, patient, saved.flags)
+        return
+    await message.reply_text(
+        text(patient.language, "diary.pain.ask"),
+        parse_mode=ParseMode.HTML,
+        reply_markup=inline_keyboard(score_buttons(CheckinSource.DIARY)),
+    )
+
+
+async def _save_score(context: BotContext, score: int, source: str) -> diary.CheckinResult:
+    async with context.core.db.transaction() as session:
+        return await diary.record_checkin(
+            session, context.patient.id, context.core.clock.now(), score, source
+        )
+
+
+async def on_pain_button(update: Update, context: BotContext) -> None:
+    """Route a pn:* tap; anything forged or out of date gets the short "step is over" answer."""
+    query = update.callback_query
+    assert query is not None
+    data = parse_callback(query.data)
+    patient: PatientView = context.patient
+    action = _PAIN_ACTIONS.get(data.action) if data is not None else None
+    handled = data is not None and action is not None and await action(update, context, data)
+    if not handled:
+        await query.answer(text(patient.language, "common.stale_button"))
+
+
+async def _on_score(update: Update, context: BotContext, data: CallbackData) -> bool:
+    query, patient = update.callback_query, context.patient
+    assert query is not None and query.message is not None
+    score, source = data.int_arg(0), data.arg(1)
+    if score not in PAIN_SCALE or source not in BUTTON_SOURCES:
+        return False
+    assert score is not None
+    saved = await _save_score(context, score, source)
+    await query.answer(text(patient.language, "diary.pain.saved_answer", score=score))
+    where = text(patient.language, "diary.pain.where", score=score)
+    keyboard = inline_keyboard(_location_buttons(patient.language, saved.checkin_id, 0))
+    if source == CheckinSource.DIARY:
+        await _edit_text(query, where, keyboard)
+    else:
+        # The reminder's own buttons stay; its score row goes, so one reminder is one check-in.
+        await _drop_score_rows(query)
+        await context.bot.send_message(
+            query.message.chat.id, where, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
+    await _advise(context, query.message.chat.id, patient, saved.flags)
+    return True
+
+
+async def _drop_score_rows(query: CallbackQuery) -> None:
+    markup = query.message.reply_markup if isinstance(query.message, Message) else None
+    if markup is None:
+        return
+    rows = [
+        row
+        for row in markup.inline_keyboard
+        if not any(str(button.callback_data).startswith(f"{PAIN}:score:") for button in row)
+    ]
+    try:
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+    except BadRequest:
+        # Too old to edit, or already without them: the check-in is saved all the same.
+        return
+
+
+async def _edit_text(
+    query: CallbackQuery, new_text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
+    try:
+        await query.edit_message_text(new_text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    except BadRequest as error:
+        # A double tap asks for the same edit twice; the first one already shows.
+        if NOT_MODIFIED not in error.message.lower():
+            raise
+
+
+async def _edit_keyboard(query: CallbackQuery, keyboard: InlineKeyboardMarkup | None) -> None:
+    try:
+        await query.edit_message_reply_markup(keyboard)
+    except BadRequest as error:
+        if NOT_MODIFIED not in error.message.lower():
+            raise
+
+
+async def _on_location(update: Update, context: BotContext, data: CallbackData) -> bool:
+    query, patient = update.callback_query, context.patient
+    checkin_id, mask = _row_id(data.int_arg(0)), _mask(data.int_arg(1), Location)
+    if checkin_id is None or mask is None:
+        return False
+    assert query is not None
+    await query.answer()
+    await _edit_keyboard(
+        query, inline_keyboard(_location_buttons(patient.language, checkin_id, mask))
+    )
+    return True
+
+
+async def _on_where(update: Update, context: BotContext, data: CallbackData) -> bool:
+    query, patient = update.callback_query, context.patient
+    checkin_id, locations = _row_id(data.int_arg(0)), _mask(data.int_arg(1), Location)
+    if checkin_id is None or locations is None:
+        return False
+    if await _save_details(context, checkin_id, locations, None) is None:
+        return False
+    assert query is not None
+    await query.answer()
+    await _edit_text(
+        query,
+        text(patient.language, "diary.pain.symptoms"),
+        inline_keyboard(_symptom_buttons(patient.language, checkin_id, locations, 0)),
+    )
+    return True
+
+
+async def _on_symptom(update: Update, context: BotContext, data: CallbackData) -> bool:
+    query, patient = update.callback_query, context.patient
+    checkin_id = _row_id(data.int_arg(0))
+    locations, symptoms = _mask(data.int_arg(1), Location), _mask(data.int_arg(2), Symptom)
+    if checkin_id is None or locations is None or symptoms is None:
+        return False
+    assert query is not None
+    await query.answer()
+    await _edit_keyboard(
+        query, inline_keyboard(_symptom_buttons(patient.language, checkin_id, locations, symptoms))
+    )
+    return True
+
+
+async def _on_done(update: Update, context: BotContext, data: CallbackData) -> bool:
+    query, patient = update.callback_query, context.patient
+    checkin_id = _row_id(data.int_arg(0))
+    locations, symptoms = _mask(data.int_arg(1), Location), _mask(data.int_arg(2), Symptom)
+    if checkin_id is None or locations is None or symptoms is None:
+        return False
+    saved = await _save_details(context, checkin_id, locations, symptoms)
+    if saved is None:
+        return False
+    assert query is not None and query.message is not None
+    await query.answer()
+    await _edit_text(query, _summary(patient.language, saved.score, locations, symptoms))
+    await _advise(context, query.message.chat.id, patient, saved.flags)
+    return True
+
+
+async def _on_gentle(update: Update, context: BotContext, data: CallbackData) -> bool:
+    query, patient = update.callback_query, context.patient
+    assert query is not None and query.message is not None
+    async with context.core.db.transaction() as session:
+        gentle = await diary.switch_to_gentle(session, patient.id)
+    if gentle is None:
+        return False
+    await query.answer(text(patient.language, "diary.gentle.answer"))
+    await _edit_keyboard(query, None)
+    await context.bot.send_message(
+        query.message.chat.id,
+        text(
+            patient.language,
+            "diary.gentle.done",
+            hold=gentle.hold_seconds,
+            repetitions=gentle.repetitions,
+        ),
+        parse_mode=ParseMode.HTML,
+    )
+    return True
+
+
+_PAIN_ACTIONS = {
+    "score": _on_score,
+    "loc": _on_location,
+    "where": _on_where,
+    "sym": _on_symptom,
+    "done": _on_done,
+    "gentle": _on_gentle,
+}
+
+
+async def _save_details(
+    context: BotContext, checkin_id: int, locations: int, symptoms: int | None
+) -> diary.DetailsResult | None:
+    """Store the choices (symptoms None: not asked yet); None for a stale button."""
+    async with context.core.db.transaction() as session:
+        return await diary.add_details(
+            session,
+            context.patient.id,
+            checkin_id,
+            context.core.clock.now(),
+            locations=_members(locations, Location),
+            symptoms=None if symptoms is None else _members(symptoms, Symptom),
+        )
+
+
+def _row_id(value: int | None) -> int | None:
+    """A check-in id as the database can hold it; None for forged data out of its range."""
+    return value if value is not None and 0 < value <= MAX_ROW_ID else None
+
+
+def _mask(value: int | None, enum: type[StrEnum]) -> int | None:
+    """A bit mask over the enum's members, or None when it names bits the enum does not have."""
+    if value is None or not 0 <= value < 1 << len(enum):
+        return None
+    return value
+
+
+def _members(mask: int, enum: type[StrEnum]) -> list[str]:
+    return [member.value for bit, member in enumerate(enum) if mask >> bit & 1]
+
+
+def _choice_rows(
+    language: str, kind: str, enum: type[StrEnum], mask: int, data_for: Callable[[int], str]
+) -> list[tuple[Button, ...]]:
+    buttons = [
+        Button(
+            text(language, "diary.pain.selected", label=label) if mask >> bit & 1 else label,
+            data_for(mask ^ 1 << bit),
+        )
+        for bit, label in enumerate(
+            text(language, f"diary.{kind}.{member.value}") for member in enum
+        )
+    ]
+    return [
+        tuple(buttons[i : i + CHOICES_PER_ROW]) for i in range(0, len(buttons), CHOICES_PER_ROW)
+    ]
+
+
+def _location_buttons(language: str, checkin_id: int, mask: int) -> tuple[tuple[Button, ...], ...]:
+    rows = _choice_rows(
+        language, "location", Location, mask, lambda m: callback(PAIN, "loc", checkin_id, m)
+    )
+    done = Button(
+        text(language, "diary.pain.done_button"), callback(PAIN, "where", checkin_id, mask)
+    )
+    return (*rows, (done,))
+
+
+def _symptom_buttons(
+    language: str, checkin_id: int, locations: int, mask: int
+) -> tuple[tuple[Button, ...], ...]:
+    rows = _choice_rows(
+        language,
+        "symptom",
+        Symptom,
+        mask,
+        lambda m: callback(PAIN, "sym", checkin_id, locations, m),
+    )
+    done = Button(
+        text(language, "diary.pain.done_button"),
+        callback(PAIN, "done", checkin_id, locations, mask),
+    )
+    none = Button(
+        text(language, "diary.pain.none_button"), callback(PAIN, "done", checkin_id, locations, 0)
+    )
+    return (*rows, (done, none))
+
+
+def _summary(language: str, score: int | None, locations: int, symptoms: int) -> str:
+    places = [text(language, f"diary.location.{value}") for value in _members(locations, Location)]
+    new = [text(language, f"diary.symptom.{value}") for value in _members(symptoms, Symptom)]
+    where = text(language, "diary.pain.saved_where", places=", ".join(places))
+    symptoms_text = text(language, "diary.pain.saved_symptoms", symptoms=", ".join(new))
+    return text(
+        language,
+        "diary.pain.saved",
+        score="–" if score is None else score,
+        where=where if places else "",
+        symptoms=symptoms_text if new else "",
+    )
+
+
+async def _advise(
+    context: BotContext, chat_id: int, patient: PatientView, flags: Sequence[RedFlag]
+) -> None:
+    """Tell the patient what each red flag means for them, most urgent first."""
+    if not flags:
+        return
+    paragraphs = [text(patient.language, flag.text_key) for flag in flags]
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if any(flag.urgency in PAUSING for flag in flags):
+        paragraphs.append(text(patient.language, "diary.pain.pause_hint"))
+        if not patient.gentle:
+            label = text(patient.language, "diary.gentle.button")
+            buttons = ((Button(label, callback(PAIN, "gentle")),),)
+    await context.bot.send_message(
+        chat_id,
+        "\n\n".join(paragraphs),
+        parse_mode=ParseMode.HTML,
+        reply_markup=inline_keyboard(buttons),
+    )
+
+
+# --- /progress, /report, /export ----------------------------------------------------------------
+
+
+async def show_progress(update: Update, context: BotContext) -> None:
+    """Send the 30-day chart with this week against the last, or a kind word when it is empty."""
+    patient: PatientView = context.patient
+    message = update.effective_message
+    assert message is not None
+    async with context.core.db.transaction() as session:
+        seen = await diary.progress(session, patient.id, context.core.clock.now(), patient.zone)
+    if not has_chart_data(seen.days, seen.sessions_by_date, seen.today):
+        await message.reply_text(text(patient.language, "diary.progress.empty"))
+        return
+    # Drawing takes a few hundred milliseconds: off the loop, so nobody's hold timer waits.
+    png = await asyncio.to_thread(
+        progress_chart,
+        seen.days,
+        seen.sessions_by_date,
+        seen.streak,
+        seen.today,
+        patient.language,
+    )
+    week = (
+        render_week_comparison(seen.week, patient.language)
+        if seen.week is not None
+        else text(patient.language, "diary.progress.no_week")
+    )
+    first_day = seen.today - timedelta(days=29)
+    caption = text(
+        patient.language,
+        "diary.progress.caption",
+        week=week,
+        streak=plural(patient.language, "diary.days", seen.streak),
+        sessions=sum(n for day, n in seen.sessions_by_date.items() if day >= first_day),
+    )
+    await message.reply_photo(png, caption=caption, parse_mode=ParseMode.HTML)
+
+
+async def send_report(update: Update, context: BotContext) -> None:
+    """Send the one-page PDF for the patient's doctor."""
+    patient: PatientView = context.patient
+    message = update.effective_message
+    assert message is not None
+    now = context.core.clock.now()
+    async with context.core.db.transaction() as session:
+        report = await diary.report_data(session, patient.id, now)
+    if report is None or not (report.checkins or report.session_dates or report.red_flags):
+        await message.reply_text(text(patient.language, "diary.report.empty"))
+        return
+    if not report.name and update.effective_user is not None:
+        report = dataclasses.replace(report, name=update.effective_user.first_name)
+    pdf = await asyncio.to_thread(doctor_report_pdf, report, patient.language)
+    await message.reply_document(
+        pdf,
+        filename=text(patient.language, "diary.report.filename", day=report.end.isoformat()),
+        caption=text(patient.language, "diary.report.caption"),
+    )
+
+
+async def send_export(update: Update, context: BotContext) -> None:
+    """Send every check-in and session as a CSV file."""
+    patient: PatientView = context.patient
+    message = update.effective_message
+    assert message is not None
+    now = context.core.clock.now()
+    async with context.core.db.transaction() as session:
+        data = await diary.export_data(session, patient.id)
+    if not (data.checkins or data.sessions):
+        await message.reply_text(text(patient.language, "diary.export.empty"))
+        return
+    csv_bytes = await asyncio.to_thread(export_csv, data.checkins, data.sessions, patient.zone)
+    day = now.astimezone(patient.zone).date().isoformat()
+    await message.reply_document(
+        csv_bytes,
+        filename=text(patient.language, "diary.export.filename", day=day),
+        caption=text(patient.language, "diary.export.caption"),
+    )
+
+
+# --- /delete ------------------------------------------------------------------------------------
+
+
+async def ask_delete(update: Update, context: BotContext) -> None:
+    """Ask before erasing everything."""
+    patient: PatientView = context.patient
+    message = update.effective_message
+    assert message is not None
+    asked_at = int(context.core.clock.now().timestamp())
+    buttons = (
+        (Button(text(patient.language, "diary.delete.yes"), callback(DELETE, "yes", asked_at)),),
+        (Button(text(patient.language, "diary.delete.no"), callback(DELETE, "no")),),
+    )
+    await message.reply_text(
+        text(patient.language, "diary.delete.ask"),
+        parse_mode=ParseMode.HTML,
+        reply_markup=inline_keyboard(buttons),
+    )
+
+
+async def on_delete_button(update: Update, context: BotContext) -> None:
+    """Erase everything on a fresh yes; keep it all on no."""
+    query = update.callback_query
+    assert query is not None
+    patient: PatientView = context.patient
+    data = parse_callback(query.data)
+    action = data.action if data is not None else ""
+    if action == "no":
+        await query.answer()
+        await _edit_text(query, text(patient.language, "diary.delete.kept"))
+        return
+    asked_at = data.int_arg(0) if data is not None and action == "yes" else None
+    if asked_at is None:
+        await query.answer(text(patient.language, "common.stale_button"))
+        return
+    now = context.core.clock.now()
+    if abs(now.timestamp() - asked_at) > DELETE_CONFIRM_WINDOW.total_seconds():
+        await query.answer(text(patient.language, "diary.delete.expired"), show_alert=True)
+        return
+    await _erase(context, patient.id)
+    await query.answer()
+    await _edit_text(query, text(patient.language, "diary.delete.done"))
+
+
+async def _erase(context: BotContext, patient_id: int) -> None:
+    """The rows (reminders and outbox included), the running hold timers, PTB's own memory."""
+    async with context.core.db.transaction() as session:
+        session_ids = await diary.delete_patient(session, patient_id)
+    job_queue = context.application.job_queue
+    if job_queue is not None:
+        for session_id in session_ids:
+            for job in job_queue.get_jobs_by_name(f"hold:{session_id}"):
+                job.schedule_removal()
+    context.application.drop_user_data(patient_id)
+    context.application.drop_chat_data(patient_id)

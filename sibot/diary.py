@@ -1,0 +1,325 @@
+"""The pain diary's use cases: record a check-in (and its red flags), read the diary back for the
+chart, the report and the export, switch to a gentler routine, and erase a patient.
+
+Every function takes the caller's session and never commits: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sibot import checkins
+from sibot.checkins import CheckinSource, Location, Symptom, validate_pain
+from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, Reminder
+from sibot.report import FlagEvent, ReportData, RoutineSettings, SessionRecord
+from sibot.routine import MIN_HOLD_SECONDS, build_steps
+
+# The rules look back at most this far: two weeks of usual pain before a run of three check-ins.
+HISTORY_DAYS = 30
+REPORT_DAYS = 30
+# Rows a day more than the period are loaded; report.py cuts them at the patient's midnight.
+SLACK_DAYS = 1
+COMPLETED = "completed"
+# Where and what else can be added to a check-in this long after it was made.
+DETAILS_WINDOW = timedelta(hours=2)
+# A gentler routine: the shortest hold the routine allows and at most this many repetitions.
+GENTLE_REPETITIONS = 3
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    """The stored check-in and the red flags it set off, most urgent first."""
+
+    checkin_id: int
+    flags: tuple[checkins.RedFlag, ...]
+
+
+@dataclass(frozen=True)
+class DetailsResult:
+    """The check-in's score, and the red flags its new details set off that were not there."""
+
+    score: int | None
+    flags: tuple[checkins.RedFlag, ...]
+
+
+async def record_checkin(
+    session: AsyncSession,
+    patient_id: int,
+    now: datetime,
+    score: int | None,
+    source: CheckinSource | str,
+    *,
+    session_id: int | None = None,
+    locations: Iterable[Location | str] = (),
+    symptoms: Iterable[Symptom | str] = (),
+    sharp_or_shooting: bool = False,
+) -> CheckinResult:
+    """Store a check-in at `now`, evaluate the red-flag rules against the patient's recent
+    history and store every flag that fires. ValueError for a score, source, location or symptom
+    outside the scale or the enums."""
+    new = checkins.Checkin(
+        at=now,
+        score=None if score is None else validate_pain(score),
+        source=CheckinSource(source),
+        locations=frozenset(Location(value) for value in locations),
+        symptoms=frozenset(Symptom(value) for value in symptoms),
+        sharp_or_shooting=sharp_or_shooting,
+        session_id=session_id,
+    )
+    history = await _checkins_since(session, patient_id, now - timedelta(days=HISTORY_DAYS))
+    flags = tuple(checkins.evaluate(new, history))
+    row = Checkin(
+        patient_id=patient_id,
+        at=new.at,
+        score=new.score,
+        source=new.source.value,
+        session_id=session_id,
+        locations=sorted(new.locations),
+        symptoms=sorted(new.symptoms),
+        sharp_or_shooting=sharp_or_shooting,
+    )
+    session.add(row)
+    await session.flush()
+    await _store_flags(session, row, flags, now)
+    return CheckinResult(checkin_id=row.id, flags=flags)
+
+
+async def add_details(
+    session: AsyncSession,
+    patient_id: int,
+    checkin_id: int,
+    now: datetime,
+    *,
+    locations: Iterable[Location | str] | None = None,
+    symptoms: Iterable[Symptom | str] | None = None,
+) -> DetailsResult | None:
+    """Set where it hurts and/or the new symptoms (None leaves them as they are) of a check-in
+    made in the last two hours, and evaluate the rules again. The result holds only the flags
+    not stored for it before, so a repeated tap warns once. None when the check-in is not the
+    patient's or is too old."""
+    row = await session.get(Checkin, checkin_id)
+    if row is None or row.patient_id != patient_id or now - row.at > DETAILS_WINDOW:
+        return None
+    if locations is not None:
+        row.locations = sorted(Location(value) for value in locations)
+    if symptoms is not None:
+        row.symptoms = sorted(Symptom(value) for value in symptoms)
+    since = row.at - timedelta(days=HISTORY_DAYS)
+    history = await _checkins_since(session, patient_id, since, leave_out=checkin_id)
+    fired = checkins.evaluate(_as_checkin(row), history)
+    stored = set(
+        await session.scalars(select(RedFlag.rule).where(RedFlag.checkin_id == checkin_id))
+    )
+    flags = tuple(flag for flag in fired if flag.rule.value not in stored)
+    await _store_flags(session, row, flags, now)
+    return DetailsResult(score=row.score, flags=flags)
+
+
+async def _store_flags(
+    session: AsyncSession, row: Checkin, flags: Iterable[checkins.RedFlag], now: datetime
+) -> None:
+    session.add_all(
+        RedFlag(
+            patient_id=row.patient_id,
+            at=now,
+            rule=flag.rule.value,
+            urgency=flag.urgency.value,
+            checkin_id=row.id,
+        )
+        for flag in flags
+    )
+    await session.flush()
+
+
+async def delete_patient(session: AsyncSession, patient_id: int) -> list[int]:
+    """Erase the patient and, by ON DELETE CASCADE, every row about them. Returns the ids of
+    their exercise sessions, so the caller can cancel the "hold:<id>" timers."""
+    session_ids = list(
+        await session.scalars(
+            select(ExerciseSession.id).where(ExerciseSession.patient_id == patient_id)
+        )
+    )
+    await session.execute(delete(Patient).where(Patient.id == patient_id))
+    # The ORM may still hold rows the database just removed; forget them.
+    session.expunge_all()
+    return session_ids
+
+
+@dataclass(frozen=True)
+class GentleRoutine:
+    """The dose after switching to the gentler routine."""
+
+    hold_seconds: int
+    repetitions: int
+
+
+async def switch_to_gentle(session: AsyncSession, patient_id: int) -> GentleRoutine | None:
+    """Shorter holds and fewer repetitions from the next session on; None without a patient."""
+    patient = await session.get(Patient, patient_id)
+    if patient is None:
+        return None
+    patient.gentle = True
+    patient.hold_seconds = MIN_HOLD_SECONDS
+    patient.repetitions = min(patient.repetitions, GENTLE_REPETITIONS)
+    return GentleRoutine(patient.hold_seconds, patient.repetitions)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What /progress draws and says, for the 30 days up to `today`."""
+
+    today: date
+    days: list[checkins.DayPain]
+    sessions_by_date: dict[date, int]
+    streak: int
+    week: checkins.WeekComparison | None
+
+
+async def progress(
+    session: AsyncSession, patient_id: int, now: datetime, zone: ZoneInfo
+) -> Progress:
+    """The patient's daily pain, sessions, streak and week-on-week change."""
+    today = checkins.local_date(now, zone)
+    since = now - timedelta(days=HISTORY_DAYS + 1)
+    history = await _checkins_since(session, patient_id, since)
+    done = await _completed_dates(session, patient_id, zone)
+    return Progress(
+        today=today,
+        days=checkins.daily_pain(history, zone),
+        sessions_by_date=dict(Counter(done)),
+        streak=checkins.streak(done, today),
+        week=checkins.week_comparison(history, zone, today),
+    )
+
+
+async def report_data(session: AsyncSession, patient_id: int, now: datetime) -> ReportData | None:
+    """The doctor's report of the last 30 days; None when the patient does not exist."""
+    row = await session.get(Patient, patient_id)
+    if row is None:
+        return None
+    zone = ZoneInfo(row.timezone)
+    end = checkins.local_date(now, zone)
+    start = end - timedelta(days=REPORT_DAYS - 1)
+    since = now - timedelta(days=REPORT_DAYS + SLACK_DAYS)
+    flags = await session.scalars(
+        select(RedFlag)
+        .where(RedFlag.patient_id == row.id, RedFlag.at >= since)
+        .order_by(RedFlag.at)
+    )
+    return ReportData(
+        name=row.name or "",
+        start=start,
+        end=end,
+        routine=await _routine_settings(session, row),
+        checkins=tuple(await _checkins_since(session, row.id, since)),
+        session_dates=tuple(await _completed_dates(session, row.id, zone)),
+        red_flags=tuple(FlagEvent(flag.at, checkins.RedFlagRule(flag.rule)) for flag in flags),
+    )
+
+
+@dataclass(frozen=True)
+class Export:
+    """Everything the CSV export holds."""
+
+    checkins: list[checkins.Checkin]
+    sessions: list[SessionRecord]
+
+
+async def export_data(session: AsyncSession, patient_id: int) -> Export:
+    """All the patient's check-ins and exercise sessions, oldest first."""
+    rows = await session.scalars(
+        select(ExerciseSession)
+        .where(ExerciseSession.patient_id == patient_id)
+        .order_by(ExerciseSession.started_at)
+    )
+    return Export(
+        checkins=await _checkins_since(session, patient_id, None),
+        sessions=[_session_record(row) for row in rows],
+    )
+
+
+async def _checkins_since(
+    session: AsyncSession, patient_id: int, since: datetime | None, leave_out: int | None = None
+) -> list[checkins.Checkin]:
+    query = (
+        select(Checkin).where(Checkin.patient_id == patient_id).order_by(Checkin.at, Checkin.id)
+    )
+    if since is not None:
+        query = query.where(Checkin.at >= since)
+    if leave_out is not None:
+        query = query.where(Checkin.id != leave_out)
+    return [_as_checkin(row) for row in await session.scalars(query)]
+
+
+def _as_checkin(row: Checkin) -> checkins.Checkin:
+    return checkins.Checkin(
+        at=row.at,
+        score=row.score,
+        source=CheckinSource(row.source),
+        locations=frozenset(Location(value) for value in row.locations),
+        symptoms=frozenset(Symptom(value) for value in row.symptoms),
+        sharp_or_shooting=row.sharp_or_shooting,
+        session_id=row.session_id,
+    )
+
+
+async def _completed_dates(session: AsyncSession, patient_id: int, zone: ZoneInfo) -> list[date]:
+    """The local date of each completed session, one per session."""
+    ended = await session.scalars(
+        select(ExerciseSession.ended_at).where(
+            ExerciseSession.patient_id == patient_id,
+            ExerciseSession.status == COMPLETED,
+            ExerciseSession.ended_at.is_not(None),
+        )
+    )
+    return [checkins.local_date(at, zone) for at in ended if at is not None]
+
+
+async def _routine_settings(session: AsyncSession, patient: Patient) -> RoutineSettings:
+    reminder = await session.scalar(select(Reminder).where(Reminder.patient_id == patient.id))
+    on = reminder is not None and reminder.enabled
+    return RoutineSettings(
+        hold_seconds=patient.hold_seconds,
+        repetitions=patient.repetitions,
+        gentle=patient.gentle,
+        reminder_time=reminder.local_time if on and reminder is not None else None,
+        reminder_weekdays=reminder.weekdays if on and reminder is not None else 0,
+        zone=patient.timezone,
+        pregnancy_caution=patient.pregnant,
+    )
+
+
+def _session_record(row: ExerciseSession) -> SessionRecord:
+    keys = list(row.exercise_keys)
+    skipped = set(row.skipped_exercises) & set(keys)
+    return SessionRecord(
+        id=row.id,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        status=row.status,
+        pain_before=row.pain_before,
+        pain_after=row.pain_after,
+        exercises_done=len(_exercises_passed(row) - skipped),
+        exercises_skipped=len(skipped),
+    )
+
+
+def _exercises_passed(row: ExerciseSession) -> set[str]:
+    """The exercises whose every step lies behind the session's current step."""
+    keys = list(row.exercise_keys)
+    if row.status == COMPLETED:
+        return set(keys)
+    try:
+        steps = build_steps(keys, hold_seconds=row.hold_seconds, repetitions=row.repetitions)
+    except (KeyError, ValueError):
+        # An exercise retired from the routine since: the export still lists the session.
+        return set()
+    last_step = {step.exercise: step.index for step in steps}
+    return {key for key, index in last_step.items() if index < row.step_index}

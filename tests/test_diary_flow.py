@@ -1,0 +1,490 @@
+"""The pain diary end to end: a patient on the emulator talks to the real bot over HTTP.
+
+/pain with its optional questions and the advice of each red flag, the reminder's score buttons,
+/progress, /report, /export and /delete, their empty states, and buttons that are stale, forged
+or out of date.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, time, timedelta
+
+from PIL import Image
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from handlers.diary import score_buttons
+from handlers.transport import inline_keyboard
+from sibot.checkins import CheckinSource
+from sibot.db import Database
+from sibot.diary import record_checkin
+from sibot.emulator import Emulator, Message, Patient
+from sibot.models import Checkin, ExerciseSession, Patient as PatientRow, RedFlag
+from sibot.ports import Button
+from sibot.texts import text
+from tests.factories import onboarded_patient
+from tests.harness import BotHarness
+from tests.test_diary import rows_of
+
+STALE = "This step is over."
+
+
+async def onboarded(bot: BotHarness, emulator: Emulator, **fields: object) -> Patient:
+    patient = emulator.patient(first_name="Ana")
+    now = bot.clock.now()
+    await onboarded_patient(bot.core.db, patient.user_id, now, **fields)  # type: ignore[arg-type]
+    return patient
+
+
+async def edited(patient: Patient, message_id: int, fragment: str) -> Message:
+    """The message once an edit has put `fragment` in its text."""
+
+    def shows() -> Message | None:
+        message = patient.current(message_id)
+        return message if fragment.lower() in message.text.lower() else None
+
+    return await patient.chat.changes.wait_until(shows, 5)
+
+
+async def answered(patient: Patient, query_id: str) -> str:
+    return await patient.answer_to(query_id)
+
+
+async def toggle(patient: Patient, message_id: int, label: str) -> None:
+    """Tap a choice and wait for the keyboard to show it flipped, as a patient would look."""
+    selected = label.removeprefix("✅ ")
+    shown = selected if label.startswith("✅ ") else f"✅ {label}"
+    await patient.tap(label)
+
+    def flipped() -> bool | None:
+        return shown in patient.current(message_id).labels or None
+
+    await patient.chat.changes.wait_until(flipped, 5)
+
+
+async def checkins_of(db: Database, patient_id: int) -> list[Checkin]:
+    async with db.transaction() as session:
+        query = select(Checkin).where(Checkin.patient_id == patient_id).order_by(Checkin.id)
+        return list(await session.scalars(query))
+
+
+async def flags_of(db: Database, patient_id: int) -> list[str]:
+    async with db.transaction() as session:
+        query = select(RedFlag.rule).where(RedFlag.patient_id == patient_id).order_by(RedFlag.id)
+        return list(await session.scalars(query))
+
+
+async def pain_prompt(patient: Patient) -> Message:
+    await patient.send("/pain")
+    prompt = await patient.expect("0 = no pain, 10 = worst pain imaginable")
+    assert prompt.labels[:11] == [str(n) for n in range(11)]
+    return prompt
+
+
+async def test_pain_with_places_and_symptoms(bot: BotHarness, emulator: Emulator) -> None:
+    patient = await onboarded(bot, emulator)
+    prompt = await pain_prompt(patient)
+    assert await answered(patient, await patient.tap("6")) == "Saved 6/10"
+    where = await edited(patient, prompt.message_id, "Where do you feel it?")
+    assert {"Lower back", "Buttock", "Hip", "Groin", "Down the leg", "Done"} <= set(where.labels)
+    for label in ("Lower back", "✅ Lower back", "Hip"):
+        await toggle(patient, prompt.message_id, label)
+    await answered(patient, await patient.tap("Done"))
+    symptoms = await edited(patient, prompt.message_id, "Anything new")
+    assert {"Numbness or tingling", "Leg weakness", "Fever", "None"} <= set(symptoms.labels)
+    await toggle(patient, prompt.message_id, "Numbness or tingling")
+    await answered(patient, await patient.tap("Done"))
+    summary = await edited(patient, prompt.message_id, "Saved: pain 6/10")
+    assert summary.text == (
+        "Saved: pain 6/10 · Hip · new: Numbness or tingling. Thank you!"
+    )
+    assert summary.buttons == []
+    [row] = await checkins_of(bot.core.db, patient.user_id)
+    assert (row.score, row.source, row.at) == (6, "diary", bot.clock.now())
+    assert (row.locations, row.symptoms) == (["hip"], ["numbness_tingling"])
+    assert await flags_of(bot.core.db, patient.user_id) == []
+    await patient.assert_silent(0.3)
+
+
+async def test_a_score_alone_is_kept_when_the_rest_is_left(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator)
+    prompt = await pain_prompt(patient)
+    await answered(patient, await patient.tap("3"))
+    await edited(patient, prompt.message_id, "Pain 3/10 saved")
+    [row] = await checkins_of(bot.core.db, patient.user_id)
+    assert (row.score, row.locations, row.symptoms) == (3, [], [])
+    await answered(patient, await patient.tap("Done"))
+    await edited(patient, prompt.message_id, "Anything new")
+    await answered(patient, await patient.tap("None"))
+    await edited(patient, prompt.message_id, "Saved: pain 3/10. Thank you!")
+    await patient.assert_silent(0.3)
+
+
+async def test_severe_pain_asks_for_a_pause_and_offers_a_gentler_routine(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator, hold_seconds=8, repetitions=6)
+    await pain_prompt(patient)
+    await patient.tap("9")
+    advice = await patient.expect("contact your clinician")
+    assert "/pause" in advice.text
+    assert advice.labels == ["Switch to a gentler routine"]
+    assert await answered(patient, await patient.tap("Switch to a gentler routine")) == (
+        "Gentler routine on"
+    )
+    await patient.expect("holds last 5 s with 3 repetitions")
+    assert await flags_of(bot.core.db, patient.user_id) == ["severe_pain"]
+    async with bot.core.db.transaction() as session:
+        row = await session.get(PatientRow, patient.user_id)
+        assert row is not None
+        assert (row.gentle, row.hold_seconds, row.repetitions) == (True, 5, 3)
+
+
+async def test_signs_of_nerve_pressure_send_to_the_emergency_department(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator)
+    prompt = await pain_prompt(patient)
+    await patient.tap("4")
+    await edited(patient, prompt.message_id, "Where")
+    await answered(patient, await patient.tap("Done"))
+    await edited(patient, prompt.message_id, "Anything new")
+    await toggle(patient, prompt.message_id, "Numbness around the groin")
+    await answered(patient, await patient.tap("Done"))
+    advice = await patient.expect("emergency department now")
+    assert advice.labels == []
+    assert await flags_of(bot.core.db, patient.user_id) == ["cauda_equina"]
+
+
+async def test_fever_with_back_pain_means_a_doctor_today(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator)
+    prompt = await pain_prompt(patient)
+    await patient.tap("5")
+    await edited(patient, prompt.message_id, "Where")
+    await answered(patient, await patient.tap("Done"))
+    await edited(patient, prompt.message_id, "Anything new")
+    await toggle(patient, prompt.message_id, "Fever")
+    await answered(patient, await patient.tap("Done"))
+    await patient.expect("see a doctor today")
+    assert await flags_of(bot.core.db, patient.user_id) == ["fever"]
+
+
+async def test_pain_risen_for_three_checkins_asks_for_a_pause(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator)
+    now = bot.clock.now()
+    async with bot.core.db.transaction() as session:
+        for days_ago, score in [(6, 3), (5, 3), (4, 3), (3, 3), (2, 6), (1, 6)]:
+            at = now - timedelta(days=days_ago)
+            await record_checkin(session, patient.user_id, at, score, "diary")
+    await pain_prompt(patient)
+    await patient.tap("6")
+    advice = await patient.expect("your last three check-ins")
+    assert advice.labels == ["Switch to a gentler routine"]
+    assert await flags_of(bot.core.db, patient.user_id) == ["rising_pain"]
+
+
+async def test_a_score_tapped_under_a_reminder_is_tagged_reminder(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator)
+    assert bot.application is not None
+    start = (Button("Start now", "ss:start:reminder"),)
+    reminder = await bot.application.bot.send_message(
+        patient.user_id,
+        "Time for your exercises. How is your pain?",
+        reply_markup=inline_keyboard((start, *score_buttons(CheckinSource.REMINDER))),
+    )
+    await patient.next_message()
+    await answered(patient, await patient.tap("2"))
+    await patient.expect("Pain 2/10 saved")
+    assert patient.current(reminder.message_id).labels == ["Start now"]
+    [row] = await checkins_of(bot.core.db, patient.user_id)
+    assert (row.score, row.source) == (2, "reminder")
+
+
+async def test_forged_and_stale_pain_buttons_get_a_short_answer(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator)
+    other = await onboarded(bot, emulator)
+    prompt = await pain_prompt(other)
+    await answered(other, await other.tap("4"))
+    theirs = (await checkins_of(bot.core.db, other.user_id))[0].id
+    mine = await pain_prompt(patient)
+    forged = [
+        "pn:score:11:diary",
+        "pn:score:-1:diary",
+        "pn:score:x:diary",
+        "pn:score:5:hurts",
+        "pn:score:5",
+        "pn:where:999999:0",
+        f"pn:where:{theirs}:1",
+        f"pn:done:{theirs}:0:16",
+        "pn:loc:1:4096",
+        "pn:sym:1:0:-3",
+        "pn:where:99999999999999999999:0",
+        "pn:done:0:0:0",
+        "pn:nonsense",
+        "pn:",
+        "dl:yes:abc",
+        "dl:yes",
+        "dl:maybe",
+    ]
+    for data in forged:
+        assert await answered(patient, await patient.tap_data(data, mine.message_id)) == STALE
+    far_future = await patient.tap_data("dl:yes:99999999999999999999999", mine.message_id)
+    assert "expired" in await answered(patient, far_future)
+    assert await checkins_of(bot.core.db, patient.user_id) == []
+    assert (await rows_of(bot.core.db, patient.user_id))["patients"] == 1
+    [their_row] = await checkins_of(bot.core.db, other.user_id)
+    assert (their_row.locations, their_row.symptoms) == ([], [])
+    assert prompt.message_id in other.chat.messages
+    await patient.assert_silent(0.3)
+
+
+async def test_double_taps_change_nothing_twice(bot: BotHarness, emulator: Emulator) -> None:
+    patient = await onboarded(bot, emulator)
+    prompt = await pain_prompt(patient)
+    await answered(patient, await patient.tap("5"))
+    where = await edited(patient, prompt.message_id, "Where")
+    hip = where.button_data["Hip"]
+    taps = [await patient.tap_data(hip, prompt.message_id) for _ in range(2)]
+    assert [await answered(patient, tap) for tap in taps] == ["", ""]
+    await edited(patient, prompt.message_id, "Where")
+    done = patient.current(prompt.message_id).button_data["Done"]
+    for tap in [await patient.tap_data(done, prompt.message_id) for _ in range(2)]:
+        await answered(patient, tap)
+    symptoms = await edited(patient, prompt.message_id, "Anything new")
+    none = symptoms.button_data["None"]
+    for tap in [await patient.tap_data(none, prompt.message_id) for _ in range(2)]:
+        await answered(patient, tap)
+    await edited(patient, prompt.message_id, "Saved: pain 5/10 · Hip. Thank you!")
+    await patient.assert_silent(0.5)
+    [row] = await checkins_of(bot.core.db, patient.user_id)
+    assert (row.score, row.locations, row.symptoms) == (5, ["hip"], [])
+
+
+async def test_details_of_an_old_checkin_are_refused(bot: BotHarness, emulator: Emulator) -> None:
+    patient = await onboarded(bot, emulator)
+    prompt = await pain_prompt(patient)
+    await patient.tap("4")
+    await edited(patient, prompt.message_id, "Where")
+    bot.clock.advance(timedelta(hours=3))
+    assert await answered(patient, await patient.tap("Done")) == STALE
+    [row] = await checkins_of(bot.core.db, patient.user_id)
+    assert row.score == 4
+
+
+async def test_text_instead_of_a_tap_gets_a_kind_word_and_the_buttons_still_work(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator)
+    prompt = await pain_prompt(patient)
+    await patient.send("seven")
+    reply = await patient.next_message()
+    assert reply.text and reply.text != text("en", "common.error")
+    assert await checkins_of(bot.core.db, patient.user_id) == []
+    await patient.tap_data("pn:score:7:diary", prompt.message_id)
+    await edited(patient, prompt.message_id, "Pain 7/10 saved")
+
+
+async def test_pain_with_a_number_saves_it_at_once_and_junk_gets_the_question(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator)
+    await patient.send("/pain 8")
+    where = await patient.expect("Pain 8/10 saved")
+    assert "Done" in where.labels
+    await patient.expect("contact your clinician")
+    for junk in ("/pain 11", "/pain lots", "/pain 2 3", "/pain -1"):
+        await patient.send(junk)
+        await patient.expect("0 = no pain, 10 = worst pain imaginable")
+    [row] = await checkins_of(bot.core.db, patient.user_id)
+    assert (row.score, row.source) == (8, "diary")
+
+
+async def seed_month(db: Database, patient_id: int, now: datetime) -> None:
+    """Two weeks of diary scores (6 then 4), a severe day, and a completed session yesterday."""
+    async with db.transaction() as session:
+        for days_ago in range(14, 0, -1):
+            score = 6 if days_ago >= 7 else 4
+            at = now - timedelta(days=days_ago)
+            await record_checkin(session, patient_id, at, score, "diary")
+        await record_checkin(session, patient_id, now - timedelta(days=20), 9, "diary")
+        started = now - timedelta(days=1)
+        session.add(
+            ExerciseSession(
+                patient_id=patient_id,
+                status="completed",
+                source="command",
+                exercise_keys=["knee_to_chest"],
+                hold_seconds=5,
+                repetitions=2,
+                pain_before=4,
+                pain_after=3,
+                started_at=started,
+                updated_at=started,
+                ended_at=started + timedelta(minutes=8),
+            )
+        )
+
+
+async def test_progress_is_a_legible_chart_with_the_week_in_words(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator, timezone="Europe/Berlin")
+    await seed_month(bot.core.db, patient.user_id, bot.clock.now())
+    await patient.send("/progress")
+    message = await patient.next_message(timeout=15)
+    assert message.photo is not None
+    assert "Your average pain fell from 6.0 to 4.0." in message.text
+    assert "Streak: 1 day" in message.text
+    image = Image.open(io.BytesIO(message.photo))
+    assert image.format == "PNG" and image.width >= 800
+    colours = image.convert("RGB").getcolors(maxcolors=image.width * image.height) or []
+    assert len(colours) > 50
+    white = max(colours)[0]
+    assert white < 0.95 * image.width * image.height
+
+
+async def test_progress_without_data_says_so_kindly(bot: BotHarness, emulator: Emulator) -> None:
+    patient = await onboarded(bot, emulator)
+    await patient.send("/progress")
+    message = await patient.next_message()
+    assert message.photo is None
+    assert "No check-ins or sessions in the last 30 days yet" in message.text
+
+
+async def test_report_is_a_one_page_pdf_for_the_doctor(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator, timezone="Europe/Berlin", name="Ana Lima")
+    now = bot.clock.now()
+    await seed_month(bot.core.db, patient.user_id, now)
+    await patient.send("/report")
+    message = await patient.next_message(timeout=15)
+    assert message.document is not None and message.filename == "sibot-report-2026-03-02.pdf"
+    reader = PdfReader(io.BytesIO(message.document))
+    assert len(reader.pages) == 1
+    content = reader.pages[0].extract_text()
+    assert "Ana Lima" in content
+    assert "2026-02-01" in content and "2026-03-02" in content
+    assert "Red flag: pain 8/10 or more" in content
+    assert "Holds of 5 s, 2 repetitions" in content
+
+
+async def test_report_without_data_says_so_kindly(bot: BotHarness, emulator: Emulator) -> None:
+    patient = await onboarded(bot, emulator)
+    await patient.send("/report")
+    message = await patient.next_message()
+    assert message.document is None
+    assert "nothing to report yet" in message.text
+
+
+async def test_export_is_a_csv_with_local_times(bot: BotHarness, emulator: Emulator) -> None:
+    patient = await onboarded(bot, emulator, timezone="Europe/Berlin")
+    now = bot.clock.now()
+    await seed_month(bot.core.db, patient.user_id, now)
+    await patient.send("/export")
+    message = await patient.next_message(timeout=15)
+    assert message.document is not None and message.filename == "sibot-data-2026-03-02.csv"
+    rows = list(csv.DictReader(io.StringIO(message.document.decode("utf-8"))))
+    assert [row["record"] for row in rows].count("checkin") == 15
+    assert [row["record"] for row in rows].count("session") == 1
+    first = rows[0]
+    assert first["at"] == "2026-02-10T08:00:00+01:00"
+    assert (first["source"], first["score"]) == ("diary", "9")
+    assert datetime.fromisoformat(first["at"]) == now - timedelta(days=20)
+
+
+async def test_export_without_data_says_so_kindly(bot: BotHarness, emulator: Emulator) -> None:
+    patient = await onboarded(bot, emulator)
+    await patient.send("/export")
+    message = await patient.next_message()
+    assert message.document is None
+    assert "no check-ins or sessions to export" in message.text
+
+
+async def test_delete_can_be_cancelled(bot: BotHarness, emulator: Emulator) -> None:
+    patient = await onboarded(bot, emulator)
+    await seed_month(bot.core.db, patient.user_id, bot.clock.now())
+    await patient.send("/delete")
+    ask = await patient.expect("can't be undone")
+    await answered(patient, await patient.tap("No, keep my data"))
+    await edited(patient, ask.message_id, "Nothing was deleted")
+    assert (await rows_of(bot.core.db, patient.user_id))["checkins"] == 15
+
+
+async def test_an_old_delete_confirmation_does_nothing(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator)
+    await patient.send("/delete")
+    await patient.expect("can't be undone")
+    bot.clock.advance(timedelta(minutes=11))
+    answer = await answered(patient, await patient.tap("Yes, delete everything"))
+    assert "expired" in answer
+    assert (await rows_of(bot.core.db, patient.user_id))["patients"] == 1
+
+
+async def delete_everything(bot: BotHarness, emulator: Emulator) -> None:
+    patient = await onboarded(bot, emulator, reminder_at=time(8, 0))
+    other = await onboarded(bot, emulator)
+    db, now = bot.core.db, bot.clock.now()
+    await seed_month(db, patient.user_id, now)
+    await seed_month(db, other.user_id, now)
+    async with db.transaction() as session:
+        await record_checkin(session, patient.user_id, now, 9, "diary")
+        query = select(ExerciseSession.id).where(ExerciseSession.patient_id == patient.user_id)
+        session_id = await session.scalar(query)
+    assert bot.application is not None and bot.application.job_queue is not None
+    job_queue = bot.application.job_queue
+    job_queue.run_once(
+        lambda _: None, 3600, name=f"hold:{session_id}", job_kwargs={"misfire_grace_time": None}
+    )
+    before = await rows_of(db, patient.user_id)
+    assert before["patients"] == before["reminders"] == 1 and before["red_flags"] == 2
+    await patient.send("/delete")
+    ask = await patient.expect("can't be undone")
+    await answered(patient, await patient.tap("Yes, delete everything"))
+    await edited(patient, ask.message_id, "Everything about you is erased")
+    assert set((await rows_of(db, patient.user_id)).values()) == {0}
+    assert [job.name for job in job_queue.jobs() if job.name == f"hold:{session_id}"] == []
+    assert (await rows_of(db, other.user_id))["checkins"] == 15
+    await patient.send("/start")
+    await patient.next_message()
+    async with db.transaction() as session:
+        again = await session.get(PatientRow, patient.user_id)
+        assert again is not None and again.onboarding_step is not None
+        count = select(func.count()).select_from(Checkin)
+        assert await session.scalar(count.where(Checkin.patient_id == patient.user_id)) == 0
+
+
+async def test_delete_erases_every_row_and_timer_and_starts_afresh(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    await delete_everything(bot, emulator)
+
+
+async def test_delete_on_postgres(bot_on_postgres: BotHarness, emulator: Emulator) -> None:
+    await delete_everything(bot_on_postgres, emulator)
+
+
+
+async def test_someone_still_in_onboarding_can_delete_too(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient(first_name="Ana")
+    await patient.send("/start")
+    await patient.next_message()
+    await patient.send("/delete")
+    ask = await patient.expect("can't be undone")
+    await answered(patient, await patient.tap("Yes, delete everything"))
+    await edited(patient, ask.message_id, "Everything about you is erased")
+    assert set((await rows_of(bot.core.db, patient.user_id)).values()) == {0}
