@@ -13,14 +13,29 @@ from typing import Any
 from telegram.ext import Application
 
 from handlers import admin
+from handlers import commands
 from handlers import diary
+from handlers import exercise
+from handlers import gate
+from handlers import onboarding
+from handlers import reminders
+from handlers import settings
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler of the bot, in the order they must see an update."""
     admin.register(application)
+    gate.register(application)  # group -1: the patient in context.patient; onboarding first
+    onboarding.register(application)  # group 0: /start, ob:
+    settings.register(application)  # group 0: /settings /pause /resume, st:
     diary.register(application)  # group 0: /pain /progress /report /export /delete, pn: dl:
+    exercise.register(application)  # group 0: /exercise /exercises, ss: lib:
+    reminders.register(application)  # group 0: rm: (snooze, skip today)
+    commands.register(application)  # group 0, LAST: /help, unknown command, free text, old buttons
 
 
 async def on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Work each feature does once the database is up: command menu, timers, the dispatcher."""
+    await exercise.on_start(application)
+    await commands.on_start(application)
+    await reminders.on_start(application)  # the reminder dispatcher job

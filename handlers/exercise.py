@@ -1,0 +1,518 @@
+"""Guided exercise sessions and the exercise library: /exercise, /exercises, ss:* and lib:*.
+
+One message per step; the buttons of every message carry the session's step token, so only the
+newest message's buttons act and an older one answers "This step is over". Old keyboards are left
+in place rather than edited away: an edit costs one of the chat's one-a-second sends. A HOLD step
+arms the JobQueue timer "hold:<session id>", which sends "Relax" when the hold is over.
+
+Callback data (prefix ss, lib):
+  ss:start:<source>                        start a session (onboarding, reminder, command, menu)
+  ss:<action>:<session>:<token>[:<args>]   a step's button (sibot.sessions.Action values):
+                                           pb/pa <score or ->, hs <score>, hk <score> <sharp 0|1>
+  ss:over:<session>:<token>:<what>         stop that session and start <what> again
+                                           ("all", or an exercise's place in the routine)
+  lib:list, lib:show:<n>, lib:do:<n>       the library; <n> is the exercise's place in the routine
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
+
+from handlers.context import BotContext, core_of
+from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
+from handlers.transport import TelegramSender, inline_keyboard
+from sibot import sessions
+from sibot.checkins import PAIN_SCALE
+from sibot.core import Core
+from sibot.patients import PatientView, load_patient
+from sibot.ports import Button, OutgoingMessage, SendError
+from sibot.routine import (
+    ROUTINE_KEYS,
+    StepKind,
+    exercise,
+    render_exercise_card,
+    render_relax,
+    render_step,
+)
+from sibot.sessions import Action, Command, Outcome, SessionState, Show, Source, StaleStep
+from sibot.texts import DEFAULT_LANGUAGE, text
+
+log = logging.getLogger(__name__)
+
+SESSION = "ss"
+LIBRARY = "lib"
+WHOLE_ROUTINE = "all"
+SCORES_PER_ROW = 6
+BUTTON_SOURCES = {
+    source.value: source
+    for source in (Source.ONBOARDING, Source.REMINDER, Source.COMMAND, Source.MENU)
+}
+# The actions a button may carry; the hold timer's HOLD_DONE is not one of them.
+BUTTON_ACTIONS = {action.value: action for action in Action if action is not Action.HOLD_DONE}
+SKIP_SCORE = "-"
+Rows = tuple[tuple[Button, ...], ...]
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The session's and the library's commands and buttons (group 0)."""
+    application.add_handler(CommandHandler("exercise", start_from_command), group=0)
+    application.add_handler(CommandHandler("exercises", show_library), group=0)
+    application.add_handler(
+        CallbackQueryHandler(on_session_button, feature_pattern(SESSION)), group=0
+    )
+    application.add_handler(
+        CallbackQueryHandler(on_library_button, feature_pattern(LIBRARY)), group=0
+    )
+
+
+async def on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Pick up the sessions a restart cut off: holds run on, the others ask how to go on."""
+    core = core_of(application)
+    now = core.clock.now()
+    prompts: list[tuple[int, OutgoingMessage]] = []
+    async with core.db.transaction() as session:
+        states = await sessions.sessions_to_resume(session, now)
+        for state in states:
+            if state.holding or state.awaiting not in (None, sessions.Awaiting.READY):
+                continue  # a hold is armed below; an open question's buttons still work
+            resumed = await sessions.interrupt_session(session, state, now, Show.RESUME)
+            patient = await load_patient(session, state.patient_id)
+            if patient is not None:
+                prompts.append((patient.id, _render(Outcome(resumed, Show.RESUME), patient)))
+    assert application.job_queue is not None
+    for state in states:
+        if state.holding and state.hold_ends_at is not None:
+            # a hold that ended while we were down gets its "Relax" at once
+            left = max(0.0, (state.hold_ends_at - now).total_seconds())
+            _arm_hold(application.job_queue, core, state, left)
+    if prompts:
+        application.job_queue.run_once(
+            _send_resume_prompts, 0, data=prompts, name="session-resume",
+            job_kwargs={"misfire_grace_time": None},
+        )
+
+
+# --- starting ----------------------------------------------------------------------------------
+
+
+async def start_from_command(update: Update, context: BotContext) -> None:
+    """Start the routine, or offer to continue the session in progress."""
+    assert update.effective_user is not None
+    await _begin(context, update.effective_user.id, WHOLE_ROUTINE, Source.COMMAND)
+
+
+async def _begin(context: BotContext, user_id: int, what: str, source: Source) -> None:
+    """Start `what` ("all" or an exercise's place), unless a session is going on already."""
+    core = context.core
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        patient = await _patient(context, session, user_id)
+        keys = _keys(what)
+        if patient is None or keys is None:
+            return
+        active = await sessions.active_session(session, patient.id, now)
+        if active is None:
+            state = await sessions.start_session(session, patient, keys, source, now)
+            message = _render(Outcome(state, Show.PAIN_BEFORE), patient)
+        else:
+            state = await sessions.interrupt_session(session, active, now, Show.CHOICE)
+            message = _render(Outcome(state, Show.CHOICE), patient, start_over=what)
+    _cancel_hold(context.job_queue, state.id)
+    await _send(context.bot, patient.id, message)
+
+
+def _keys(what: str) -> tuple[str, ...] | None:
+    """The exercises of "all" or of one exercise's place in the routine; None for anything else."""
+    if what == WHOLE_ROUTINE:
+        return ROUTINE_KEYS
+    return (ROUTINE_KEYS[int(what)],) if _is_place(what) else None
+
+
+# --- a step's buttons --------------------------------------------------------------------------
+
+
+async def on_session_button(update: Update, context: BotContext) -> None:
+    """Route an ss:* tap; anything forged or out of date gets the short "step is over" answer."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    data = parse_callback(query.data)
+    if data is not None and data.action == "start" and data.arg(0) in BUTTON_SOURCES:
+        await query.answer()
+        await _begin(context, update.effective_user.id, WHOLE_ROUTINE, BUTTON_SOURCES[data.arg(0)])
+        return
+    if data is not None and data.action == "over":
+        await _start_over(update, context, data)
+        return
+    action = BUTTON_ACTIONS.get(data.action) if data is not None else None
+    command = _command(action, data) if action is not None and data is not None else None
+    session_id = data.int_arg(0) if data is not None else None
+    token = data.int_arg(1) if data is not None else None
+    if command is None or session_id is None or token is None:
+        await _answer_stale(update, context)
+        return
+    await _act(update, context, session_id, token, command)
+
+
+async def _act(
+    update: Update, context: BotContext, session_id: int, token: int, command: Command
+) -> None:
+    query, core = update.callback_query, context.core
+    assert query is not None and update.effective_user is not None
+    now = core.clock.now()
+    try:
+        async with core.db.transaction() as session:
+            patient = await _patient(context, session, update.effective_user.id)
+            if patient is None:
+                raise StaleStep
+            outcome = await sessions.act(session, patient.id, session_id, token, command, now)
+            streak = await _streak(session, patient, outcome, now)
+    except StaleStep:
+        await _answer_stale(update, context)
+        return
+    await query.answer()
+    await _show(context.bot, context.job_queue, core, patient, outcome, command, streak)
+
+
+async def _start_over(update: Update, context: BotContext, data: CallbackData) -> None:
+    query, core = update.callback_query, context.core
+    assert query is not None and update.effective_user is not None
+    session_id, token, keys = data.int_arg(0), data.int_arg(1), _keys(data.arg(2))
+    now = core.clock.now()
+    try:
+        if keys is None:
+            raise StaleStep
+        async with core.db.transaction() as session:
+            patient = await _patient(context, session, update.effective_user.id)
+            if patient is None:
+                raise StaleStep
+            old = await sessions.active_session(session, patient.id, now)
+            if old is None or (old.id, old.step_token) != (session_id, token):
+                raise StaleStep
+            await sessions.stop_session(session, old, now)
+            source = Source.COMMAND if keys == ROUTINE_KEYS else Source.LIBRARY
+            state = await sessions.start_session(session, patient, keys, source, now)
+    except StaleStep:
+        await _answer_stale(update, context)
+        return
+    await query.answer()
+    _cancel_hold(context.job_queue, session_id)
+    await _send(context.bot, patient.id, _render(Outcome(state, Show.PAIN_BEFORE), patient))
+
+
+def _command(action: Action, data: CallbackData) -> Command | None:
+    """The command a button carries, or None when its arguments are not what it makes."""
+    score = data.int_arg(2)
+    valid_score = score is not None and score in PAIN_SCALE
+    match action:
+        case Action.PAIN_BEFORE | Action.PAIN_AFTER if data.arg(2) == SKIP_SCORE:
+            return Command(action)
+        case Action.PAIN_BEFORE | Action.PAIN_AFTER | Action.HURTS_SCORE if valid_score:
+            return Command(action, score)
+        case Action.HURTS_ANSWER if valid_score and data.arg(3) in ("0", "1"):
+            return Command(action, score, sharp=data.arg(3) == "1")
+        case Action.PAIN_BEFORE | Action.PAIN_AFTER | Action.HURTS_SCORE | Action.HURTS_ANSWER:
+            return None
+        case _:
+            return Command(action)
+
+
+async def _streak(
+    session: AsyncSession, patient: PatientView, outcome: Outcome, now: datetime
+) -> int:
+    if outcome.show is not Show.SUMMARY:
+        return 0
+    return await sessions.current_streak(session, patient.id, now, patient.zone)
+
+
+# --- the hold timer ----------------------------------------------------------------------------
+
+
+def _hold_job_name(session_id: int) -> str:
+    return f"hold:{session_id}"
+
+
+def _arm_hold(job_queue: JobQueue[Any], core: Core, state: SessionState, seconds: float) -> None:
+    """Send "Relax" after `seconds` of hold time (scaled down in tests)."""
+    _cancel_hold(job_queue, state.id)
+    job_queue.run_once(
+        _hold_ended,
+        seconds * core.settings.hold_time_scale,
+        data={"patient": state.patient_id, "session": state.id, "token": state.step_token},
+        name=_hold_job_name(state.id),
+        job_kwargs={"misfire_grace_time": None},
+    )
+
+
+def _cancel_hold(job_queue: JobQueue[Any] | None, session_id: int) -> None:
+    if job_queue is None:
+        return
+    for job in job_queue.get_jobs_by_name(_hold_job_name(session_id)):
+        job.schedule_removal()
+
+
+async def _hold_ended(context: BotContext) -> None:
+    """The hold is over: relax, and wait for Next."""
+    assert context.job is not None and context.job_queue is not None
+    data, core = context.job.data, context.core
+    command = Command(Action.HOLD_DONE)
+    try:
+        async with core.db.transaction() as session:
+            patient = await load_patient(session, data["patient"])
+            if patient is None:
+                raise StaleStep
+            outcome = await sessions.act(
+                session, patient.id, data["session"], data["token"], command, core.clock.now()
+            )
+    except StaleStep:
+        return  # the patient paused, stopped or moved on meanwhile
+    if outcome.show is Show.RELAX:
+        await _show(context.bot, context.job_queue, core, patient, outcome, command, 0)
+
+
+async def _send_resume_prompts(context: BotContext) -> None:
+    """Tell every patient whose session a restart cut off how to go on."""
+    assert context.job is not None
+    for chat_id, message in context.job.data:
+        await _send(context.bot, chat_id, message)
+
+
+# --- what the patient sees ---------------------------------------------------------------------
+
+
+async def _show(
+    bot: ExtBot[Any],
+    job_queue: JobQueue[Any] | None,
+    core: Core,
+    patient: PatientView,
+    outcome: Outcome,
+    command: Command,
+    streak: int,
+) -> None:
+    state = outcome.state
+    if not state.holding:
+        _cancel_hold(job_queue, state.id)
+    sent = await _send(bot, patient.id, _render(outcome, patient, command=command, streak=streak))
+    # the hold starts when its message is out, however long the chat's send queue was
+    if sent and state.holding and job_queue is not None:
+        _arm_hold(job_queue, core, state, state.hold_seconds)
+
+
+def _render(
+    outcome: Outcome,
+    patient: PatientView,
+    *,
+    command: Command | None = None,
+    streak: int = 0,
+    start_over: str = WHOLE_ROUTINE,
+) -> OutgoingMessage:
+    state, language = outcome.state, patient.language
+    b = _Buttons(state, language)
+    match outcome.show:
+        case Show.PAIN_BEFORE:
+            body = sessions.render_pain_before(state, patient.pregnant, language)
+            return OutgoingMessage(body, b.scores(Action.PAIN_BEFORE, skippable=True))
+        case Show.STEP:
+            step = state.steps[state.step_index]
+            body = render_step(step, language)
+            if step.kind is StepKind.HOLD:
+                return OutgoingMessage(f"{body}\n{text(language, 'session.hold_tip')}", b.holding())
+            return OutgoingMessage(body, b.step())
+        case Show.RELAX:
+            relax = render_relax(state.shown_step, language)
+            return OutgoingMessage(f"{relax}\n{text(language, 'session.relax_next')}", b.step())
+        case Show.PAUSED:
+            return OutgoingMessage(text(language, "session.paused"), b.continue_or_stop())
+        case Show.CHOICE:
+            position = sessions.render_position(state, language)
+            body = text(language, "session.choice", position=position)
+            return OutgoingMessage(body, b.continue_or_start_over(start_over))
+        case Show.RESUME:
+            position = sessions.render_position(state, language)
+            body = text(language, "session.resume", position=position)
+            return OutgoingMessage(body, b.continue_or_stop())
+        case Show.HURTS_SCORE:
+            body = text(language, "session.hurts.ask")
+            return OutgoingMessage(body, b.scores(Action.HURTS_SCORE))
+        case Show.HURTS_KIND:
+            score = command.score if command is not None and command.score is not None else 0
+            return OutgoingMessage(text(language, "session.hurts.kind"), b.sharp_or_not(score))
+        case Show.HURTS_NOTED:
+            return OutgoingMessage(text(language, "session.hurts.noted"), b.continue_or_stop())
+        case Show.SAFETY_STOP:
+            advice = sessions.render_advice(outcome.flags, language)
+            return OutgoingMessage(f"{advice}\n\n{text(language, 'session.safety_stop')}")
+        case Show.PAIN_AFTER:
+            body = text(language, "session.pain_after")
+            return OutgoingMessage(body, b.scores(Action.PAIN_AFTER, skippable=True))
+        case Show.SUMMARY:
+            return OutgoingMessage(sessions.render_summary(state, streak, outcome.flags, language))
+        case Show.STOPPED:
+            return OutgoingMessage(sessions.render_stopped(state, language))
+        case Show.ABANDONED:
+            return OutgoingMessage(text(language, "session.abandoned"))
+
+
+class _Buttons:
+    """The keyboards of one session state; every button carries the state's token."""
+
+    def __init__(self, state: SessionState, language: str) -> None:
+        self.state = state
+        self.language = language
+
+    def _button(self, key: str, action: Action | str, *args: object) -> Button:
+        data = callback(SESSION, action, self.state.id, self.state.step_token, *args)
+        return Button(text(self.language, key), data)
+
+    def step(self) -> Rows:
+        return ((self._button("session.button.next", Action.NEXT),), *self.holding())
+
+    def holding(self) -> Rows:
+        first = [self._button("session.button.pause", Action.PAUSE)]
+        if self.state.exercise_left:
+            first.append(self._button("session.button.skip", Action.SKIP))
+        second = (
+            self._button("session.button.hurts", Action.HURTS),
+            self._button("session.button.stop", Action.STOP),
+        )
+        return (tuple(first), second)
+
+    def continue_or_stop(self) -> Rows:
+        return (
+            (
+                self._button("session.button.continue", Action.CONTINUE),
+                self._button("session.button.stop", Action.STOP),
+            ),
+        )
+
+    def continue_or_start_over(self, what: str) -> Rows:
+        return (
+            (
+                self._button("session.button.continue", Action.CONTINUE),
+                self._button("session.button.start_over", "over", what),
+            ),
+        )
+
+    def scores(self, action: Action, *, skippable: bool = False) -> Rows:
+        buttons = [
+            Button(str(n), callback(SESSION, action, self.state.id, self.state.step_token, n))
+            for n in PAIN_SCALE
+        ]
+        rows = tuple(
+            tuple(buttons[i : i + SCORES_PER_ROW]) for i in range(0, len(buttons), SCORES_PER_ROW)
+        )
+        if not skippable:
+            return rows
+        return (*rows, (self._button("session.button.skip_question", action, SKIP_SCORE),))
+
+    def sharp_or_not(self, score: int) -> Rows:
+        return (
+            (
+                self._button("session.button.yes", Action.HURTS_ANSWER, score, 1),
+                self._button("session.button.no", Action.HURTS_ANSWER, score, 0),
+            ),
+        )
+
+
+# --- the library -------------------------------------------------------------------------------
+
+
+async def show_library(update: Update, context: BotContext) -> None:
+    """List the exercises; each opens its card."""
+    assert update.effective_message is not None
+    language = _language(context, update)
+    await update.effective_message.reply_text(
+        text(language, "session.library"),
+        parse_mode=ParseMode.HTML,
+        reply_markup=inline_keyboard(_library_rows(language)),
+    )
+
+
+async def on_library_button(update: Update, context: BotContext) -> None:
+    """Show an exercise's card, the list again, or start a session of that one exercise."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    data = parse_callback(query.data)
+    language = _language(context, update)
+    place = data.arg(0) if data is not None else ""
+    if data is None or data.action not in ("list", "show", "do") or (
+        data.action != "list" and not _is_place(place)
+    ):
+        await _answer_stale(update, context)
+        return
+    # the card is in place before the answer, so the spinner stops on what was asked for
+    match data.action:
+        case "list":
+            await query.edit_message_text(
+                text(language, "session.library"),
+                parse_mode=ParseMode.HTML,
+                reply_markup=inline_keyboard(_library_rows(language)),
+            )
+        case "show":
+            await query.edit_message_text(
+                render_exercise_card(ROUTINE_KEYS[int(place)], language),
+                parse_mode=ParseMode.HTML,
+                reply_markup=inline_keyboard(_card_rows(place, language)),
+            )
+    await query.answer()
+    if data.action == "do":
+        await _begin(context, update.effective_user.id, place, Source.LIBRARY)
+
+
+def _is_place(value: str) -> bool:
+    return value.isdigit() and int(value) < len(ROUTINE_KEYS)
+
+
+def _library_rows(language: str) -> Rows:
+    return tuple(
+        (Button(text(language, exercise(key).title_key), callback(LIBRARY, "show", place)),)
+        for place, key in enumerate(ROUTINE_KEYS)
+    )
+
+
+def _card_rows(place: str, language: str) -> Rows:
+    return (
+        (Button(text(language, "session.library.do"), callback(LIBRARY, "do", place)),),
+        (Button(text(language, "session.library.back"), callback(LIBRARY, "list")),),
+    )
+
+
+# --- small helpers -----------------------------------------------------------------------------
+
+
+async def _patient(
+    context: BotContext, session: AsyncSession, user_id: int
+) -> PatientView | None:
+    """The gate's view of the patient; jobs and updates the gate did not see load it here."""
+    if context.patient is not None:
+        return context.patient
+    return await load_patient(session, user_id)
+
+
+def _language(context: BotContext, update: Update) -> str:
+    if context.patient is not None:
+        return context.patient.language
+    user = update.effective_user
+    return (user.language_code if user is not None else None) or DEFAULT_LANGUAGE
+
+
+async def _answer_stale(update: Update, context: BotContext) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer(text(_language(context, update), "common.stale_button"))
+
+
+async def _send(bot: ExtBot[Any], chat_id: int, message: OutgoingMessage) -> bool:
+    """Send a session message; a failure is logged, the session stays where it is."""
+    try:
+        await TelegramSender(bot).send(chat_id, message)
+    except SendError:
+        log.warning("could not send a session message", extra={"user_id": chat_id})
+        return False
+    return True
+

@@ -1,0 +1,651 @@
+"""The guided session: a state machine over the routine's steps, kept in `exercise_sessions`.
+
+A session's state is `SessionState`, a frozen snapshot of its row. `advance` is pure: it takes a
+state, a `Command` (what the patient tapped, or the hold timer) and the time, and returns the next
+state and what to show, or None when the command does not fit the state. The repository functions
+below load a row, run `advance`, record any pain score in the diary and write the row back in the
+caller's transaction, one step per transaction.
+
+Where a session stands (`awaiting`):
+- PAIN_BEFORE: the first question is on screen; `step_index` is 0.
+- None: step `step_index` is on screen. A HOLD step with `hold_ends_at` set is being held.
+- READY: a hold just ended and "Relax" is on screen; Next shows step `step_index`.
+- PAUSED: Continue shows step `step_index` (a hold that was running starts again).
+- HURTS: "It hurts" questions are on screen; the exercise already stopped and `step_index` is the
+  start of the next one.
+- PAIN_AFTER: every step is behind; `step_index` is the number of steps.
+
+Every change bumps `step_token`. Each button carries the token it was made with, and a command
+with any other token is stale; the row is written with the old token in the UPDATE's WHERE, so a
+double tap can never advance twice, whichever way two updates interleave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sibot import checkins
+from sibot.checkins import CheckinSource, RedFlag, Urgency
+from sibot.diary import record_checkin
+from sibot.models import ExerciseSession
+from sibot.patients import PatientView
+from sibot.routine import Step, StepKind, build_steps, estimated_minutes, exercise
+from sibot.texts import plural, text
+
+# A session nobody touched for this long is over.
+ABANDON_AFTER = timedelta(hours=2)
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    ABANDONED = "abandoned"
+
+
+class Awaiting(StrEnum):
+    """What the session waits for; see the module docstring. None: the patient's Next."""
+
+    PAIN_BEFORE = "pain_before"
+    READY = "ready"
+    PAUSED = "paused"
+    HURTS = "hurts"
+    PAIN_AFTER = "pain_after"
+
+
+class Source(StrEnum):
+    """What started the session."""
+
+    ONBOARDING = "onboarding"
+    REMINDER = "reminder"
+    COMMAND = "command"
+    MENU = "menu"
+    LIBRARY = "library"
+
+
+class Action(StrEnum):
+    """What can happen to a session; the values are short for callback data."""
+
+    PAIN_BEFORE = "pb"
+    NEXT = "next"
+    HOLD_DONE = "held"
+    PAUSE = "pause"
+    CONTINUE = "go"
+    SKIP = "skip"
+    STOP = "stop"
+    HURTS = "hurts"
+    HURTS_SCORE = "hs"
+    HURTS_ANSWER = "hk"
+    PAIN_AFTER = "pa"
+
+
+class Show(StrEnum):
+    """What the patient should see after a change."""
+
+    PAIN_BEFORE = "pain_before"
+    STEP = "step"
+    RELAX = "relax"
+    PAUSED = "paused"
+    CHOICE = "choice"  # /exercise during a session: continue or start over
+    RESUME = "resume"  # the bot restarted: continue or stop
+    HURTS_SCORE = "hurts_score"
+    HURTS_KIND = "hurts_kind"
+    HURTS_NOTED = "hurts_noted"
+    SAFETY_STOP = "safety_stop"  # a pain answer raised a red flag that ends today's session
+    PAIN_AFTER = "pain_after"
+    SUMMARY = "summary"
+    STOPPED = "stopped"
+    ABANDONED = "abandoned"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One thing that happened: an action and, for pain answers, the score and its kind."""
+
+    action: Action
+    score: int | None = None
+    sharp: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """A session as the state machine sees it; a snapshot of its row."""
+
+    id: int
+    patient_id: int
+    status: Status
+    source: str
+    exercise_keys: tuple[str, ...]
+    hold_seconds: int
+    repetitions: int
+    step_index: int
+    step_token: int
+    awaiting: Awaiting | None
+    hold_ends_at: datetime | None
+    skipped: tuple[str, ...]
+    pain_before: int | None
+    pain_after: int | None
+    started_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return _steps(self.exercise_keys, self.hold_seconds, self.repetitions)
+
+    @property
+    def holding(self) -> bool:
+        return self.awaiting is None and self.hold_ends_at is not None
+
+    @property
+    def shown_step(self) -> Step:
+        """The step whose message (or whose "Relax") the patient has in front of them."""
+        index = self.step_index - 1 if self.awaiting is Awaiting.READY else self.step_index
+        return self.steps[min(index, len(self.steps) - 1)]
+
+    @property
+    def next_step(self) -> Step | None:
+        """The step Next or Continue shows; None when only the last question is left."""
+        return self.steps[self.step_index] if self.step_index < len(self.steps) else None
+
+    @property
+    def exercise_left(self) -> bool:
+        """Whether some of the shown exercise is still to do, so skipping it means something."""
+        upcoming = self.next_step
+        if self.awaiting is not Awaiting.READY:
+            return True
+        return upcoming is not None and upcoming.exercise == self.shown_step.exercise
+
+    @property
+    def done_exercises(self) -> tuple[str, ...]:
+        """The exercises whose every step is behind the patient, in routine order."""
+        if self.status is Status.COMPLETED:
+            return tuple(key for key in self.exercise_keys if key not in self.skipped)
+        last = {step.exercise: step.index for step in self.steps}
+        # every step before step_index is behind: see the module docstring
+        return tuple(
+            key
+            for key in self.exercise_keys
+            if key not in self.skipped and last[key] < self.step_index
+        )
+
+    def untouched_at(self, now: datetime) -> bool:
+        return self.status is Status.ACTIVE and now - self.updated_at >= ABANDON_AFTER
+
+
+@cache
+def _steps(exercise_keys: tuple[str, ...], hold_seconds: int, repetitions: int) -> tuple[Step, ...]:
+    return build_steps(exercise_keys, hold_seconds=hold_seconds, repetitions=repetitions)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The state after a command and what to show for it."""
+
+    state: SessionState
+    show: Show
+
+
+def new_session(
+    patient: PatientView, exercise_keys: Sequence[str], source: Source, now: datetime
+) -> SessionState:
+    """A session about to ask for the pain score before it; `id` is 0 until it is stored."""
+    keys = tuple(exercise_keys)
+    _steps(keys, patient.hold_seconds, patient.repetitions)  # an unknown key fails here, not later
+    return SessionState(
+        id=0,
+        patient_id=patient.id,
+        status=Status.ACTIVE,
+        source=source.value,
+        exercise_keys=keys,
+        hold_seconds=patient.hold_seconds,
+        repetitions=patient.repetitions,
+        step_index=0,
+        step_token=1,
+        awaiting=Awaiting.PAIN_BEFORE,
+        hold_ends_at=None,
+        skipped=(),
+        pain_before=None,
+        pain_after=None,
+        started_at=now,
+        updated_at=now,
+        ended_at=None,
+    )
+
+
+def advance(state: SessionState, command: Command, now: datetime) -> Transition | None:
+    """The next state after `command`, or None when the command does not fit this state."""
+    if state.status is not Status.ACTIVE:
+        return None
+    awaiting = state.awaiting
+    on_a_step = awaiting in (None, Awaiting.READY)
+    match command.action:
+        case Action.PAIN_BEFORE if awaiting is Awaiting.PAIN_BEFORE:
+            return _show_step(replace(state, pain_before=command.score), 0, now)
+        case Action.NEXT if awaiting is Awaiting.READY:
+            return _show_step(state, state.step_index, now)
+        case Action.NEXT if awaiting is None and not state.holding:
+            return _show_step(state, state.step_index + 1, now)
+        case Action.HOLD_DONE if state.holding:
+            return _changed(
+                state, now, Show.RELAX,
+                awaiting=Awaiting.READY, step_index=state.step_index + 1, hold_ends_at=None,
+            )
+        case Action.PAUSE if on_a_step:
+            return _changed(state, now, Show.PAUSED, awaiting=Awaiting.PAUSED, hold_ends_at=None)
+        case Action.CONTINUE:
+            return _continue(state, now)
+        case Action.SKIP if on_a_step and state.exercise_left:
+            return _show_step(_leave_exercise(state), _next_exercise_index(state), now)
+        case Action.STOP:
+            return _end(state, now, Status.STOPPED, Show.STOPPED)
+        case Action.HURTS if on_a_step:
+            return _changed(
+                _leave_exercise(state), now, Show.HURTS_SCORE,
+                awaiting=Awaiting.HURTS,
+                step_index=_next_exercise_index(state),
+                hold_ends_at=None,
+            )
+        case Action.HURTS_SCORE if awaiting is Awaiting.HURTS:
+            return _changed(state, now, Show.HURTS_KIND)
+        case Action.HURTS_ANSWER if awaiting is Awaiting.HURTS:
+            return _changed(state, now, Show.HURTS_NOTED, awaiting=Awaiting.PAUSED)
+        case Action.PAIN_AFTER if awaiting is Awaiting.PAIN_AFTER:
+            finished = replace(state, pain_after=command.score)
+            return _end(finished, now, Status.COMPLETED, Show.SUMMARY)
+    return None
+
+
+def interrupt(state: SessionState, now: datetime, show: Show) -> Transition:
+    """Put a session on hold to ask the patient what next (`Show.CHOICE` or `Show.RESUME`):
+    every button it showed goes stale, and a running hold starts again on Continue."""
+    on_a_step = state.awaiting in (None, Awaiting.READY)
+    return _changed(
+        state, now, show,
+        awaiting=Awaiting.PAUSED if on_a_step else state.awaiting,
+        hold_ends_at=None,
+    )
+
+
+def abandon(state: SessionState, now: datetime) -> SessionState:
+    """The session, ended because nobody touched it for `ABANDON_AFTER`."""
+    return _end(state, now, Status.ABANDONED, Show.ABANDONED).state
+
+
+def stops_today(flags: Sequence[RedFlag]) -> bool:
+    """Whether a red flag asks for more than taking it easier: then today's session ends."""
+    return any(flag.urgency is not Urgency.TAKE_IT_EASIER for flag in flags)
+
+
+def _continue(state: SessionState, now: datetime) -> Transition:
+    match state.awaiting:
+        case Awaiting.PAIN_BEFORE:
+            return _changed(state, now, Show.PAIN_BEFORE)
+        case Awaiting.HURTS:
+            return _changed(state, now, Show.HURTS_SCORE)
+        case Awaiting.PAIN_AFTER:
+            return _changed(state, now, Show.PAIN_AFTER)
+        case _:
+            return _show_step(state, state.step_index, now)
+
+
+def _show_step(state: SessionState, index: int, now: datetime) -> Transition:
+    if index >= len(state.steps):
+        return _changed(
+            state, now, Show.PAIN_AFTER,
+            awaiting=Awaiting.PAIN_AFTER, step_index=len(state.steps), hold_ends_at=None,
+        )
+    step = state.steps[index]
+    hold_ends_at = (
+        now + timedelta(seconds=state.hold_seconds) if step.kind is StepKind.HOLD else None
+    )
+    return _changed(
+        state, now, Show.STEP, awaiting=None, step_index=index, hold_ends_at=hold_ends_at
+    )
+
+
+def _leave_exercise(state: SessionState) -> SessionState:
+    """The state with the shown exercise counted as skipped, if any of it was still to do."""
+    key = state.shown_step.exercise
+    if not state.exercise_left or key in state.skipped:
+        return state
+    return replace(state, skipped=(*state.skipped, key))
+
+
+def _next_exercise_index(state: SessionState) -> int:
+    number = state.shown_step.exercise_number
+    return next(
+        (step.index for step in state.steps if step.exercise_number > number), len(state.steps)
+    )
+
+
+def _changed(state: SessionState, now: datetime, show: Show, **changes: object) -> Transition:
+    changed = replace(
+        state, step_token=state.step_token + 1, updated_at=now, **changes  # type: ignore[arg-type]
+    )
+    return Transition(changed, show)
+
+
+def _end(state: SessionState, now: datetime, status: Status, show: Show) -> Transition:
+    return _changed(state, now, show, status=status, ended_at=now, hold_ends_at=None)
+
+
+# --- what the patient reads ----------------------------------------------------------------
+
+
+def render_pain_before(state: SessionState, pregnant: bool, language: str) -> str:
+    """The first message of a session: the pregnancy caution if it applies, and the question."""
+    minutes = estimated_minutes(state.exercise_keys, state.hold_seconds, state.repetitions)
+    question = text(
+        language, "session.pain_before", minutes=plural(language, "session.minutes", minutes)
+    )
+    return f"{text(language, 'session.pregnancy')}\n\n{question}" if pregnant else question
+
+
+def render_position(state: SessionState, language: str) -> str:
+    """Where Continue picks up: "Hip flexion, left side, rep 2"."""
+    step = state.next_step
+    if state.awaiting is Awaiting.PAIN_BEFORE:
+        return text(language, "session.at.start")
+    if step is None:
+        return text(language, "session.at.end")
+    title = text(language, exercise(step.exercise).title_key)
+    if step.rep is None:
+        return text(language, "session.at.exercise", exercise=title)
+    if step.side is None:
+        return text(language, "session.at.rep", exercise=title, rep=step.rep)
+    side = text(language, f"session.side.{step.side}")
+    return text(language, "session.at.side_rep", exercise=title, side=side, rep=step.rep)
+
+
+def render_summary(
+    state: SessionState, streak: int, flags: Sequence[RedFlag], language: str
+) -> str:
+    """The end of a completed session: time, exercises, pain, streak, advice, encouragement."""
+    lines = [
+        text(language, "session.summary.title"),
+        text(language, "session.summary.time", duration=_duration(state, language)),
+        plural(language, "session.summary.done", len(state.done_exercises)),
+    ]
+    if state.skipped:
+        lines.append(plural(language, "session.summary.skipped", len(state.skipped)))
+    if state.pain_before is not None or state.pain_after is not None:
+        lines.append(
+            text(
+                language, "session.summary.pain",
+                before=_score(state.pain_before, language),
+                after=_score(state.pain_after, language),
+            )
+        )
+    if streak:
+        lines.append(plural(language, "session.summary.streak", streak))
+    advice = [text(language, flag.text_key) for flag in flags]
+    better = (
+        state.pain_before is not None
+        and state.pain_after is not None
+        and state.pain_after < state.pain_before
+    )
+    encouragement = text(language, "session.encourage.better" if better else "session.encourage")
+    return "\n\n".join(["\n".join(lines), *advice, encouragement])
+
+
+def render_stopped(state: SessionState, language: str) -> str:
+    done = plural(language, "session.stopped.done", len(state.done_exercises))
+    return text(language, "session.stopped", done=done)
+
+
+def render_advice(flags: Sequence[RedFlag], language: str) -> str:
+    """The red flags' advice, one paragraph each."""
+    return "\n\n".join(text(language, flag.text_key) for flag in flags)
+
+
+def _duration(state: SessionState, language: str) -> str:
+    ended = state.ended_at or state.updated_at
+    minutes = round((ended - state.started_at).total_seconds() / 60)
+    if minutes < 1:
+        return text(language, "session.summary.under_a_minute")
+    return plural(language, "session.summary.minutes", minutes)
+
+
+def _score(score: int | None, language: str) -> str:
+    return text(language, "session.summary.no_score") if score is None else str(score)
+
+
+# --- the repository: rows in, rows out, inside the caller's transaction ---------------------
+
+
+class StaleStep(Exception):
+    """The button belongs to a step that is over, or to a session that is not the patient's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a command did: the new state, what to show, and the red flags a pain answer raised."""
+
+    state: SessionState
+    show: Show
+    flags: tuple[RedFlag, ...] = ()
+
+
+async def active_session(
+    session: AsyncSession, patient_id: int, now: datetime
+) -> SessionState | None:
+    """The patient's session in progress. One untouched for two hours is ended as abandoned
+    first, and so is any older active one (there should never be two)."""
+    rows = await session.scalars(
+        select(ExerciseSession)
+        .where(ExerciseSession.patient_id == patient_id, ExerciseSession.status == Status.ACTIVE)
+        .order_by(ExerciseSession.id.desc())
+        .with_for_update()
+    )
+    found: SessionState | None = None
+    for state in [_state_of(row) for row in rows]:
+        if found is None and not state.untouched_at(now):
+            found = state
+        else:
+            await _save(session, state, abandon(state, now))
+    return found
+
+
+async def start_session(
+    session: AsyncSession,
+    patient: PatientView,
+    exercise_keys: Sequence[str],
+    source: Source,
+    now: datetime,
+) -> SessionState:
+    """Store a new session; the caller has made sure no other one is active."""
+    state = new_session(patient, exercise_keys, source, now)
+    row = ExerciseSession(
+        patient_id=state.patient_id, source=state.source, exercise_keys=list(state.exercise_keys),
+        started_at=now, **_columns(state),
+    )
+    session.add(row)
+    await session.flush()
+    return replace(state, id=row.id)
+
+
+async def act(
+    session: AsyncSession,
+    patient_id: int,
+    session_id: int,
+    token: int,
+    command: Command,
+    now: datetime,
+) -> Outcome:
+    """Apply a command carried by a button (or the hold timer) made at `token`.
+
+    Raises StaleStep when the button is old, the session is not the patient's or has ended, or the
+    command does not fit where the session stands; nothing changes then. A session untouched for
+    two hours is ended as abandoned and the outcome shows that.
+    """
+    state = await _load(session, patient_id, session_id)
+    if state is None or state.status is not Status.ACTIVE or state.step_token != token:
+        raise StaleStep
+    if state.untouched_at(now):
+        ended = abandon(state, now)
+        await _save(session, state, ended)
+        return Outcome(ended, Show.ABANDONED)
+    transition = advance(state, command, now)
+    if transition is None:
+        raise StaleStep
+    flags = await _record_pain(session, state, command, now)
+    if stops_today(flags) and command.action in (Action.PAIN_BEFORE, Action.HURTS_ANSWER):
+        transition = _end(transition.state, now, Status.STOPPED, Show.SAFETY_STOP)
+    await _save(session, state, transition.state)
+    return Outcome(transition.state, transition.show, flags)
+
+
+async def interrupt_session(
+    session: AsyncSession, state: SessionState, now: datetime, show: Show
+) -> SessionState:
+    """Store `interrupt(state)`; StaleStep when the row moved on meanwhile."""
+    interrupted = interrupt(state, now, show).state
+    await _save(session, state, interrupted)
+    return interrupted
+
+
+async def stop_session(session: AsyncSession, state: SessionState, now: datetime) -> SessionState:
+    """End the session as stopped (for "start over"); StaleStep when the row moved on meanwhile."""
+    stopped = _end(state, now, Status.STOPPED, Show.STOPPED).state
+    await _save(session, state, stopped)
+    return stopped
+
+
+async def sessions_to_resume(session: AsyncSession, now: datetime) -> list[SessionState]:
+    """At start: every active session, after ending those untouched for two hours."""
+    rows = await session.scalars(
+        select(ExerciseSession)
+        .where(ExerciseSession.status == Status.ACTIVE)
+        .order_by(ExerciseSession.id)
+        .with_for_update()
+    )
+    resumable = []
+    for state in [_state_of(row) for row in rows]:
+        if state.untouched_at(now):
+            await _save(session, state, abandon(state, now))
+        else:
+            resumable.append(state)
+    return resumable
+
+
+async def completed_on(
+    session: AsyncSession, patient_id: int, local_date: date, zone: ZoneInfo
+) -> bool:
+    """Whether the patient completed a session that ended on this date in their zone."""
+    start = datetime.combine(local_date, time(0), zone)
+    end = datetime.combine(local_date + timedelta(days=1), time(0), zone)
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    ExerciseSession.patient_id == patient_id,
+                    ExerciseSession.status == Status.COMPLETED,
+                    ExerciseSession.ended_at >= start,
+                    ExerciseSession.ended_at < end,
+                )
+            )
+        )
+    )
+
+
+async def current_streak(
+    session: AsyncSession, patient_id: int, now: datetime, zone: ZoneInfo
+) -> int:
+    """Days in a row, up to today, with a completed session."""
+    ended = await session.scalars(
+        select(ExerciseSession.ended_at).where(
+            ExerciseSession.patient_id == patient_id,
+            ExerciseSession.status == Status.COMPLETED,
+            ExerciseSession.ended_at.is_not(None),
+        )
+    )
+    dates = [checkins.local_date(at, zone) for at in ended if at is not None]
+    return checkins.streak(dates, checkins.local_date(now, zone))
+
+
+async def _load(session: AsyncSession, patient_id: int, session_id: int) -> SessionState | None:
+    row = await session.scalar(
+        select(ExerciseSession)
+        .where(ExerciseSession.id == session_id, ExerciseSession.patient_id == patient_id)
+        .with_for_update()
+    )
+    return None if row is None else _state_of(row)
+
+
+async def _record_pain(
+    session: AsyncSession, state: SessionState, command: Command, now: datetime
+) -> tuple[RedFlag, ...]:
+    sources = {
+        Action.PAIN_BEFORE: CheckinSource.BEFORE_SESSION,
+        Action.PAIN_AFTER: CheckinSource.AFTER_SESSION,
+        Action.HURTS_ANSWER: CheckinSource.HURTS,
+    }
+    source = sources.get(command.action)
+    if source is None or command.score is None:
+        return ()
+    result = await record_checkin(
+        session, state.patient_id, now, command.score, source,
+        session_id=state.id, sharp_or_shooting=command.sharp,
+    )
+    return result.flags
+
+
+async def _save(session: AsyncSession, old: SessionState, new: SessionState) -> None:
+    """Write `new` over the row, but only if it still holds `old`'s token."""
+    result = await session.execute(
+        update(ExerciseSession)
+        .where(ExerciseSession.id == old.id, ExerciseSession.step_token == old.step_token)
+        .values(**_columns(new))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleStep
+
+
+def _columns(state: SessionState) -> dict[str, object]:
+    """The columns a step changes."""
+    return {
+        "status": state.status.value,
+        "hold_seconds": state.hold_seconds,
+        "repetitions": state.repetitions,
+        "step_index": state.step_index,
+        "step_token": state.step_token,
+        "awaiting": None if state.awaiting is None else state.awaiting.value,
+        "hold_ends_at": state.hold_ends_at,
+        "skipped_exercises": list(state.skipped),
+        "pain_before": state.pain_before,
+        "pain_after": state.pain_after,
+        "updated_at": state.updated_at,
+        "ended_at": state.ended_at,
+    }
+
+
+def _state_of(row: ExerciseSession) -> SessionState:
+    return SessionState(
+        id=row.id,
+        patient_id=row.patient_id,
+        status=Status(row.status),
+        source=row.source,
+        exercise_keys=tuple(row.exercise_keys),
+        hold_seconds=row.hold_seconds,
+        repetitions=row.repetitions,
+        step_index=row.step_index,
+        step_token=row.step_token,
+        awaiting=None if row.awaiting is None else Awaiting(row.awaiting),
+        hold_ends_at=row.hold_ends_at,
+        skipped=tuple(row.skipped_exercises),
+        pain_before=row.pain_before,
+        pain_after=row.pain_after,
+        started_at=row.started_at,
+        updated_at=row.updated_at,
+        ended_at=row.ended_at,
+    )

@@ -1,0 +1,350 @@
+"""The session state machine (pure) and its repository, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from sibot.checkins import RedFlagRule
+from sibot.db import Database
+from sibot.models import Checkin, ExerciseSession
+from sibot.patients import PatientView, load_patient
+from sibot.routine import ROUTINE_KEYS, StepKind
+from sibot.sessions import (
+    ABANDON_AFTER,
+    Action,
+    Awaiting,
+    Command,
+    Outcome,
+    SessionState,
+    Show,
+    Source,
+    StaleStep,
+    Status,
+    act,
+    active_session,
+    advance,
+    completed_on,
+    current_streak,
+    interrupt,
+    interrupt_session,
+    new_session,
+    render_pain_before,
+    render_position,
+    render_stopped,
+    render_summary,
+    sessions_to_resume,
+    start_session,
+)
+from tests.factories import onboarded_patient
+
+NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+PATIENT = 1001
+
+
+def _patient(**changes: object) -> PatientView:
+    values: dict[str, object] = {
+        "id": PATIENT, "name": "Ana", "language": "en", "timezone": "UTC", "cohort": None,
+        "onboarding_step": None, "awaiting": None, "pregnant": False, "hold_seconds": 5,
+        "repetitions": 2, "gentle": False, "followups_enabled": True, "paused_until": None,
+        "active": True,
+    }
+    values.update(changes)
+    return PatientView(**values)  # type: ignore[arg-type]
+
+
+def _go(state: SessionState, action: Action, **values: object) -> SessionState:
+    transition = advance(state, Command(action, **values), NOW)  # type: ignore[arg-type]
+    assert transition is not None, f"{action} does not fit {state.awaiting} at {state.step_index}"
+    return transition.state
+
+
+def _walk(state: SessionState) -> tuple[SessionState, list[StepKind]]:
+    """Tap Next through every step, letting each hold end, until the last question."""
+    seen = []
+    while state.awaiting is not Awaiting.PAIN_AFTER:
+        if state.awaiting is None:
+            seen.append(state.steps[state.step_index].kind)
+        state = _go(state, Action.HOLD_DONE if state.holding else Action.NEXT)
+    return state, seen
+
+
+# --- the pure state machine ------------------------------------------------------------------
+
+
+def test_a_whole_routine_goes_through_every_step_hold_and_side() -> None:
+    state = new_session(_patient(), ROUTINE_KEYS, Source.COMMAND, NOW)
+    state = _go(state, Action.PAIN_BEFORE, score=3)
+    state, seen = _walk(state)
+    assert seen == [step.kind for step in state.steps]
+    assert state.step_index == len(state.steps)
+    done = _go(state, Action.PAIN_AFTER, score=2)
+    assert done.status is Status.COMPLETED
+    assert done.done_exercises == ROUTINE_KEYS
+    assert (done.pain_before, done.pain_after, done.ended_at) == (3, 2, NOW)
+
+
+def test_a_hold_starts_a_timer_and_ends_in_relax_then_next_shows_the_next_rep() -> None:
+    state = _go(new_session(_patient(), ["hip_adduction"], Source.LIBRARY, NOW), Action.PAIN_BEFORE)
+    while not state.holding:
+        state = _go(state, Action.NEXT)
+    assert state.hold_ends_at == NOW + timedelta(seconds=5)
+    assert state.steps[state.step_index].rep == 1
+    assert advance(state, Command(Action.NEXT), NOW) is None  # a hold ends by itself
+    relaxing = advance(state, Command(Action.HOLD_DONE), NOW)
+    assert relaxing is not None and relaxing.show is Show.RELAX
+    upcoming = relaxing.state.next_step
+    assert relaxing.state.shown_step.rep == 1 and upcoming is not None and upcoming.rep == 2
+    assert advance(relaxing.state, Command(Action.HOLD_DONE), NOW) is None
+    second = _go(relaxing.state, Action.NEXT)
+    assert second.holding and second.steps[second.step_index].rep == 2
+
+
+def test_every_change_bumps_the_token() -> None:
+    state = new_session(_patient(), ROUTINE_KEYS, Source.COMMAND, NOW)
+    tokens = [state.step_token]
+    for action in (Action.PAIN_BEFORE, Action.NEXT, Action.PAUSE, Action.CONTINUE, Action.STOP):
+        state = _go(state, action)
+        tokens.append(state.step_token)
+    assert tokens == sorted(set(tokens))
+
+
+def test_pause_during_a_hold_cancels_it_and_continue_repeats_that_rep() -> None:
+    state = _go(new_session(_patient(), ["hip_adduction"], Source.LIBRARY, NOW), Action.PAIN_BEFORE)
+    while not state.holding:
+        state = _go(state, Action.NEXT)
+    paused = _go(state, Action.PAUSE)
+    assert paused.awaiting is Awaiting.PAUSED and paused.hold_ends_at is None
+    assert advance(paused, Command(Action.NEXT), NOW) is None
+    again = _go(paused, Action.CONTINUE)
+    assert again.holding and again.step_index == state.step_index
+
+
+def test_skip_moves_to_the_next_exercise_and_counts_it_skipped() -> None:
+    state = _go(new_session(_patient(), ROUTINE_KEYS, Source.COMMAND, NOW), Action.PAIN_BEFORE)
+    state = _go(_go(state, Action.NEXT), Action.SKIP)
+    assert state.skipped == ("hip_adduction",)
+    assert state.steps[state.step_index].exercise == "hip_abduction"
+    assert state.steps[state.step_index].kind is StepKind.INTRO
+
+
+def test_after_the_last_rep_of_an_exercise_there_is_nothing_to_skip() -> None:
+    state = _go(new_session(_patient(), ["hip_adduction"], Source.LIBRARY, NOW), Action.PAIN_BEFORE)
+    while not (state.awaiting is Awaiting.READY and state.next_step is None):
+        state = _go(state, Action.HOLD_DONE if state.holding else Action.NEXT)
+    assert state.awaiting is Awaiting.READY and not state.exercise_left
+    assert advance(state, Command(Action.SKIP), NOW) is None
+
+
+def test_it_hurts_stops_the_exercise_and_then_continues_with_the_next() -> None:
+    state = _go(new_session(_patient(), ROUTINE_KEYS, Source.COMMAND, NOW), Action.PAIN_BEFORE)
+    state = _go(_go(state, Action.NEXT), Action.HURTS)
+    assert state.awaiting is Awaiting.HURTS and state.skipped == ("hip_adduction",)
+    state = _go(_go(state, Action.HURTS_SCORE, score=4), Action.HURTS_ANSWER, score=4)
+    assert state.awaiting is Awaiting.PAUSED
+    assert render_position(state, "en") == "Hip abduction"
+    state = _go(state, Action.CONTINUE)
+    assert state.steps[state.step_index].exercise == "hip_abduction"
+
+
+def test_interrupt_pauses_and_makes_every_old_button_stale() -> None:
+    state = _go(new_session(_patient(), ["hip_flexion"], Source.LIBRARY, NOW), Action.PAIN_BEFORE)
+    while not (state.holding and state.steps[state.step_index].side == "left"):
+        state = _go(state, Action.HOLD_DONE if state.holding else Action.NEXT)
+    interrupted = interrupt(state, NOW, Show.RESUME)
+    assert interrupted.show is Show.RESUME
+    assert interrupted.state.awaiting is Awaiting.PAUSED and interrupted.state.hold_ends_at is None
+    assert interrupted.state.step_token == state.step_token + 1
+    assert render_position(interrupted.state, "en") == "Hip flexion, left side, rep 1"
+
+
+def test_continue_asks_an_open_question_again() -> None:
+    state = new_session(_patient(), ROUTINE_KEYS, Source.COMMAND, NOW)
+    transition = advance(interrupt(state, NOW, Show.CHOICE).state, Command(Action.CONTINUE), NOW)
+    assert transition is not None and transition.show is Show.PAIN_BEFORE
+    assert render_position(state, "en") == "the start"
+
+
+def test_nothing_moves_an_ended_session() -> None:
+    stopped = _go(new_session(_patient(), ROUTINE_KEYS, Source.COMMAND, NOW), Action.STOP)
+    assert stopped.status is Status.STOPPED
+    assert all(advance(stopped, Command(action), NOW) is None for action in Action)
+
+
+def test_texts_of_a_session() -> None:
+    state = new_session(_patient(), ROUTINE_KEYS, Source.COMMAND, NOW)
+    assert "midwife" in render_pain_before(state, True, "en")
+    assert "midwife" not in render_pain_before(state, False, "en")
+    assert "minutes" in render_pain_before(state, False, "en")
+    done = _go(_walk(_go(state, Action.PAIN_BEFORE, score=5))[0], Action.PAIN_AFTER, score=3)
+    summary = render_summary(done, 4, (), "en")
+    assert "6 exercises done" in summary and "5 → 3" in summary and "4 days in a row" in summary
+    assert "lower than when you started" in summary
+    stopped = _go(_go(state, Action.PAIN_BEFORE), Action.STOP)
+    assert "0 exercises" in render_stopped(stopped, "en")
+
+
+# --- the repository ---------------------------------------------------------------------------
+
+
+async def _started(
+    database: Database, keys: tuple[str, ...] = ROUTINE_KEYS, **patient: object
+) -> SessionState:
+    await onboarded_patient(database, PATIENT, NOW, **patient)  # type: ignore[arg-type]
+    async with database.transaction() as session:
+        view = await load_patient(session, PATIENT)
+        assert view is not None
+        return await start_session(session, view, keys, Source.COMMAND, NOW)
+
+
+async def _act(
+    database: Database, state: SessionState, action: Action, at: datetime = NOW, **values: Any
+) -> Outcome:
+    command = Command(action, **values)
+    async with database.transaction() as session:
+        return await act(session, PATIENT, state.id, state.step_token, command, at)
+
+
+async def _row(database: Database, session_id: int) -> ExerciseSession:
+    async with database.transaction() as session:
+        row = await session.get(ExerciseSession, session_id)
+        assert row is not None
+        return row
+
+
+async def test_a_step_is_stored_and_the_pain_score_goes_to_the_diary(database: Database) -> None:
+    state = await _started(database)
+    outcome = await _act(database, state, Action.PAIN_BEFORE, score=4)
+    assert outcome.show is Show.STEP
+    row = await _row(database, state.id)
+    assert (row.pain_before, row.step_index, row.awaiting) == (4, 0, None)
+    assert row.step_token == state.step_token + 1
+    async with database.transaction() as session:
+        checkin = await session.scalar(select(Checkin))
+    assert checkin is not None
+    assert (checkin.score, checkin.source, checkin.session_id) == (4, "before_session", state.id)
+
+
+async def test_a_stale_token_and_a_double_tap_change_nothing(database: Database) -> None:
+    state = await _started(database)
+    await _act(database, state, Action.PAIN_BEFORE, score=4)
+    with pytest.raises(StaleStep):
+        await _act(database, state, Action.PAIN_BEFORE, score=6)
+    row = await _row(database, state.id)
+    assert row.pain_before == 4
+    async with database.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Checkin)) == 1
+
+
+async def test_the_update_checks_the_token_even_when_read_before(database: Database) -> None:
+    state = await _started(database)
+    await _act(database, state, Action.STOP)
+    async with database.transaction() as session:
+        with pytest.raises(StaleStep):
+            await interrupt_session(session, state, NOW, Show.CHOICE)
+
+
+async def test_another_patients_session_is_stale(database: Database) -> None:
+    state = await _started(database)
+    async with database.transaction() as session:
+        with pytest.raises(StaleStep):
+            await act(session, PATIENT + 1, state.id, state.step_token, Command(Action.STOP), NOW)
+
+
+async def test_a_command_that_does_not_fit_is_stale(database: Database) -> None:
+    state = await _started(database)
+    with pytest.raises(StaleStep):
+        await _act(database, state, Action.NEXT)
+
+
+async def test_a_session_untouched_for_two_hours_is_abandoned(database: Database) -> None:
+    state = await _started(database)
+    later = NOW + ABANDON_AFTER
+    async with database.transaction() as session:
+        assert await active_session(session, PATIENT, later - timedelta(seconds=1)) is not None
+        assert await active_session(session, PATIENT, later) is None
+    row = await _row(database, state.id)
+    assert (row.status, row.ended_at) == ("abandoned", later)
+
+
+async def test_a_tap_on_an_untouched_session_ends_it(database: Database) -> None:
+    state = await _started(database)
+    outcome = await _act(database, state, Action.PAIN_BEFORE, NOW + ABANDON_AFTER, score=2)
+    assert outcome.show is Show.ABANDONED
+    assert (await _row(database, state.id)).status == "abandoned"
+
+
+async def test_severe_pain_before_ends_the_session_with_advice(database: Database) -> None:
+    state = await _started(database)
+    outcome = await _act(database, state, Action.PAIN_BEFORE, score=9)
+    assert outcome.show is Show.SAFETY_STOP
+    assert [flag.rule for flag in outcome.flags] == [RedFlagRule.SEVERE_PAIN]
+    assert (await _row(database, state.id)).status == "stopped"
+
+
+async def test_it_hurts_badly_stops_for_today(database: Database) -> None:
+    state = await _started(database)
+    state = (await _act(database, state, Action.PAIN_BEFORE, score=3)).state
+    state = (await _act(database, state, Action.HURTS)).state
+    state = (await _act(database, state, Action.HURTS_SCORE, score=5)).state
+    outcome = await _act(database, state, Action.HURTS_ANSWER, score=5, sharp=True)
+    assert outcome.show is Show.SAFETY_STOP
+    assert [flag.rule for flag in outcome.flags] == [RedFlagRule.HURTS_SEVERE]
+    row = await _row(database, state.id)
+    assert (row.status, row.skipped_exercises) == ("stopped", ["hip_adduction"])
+    async with database.transaction() as session:
+        hurts = await session.scalar(select(Checkin).where(Checkin.source == "hurts"))
+    assert hurts is not None and (hurts.score, hurts.sharp_or_shooting) == (5, True)
+
+
+async def test_mild_hurt_goes_on_with_the_next_exercise(database: Database) -> None:
+    state = await _started(database)
+    state = (await _act(database, state, Action.PAIN_BEFORE)).state
+    state = (await _act(database, state, Action.HURTS)).state
+    state = (await _act(database, state, Action.HURTS_SCORE, score=3)).state
+    outcome = await _act(database, state, Action.HURTS_ANSWER, score=3, sharp=False)
+    assert (outcome.show, outcome.flags) == (Show.HURTS_NOTED, ())
+    assert (await _row(database, state.id)).awaiting == "paused"
+
+
+async def test_completing_counts_for_the_day_in_the_patients_zone(database: Database) -> None:
+    zone = ZoneInfo("America/Los_Angeles")  # 07:00 UTC on 2 March is 23:00 on 1 March there
+    state = await _started(database, ("hip_adduction",), timezone="America/Los_Angeles")
+    state = (await _act(database, state, Action.PAIN_BEFORE, score=2)).state
+    while state.awaiting is not Awaiting.PAIN_AFTER:
+        action = Action.HOLD_DONE if state.holding else Action.NEXT
+        state = (await _act(database, state, action)).state
+    outcome = await _act(database, state, Action.PAIN_AFTER, score=5)
+    assert outcome.show is Show.SUMMARY and outcome.state.status is Status.COMPLETED
+    assert [flag.rule for flag in outcome.flags] == [RedFlagRule.SESSION_RISE]
+    async with database.transaction() as session:
+        assert await completed_on(session, PATIENT, date(2026, 3, 1), zone)
+        assert not await completed_on(session, PATIENT, date(2026, 3, 2), zone)
+        assert await completed_on(session, PATIENT, date(2026, 3, 2), ZoneInfo("UTC"))
+        assert await current_streak(session, PATIENT, NOW, zone) == 1
+
+
+async def test_a_stopped_session_does_not_count_for_the_day(database: Database) -> None:
+    state = await _started(database)
+    await _act(database, state, Action.STOP)
+    async with database.transaction() as session:
+        assert not await completed_on(session, PATIENT, date(2026, 3, 2), ZoneInfo("UTC"))
+        assert await current_streak(session, PATIENT, NOW, ZoneInfo("UTC")) == 0
+
+
+async def test_at_start_old_sessions_are_abandoned_and_the_rest_resumed(database: Database) -> None:
+    old = await _started(database)
+    await onboarded_patient(database, PATIENT + 1, NOW)
+    async with database.transaction() as session:
+        view = await load_patient(session, PATIENT + 1)
+        assert view is not None
+        later = NOW + timedelta(hours=1, minutes=30)
+        recent = await start_session(session, view, ROUTINE_KEYS, Source.REMINDER, later)
+    async with database.transaction() as session:
+        resumable = await sessions_to_resume(session, NOW + ABANDON_AFTER)
+    assert [state.id for state in resumable] == [recent.id]
+    assert (await _row(database, old.id)).status == "abandoned"

@@ -1,0 +1,321 @@
+"""Guided sessions end to end: a patient on the emulator, the real bot polling it over HTTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from sibot.emulator import Emulator, Message, Patient
+from sibot.models import Checkin, ExerciseSession
+from sibot.sessions import ABANDON_AFTER
+from sibot.texts import text
+from tests.factories import onboarded_patient
+from tests.harness import TEST_HOLD_SCALE, BotHarness, ManualClock
+
+
+def _label(name: str) -> str:
+    return text("en", f"session.button.{name}")
+
+
+NEXT, PAUSE, SKIP, STOP, HURTS = (_label(n) for n in ("next", "pause", "skip", "stop", "hurts"))
+CONTINUE, START_OVER, SKIP_SCORE = _label("continue"), _label("start_over"), _label("skip_question")
+STALE = text("en", "common.stale_button")
+HOLD_TIP = "tell you when to relax"
+
+
+async def _patient(bot: BotHarness, emulator: Emulator, clock: ManualClock, **kw: Any) -> Patient:
+    patient = emulator.patient()
+    await onboarded_patient(bot.core.db, patient.user_id, clock.now(), **kw)
+    return patient
+
+
+async def _start(patient: Patient) -> Message:
+    """/exercise, skip the pain question; returns the first exercise's intro."""
+    await patient.send("/exercise")
+    await patient.expect("how much does it hurt")
+    await patient.tap(SKIP_SCORE)
+    return await patient.expect("Hip adduction (1 of 6)")
+
+
+async def _to_first_hold(patient: Patient) -> Message:
+    await _start(patient)
+    while True:
+        await patient.tap(NEXT)
+        message = await patient.next_message()
+        if HOLD_TIP in message.text:
+            return message
+
+
+async def _sessions(bot: BotHarness) -> list[ExerciseSession]:
+    async with bot.core.db.transaction() as session:
+        return list(await session.scalars(select(ExerciseSession).order_by(ExerciseSession.id)))
+
+
+async def _restart_with_hold_scale(bot: BotHarness, scale: float) -> None:
+    bot.settings = bot.settings.model_copy(update={"hold_time_scale": scale})
+    await bot.restart()
+
+
+async def test_a_whole_session_of_one_exercise_from_the_library(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock, repetitions=1)
+    await patient.send("/exercises")
+    library = await patient.expect("The exercises")
+    assert len(library.labels) == 6
+    await patient.answer_to(await patient.tap("Hip flexion"))
+    card = patient.current(library.message_id)
+    assert card.edited and "front of your hips" in card.text
+    await patient.tap(text("en", "session.library.do"))
+    await patient.expect("how much does it hurt")
+    await patient.tap("3")
+    intro = await patient.expect("Hip flexion (1 of 1)")
+    assert "a few pillows" in intro.text and "each side" in intro.text
+    seen: list[str] = []
+    message = intro
+    while "How much does it hurt now" not in message.text:
+        if HOLD_TIP in message.text:
+            message = await patient.next_message()  # it comes by itself
+            seen.append("relax" if message.text.startswith("Relax.") else message.text)
+        await patient.tap(NEXT)
+        message = await patient.next_message()
+        seen.append("hold" if HOLD_TIP in message.text else message.text.split("\n")[0])
+    assert seen == [
+        "Step 1 of 2", "Step 2 of 2", "Right side first: cross your right leg over your left.",
+        "hold", "relax", "Now swap: uncross, then cross your left leg over your right.",
+        "hold", "relax", "That was the last one!",
+    ]
+    await patient.tap("2")
+    summary = await patient.expect("Session done")
+    assert "1 exercise done" in summary.text and "3 → 2" in summary.text
+    assert "1 day in a row" in summary.text and summary.labels == []
+    [row] = await _sessions(bot)
+    assert (row.status, row.source) == ("completed", "library")
+    assert (row.pain_before, row.pain_after) == (3, 2)
+
+
+async def test_a_hold_relaxes_by_itself_then_next_gives_the_next_rep(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    hold = await _to_first_hold(patient)
+    assert "Rep 1 of 2" in hold.text and NEXT not in hold.labels
+    relax = await patient.next_message()
+    assert relax.text.startswith("Relax.") and NEXT in relax.labels
+    await patient.assert_silent(0.2)
+    await patient.tap(NEXT)
+    assert "Rep 2 of 2" in (await patient.next_message()).text
+
+
+async def test_pause_and_continue_repeat_the_step(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await _start(patient)
+    await patient.tap(NEXT)
+    step = await patient.expect("Step 1 of 3")
+    await patient.tap(PAUSE)
+    paused = await patient.expect("Paused")
+    assert paused.labels == [CONTINUE, STOP]
+    await patient.tap_data(step.button_data[NEXT], message_id=step.message_id)
+    await patient.tap(CONTINUE)
+    assert (await patient.next_message()).text == step.text
+    assert STALE in patient.callback_answers
+
+
+async def test_pausing_a_hold_cancels_its_timer(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await _to_first_hold(patient)
+    await patient.tap(PAUSE)
+    await patient.expect("Paused")
+    await patient.assert_silent(0.3)
+    await patient.tap(CONTINUE)
+    assert "Rep 1 of 2" in (await patient.next_message()).text
+    assert (await patient.next_message()).text.startswith("Relax.")
+
+
+async def test_skip_goes_to_the_next_exercise(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await _start(patient)
+    await patient.tap(SKIP)
+    assert "Hip abduction (2 of 6)" in (await patient.next_message()).text
+    [row] = await _sessions(bot)
+    assert row.skipped_exercises == ["hip_adduction"]
+
+
+async def test_stop_ends_the_session_and_the_next_exercise_starts_afresh(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await _start(patient)
+    await patient.tap(STOP)
+    await patient.expect("Stopped. You finished 0 exercises")
+    await patient.send("/exercise")
+    await patient.expect("how much does it hurt")
+    assert [row.status for row in await _sessions(bot)] == ["stopped", "active"]
+
+
+async def test_it_hurts_badly_stops_for_today_and_is_recorded(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await _start(patient)
+    await patient.tap(HURTS)
+    await patient.expect("How bad is the pain")
+    await patient.tap("6")
+    await patient.expect("shoot down your leg")
+    await patient.tap(_label("yes"))
+    advice = await patient.expect("ended today's session")
+    assert "talk to your clinician" in advice.text
+    [row] = await _sessions(bot)
+    assert row.status == "stopped"
+    async with bot.core.db.transaction() as session:
+        hurts = await session.scalar(select(Checkin))
+    assert hurts is not None
+    assert (hurts.source, hurts.score, hurts.sharp_or_shooting, hurts.session_id) == (
+        "hurts", 6, True, row.id,
+    )
+
+
+async def test_a_mild_hurt_leaves_the_exercise_and_goes_on(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await _start(patient)
+    await patient.tap(HURTS)
+    await patient.expect("How bad is the pain")
+    await patient.tap("3")
+    await patient.expect("shoot down your leg")
+    await patient.tap(_label("no"))
+    noted = await patient.expect("Thank you for telling me")
+    assert noted.labels == [CONTINUE, STOP]
+    await patient.tap(CONTINUE)
+    await patient.expect("Hip abduction (2 of 6)")
+
+
+async def _stale_and_double_taps(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> None:
+    patient = await _patient(bot, emulator, clock)
+    intro = await _start(patient)
+    next_data = intro.button_data[NEXT]
+    await patient.tap_data(next_data, message_id=intro.message_id)
+    await patient.tap_data(next_data, message_id=intro.message_id)
+    assert "Step 1 of 3" in (await patient.next_message()).text
+    await patient.assert_silent(0.3)
+    await patient.tap_data(next_data, message_id=intro.message_id)
+    await patient.tap_data("ss:next:99999:1", message_id=intro.message_id)
+    await patient.tap_data("ss:pb:junk", message_id=intro.message_id)
+    await patient.assert_silent(0.3)
+    assert patient.callback_answers.count(STALE) == 4
+    [row] = await _sessions(bot)
+    assert row.step_index == 1
+
+
+async def test_stale_and_double_taps_never_advance_twice(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    await _stale_and_double_taps(bot, emulator, clock)
+
+
+async def test_stale_and_double_taps_on_postgresql(
+    bot_on_postgres: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    await _stale_and_double_taps(bot_on_postgres, emulator, clock)
+
+
+async def test_exercise_during_a_session_offers_continue_or_start_over(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await _start(patient)
+    await patient.tap(NEXT)
+    step = await patient.expect("Step 1 of 3")
+    await patient.send("/exercise")
+    choice = await patient.expect("middle of a session (Hip adduction)")
+    assert choice.labels == [CONTINUE, START_OVER]
+    await patient.tap(CONTINUE)
+    assert (await patient.next_message()).text == step.text
+    await patient.send("/exercise")
+    await patient.expect("middle of a session")
+    await patient.tap(START_OVER)
+    await patient.expect("how much does it hurt")
+    assert [row.status for row in await _sessions(bot)] == ["stopped", "active"]
+
+
+async def test_a_session_untouched_for_two_hours_is_abandoned(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await _start(patient)
+    clock.advance(ABANDON_AFTER)
+    await patient.tap(NEXT)
+    await patient.expect("untouched for over two hours")
+    await patient.send("/exercise")
+    await patient.expect("how much does it hurt")
+    assert [row.status for row in await _sessions(bot)] == ["abandoned", "active"]
+
+
+async def test_pregnant_patients_get_the_caution_at_every_start(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock, pregnant=True)
+    await patient.send("/exercise")
+    first = await patient.expect("how much does it hurt")
+    assert "midwife" in first.text
+
+
+async def test_the_start_button_of_other_features_starts_a_session(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await patient.send("/exercises")
+    library = await patient.expect("The exercises")
+    await patient.tap_data("ss:start:reminder", message_id=library.message_id)
+    await patient.expect("how much does it hurt")
+    [row] = await _sessions(bot)
+    assert row.source == "reminder"
+
+
+async def test_a_restart_in_the_middle_of_a_hold_rearms_it(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    await _restart_with_hold_scale(bot, 1.0)  # a real 5 s hold, so the restart lands inside it
+    patient = await _patient(bot, emulator, clock)
+    await _to_first_hold(patient)
+    await _restart_with_hold_scale(bot, TEST_HOLD_SCALE)
+    assert (await patient.next_message()).text.startswith("Relax.")
+    await patient.assert_silent(0.3)
+    await patient.tap(NEXT)
+    assert "Rep 2 of 2" in (await patient.next_message()).text
+
+
+async def test_a_hold_that_ended_during_the_downtime_relaxes_at_once(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    await _restart_with_hold_scale(bot, 1.0)
+    patient = await _patient(bot, emulator, clock)
+    await _to_first_hold(patient)
+    await bot.stop()
+    clock.advance(timedelta(minutes=1))
+    await bot.start()
+    # a re-armed 5 s hold would miss this timeout; the lapsed one relaxes at once
+    assert (await patient.next_message(timeout=2)).text.startswith("Relax.")
+
+
+async def test_a_restart_between_steps_asks_to_continue(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    intro = await _start(patient)
+    await bot.restart()
+    prompt = await patient.expect("We were interrupted: continue from Hip adduction?")
+    assert prompt.labels == [CONTINUE, STOP]
+    await patient.tap_data(intro.button_data[NEXT], message_id=intro.message_id)
+    await patient.tap(CONTINUE)
+    assert (await patient.next_message()).text == intro.text
+    assert STALE in patient.callback_answers
