@@ -1,0 +1,412 @@
+"""The reminder dispatcher: claim due reminders, write the outbox, send, advance.
+
+One `tick(now)` does everything that is due:
+
+1. Claim due reminders in batches. In the claiming transaction each row gets its outbox row
+   (`reminder_deliveries`, unique per reminder, local date and kind) written `pending`, and its
+   `next_fire_at` moved to the next occurrence; on PostgreSQL the claim skips rows another
+   dispatcher holds (FOR UPDATE SKIP LOCKED), so replicas never claim one occurrence twice.
+   An occurrence missed by the grace or more (downtime) is skipped, and when several are due only
+   the newest can go: never a burst of stale reminders.
+2. Claim due follow-ups the same way: one per day at most, only if the reminder was left alone.
+3. Send every pending outbox row that is due: the ones just claimed, retries after a failure,
+   and rows a crash left between claim and send, in chunks sent side by side (the rate limiter
+   paces them). On PostgreSQL a chunk's rows stay locked until they are marked, so a second
+   dispatcher skips them; SQLite has one process and one tick at a time.
+
+Nothing is sent for a patient who is inactive (blocked the bot), paused, not onboarded, or who
+already completed that day's session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sibot.core import Core
+from sibot.db import Database
+from sibot.health import Heartbeat
+from sibot.models import ExerciseSession, Patient, Reminder, ReminderDelivery
+from sibot.ports import Clock, OutgoingMessage, Priority, RecipientBlocked, Sender, SendError
+from sibot.reminders import (
+    DAILY,
+    EXPIRED,
+    FAILED,
+    FOLLOWUP,
+    PENDING,
+    SENT,
+    SKIP,
+    followup_message,
+    following_occurrence,
+    reminder_message,
+    schedule,
+)
+from sibot.routine import ROUTINE_KEYS, estimated_minutes
+from sibot.schedule import Occurrence
+from sibot.sessions import Status
+from sibot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 200
+# The dispatcher looks again at least this often, whatever is scheduled.
+MAX_WAIT = timedelta(seconds=30)
+MAX_ATTEMPTS = 5
+FIRST_RETRY_DELAY = timedelta(seconds=30)  # doubled after every further failure
+# Deliveries sent side by side, in one transaction to prepare and one to record (on PostgreSQL
+# one transaction that keeps their rows locked); the rate limiter paces the sends themselves.
+SEND_CHUNK = 100
+_ERROR_LENGTH = 200
+
+OutboxKey = tuple[int, date, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    delivery_id: int
+    chat_id: int
+    message: OutgoingMessage
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    delivery_id: int
+    message_id: int | None = None
+    blocked: bool = False
+    error: str | None = None
+
+
+def retry_at(attempts: int, last_attempt: datetime) -> datetime:
+    """When a pending delivery may be tried (again): at once the first time, then with backoff."""
+    if attempts == 0:
+        return last_attempt
+    return last_attempt + FIRST_RETRY_DELAY * 2 ** (attempts - 1)
+
+
+class Dispatcher:
+    """Sends due reminders through a `Sender`; one instance per process, one tick at a time."""
+
+    def __init__(
+        self, db: Database, settings: Settings, heartbeat: Heartbeat, sender: Sender, clock: Clock
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._grace = settings.reminder_grace
+        self._followup_delay = settings.followup_delay
+        self._heartbeat = heartbeat
+        self._sender = sender
+        self._locks_while_sending = db.kind == "postgresql"
+
+    @classmethod
+    def for_core(cls, core: Core, sender: Sender) -> Dispatcher:
+        return cls(core.db, core.settings, core.heartbeat, sender, core.clock)
+
+    async def tick(self, now: datetime) -> datetime:
+        """Claim and send everything due at `now`; return when the next tick should be."""
+        self._heartbeat.beat(now)
+        while await self._claim_due(now) == CLAIM_BATCH:
+            pass
+        while await self._claim_followups(now) == CLAIM_BATCH:
+            pass
+        next_retry = await self._send_pending(now)
+        return await self._next_tick(now, next_retry)
+
+    # -- claiming ---------------------------------------------------------------------------
+
+    async def _claim_due(self, now: datetime) -> int:
+        async with self._db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(Reminder, Patient)
+                    .join(Patient, Patient.id == Reminder.patient_id)
+                    .where(Reminder.enabled, Reminder.next_fire_at <= now)
+                    .order_by(Reminder.next_fire_at)
+                    .limit(CLAIM_BATCH)
+                    .with_for_update(skip_locked=True, of=Reminder)
+                )
+            ).tuples().all()
+            if not rows:
+                return 0
+            due = [
+                (reminder, patient, *self._advance(reminder, ZoneInfo(patient.timezone), now))
+                for reminder, patient in rows
+            ]
+            done = await self._completed_days(session, [patient for _, patient in rows], now)
+            taken = await _outbox_keys(session, [(item[0].id, item[2].local_date) for item in due])
+            for reminder, patient, occurrence, kind in due:
+                if (
+                    now - occurrence.fire_at < self._grace
+                    and _reachable(patient, now)
+                    and occurrence.local_date not in done[patient.id]
+                    and (reminder.id, occurrence.local_date, kind) not in taken
+                    and (reminder.id, occurrence.local_date, SKIP) not in taken
+                ):
+                    session.add(_pending(reminder, occurrence.local_date, kind, occurrence.fire_at, now))
+            return len(rows)
+
+    def _advance(self, reminder: Reminder, zone: ZoneInfo, now: datetime) -> tuple[Occurrence, str]:
+        """The newest due occurrence of `reminder` and its kind; the reminder moves past it.
+
+        After a long downtime the search starts a day before the grace: anything older could
+        never be sent anyway.
+        """
+        assert reminder.next_fire_at is not None
+        local_date = reminder.occurrence_date or reminder.next_fire_at.astimezone(zone).date()
+        current, kind = Occurrence(local_date, reminder.next_fire_at), reminder.next_kind
+        after = max(current.fire_at, now - self._grace - timedelta(days=1))
+        following = following_occurrence(reminder, zone, after, after_date=current.local_date)
+        while following is not None and following.fire_at <= now:
+            current, kind = following, DAILY
+            following = following_occurrence(
+                reminder, zone, following.fire_at, after_date=following.local_date
+            )
+        schedule(reminder, following)
+        return current, kind
+
+    async def _claim_followups(self, now: datetime) -> int:
+        async with self._db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(Reminder, Patient)
+                    .join(Patient, Patient.id == Reminder.patient_id)
+                    .where(Reminder.followup_at <= now)
+                    .order_by(Reminder.followup_at)
+                    .limit(CLAIM_BATCH)
+                    .with_for_update(skip_locked=True, of=Reminder)
+                )
+            ).tuples().all()
+            if not rows:
+                return 0
+            patients = [patient for _, patient in rows]
+            done = await self._completed_days(session, patients, now)
+            started = await self._session_starts(session, patients, now)
+            taken = await _outbox_keys(
+                session, [(reminder.id, reminder.followup_date) for reminder, _ in rows]
+            )
+            for reminder, patient in rows:
+                due_at, day = reminder.followup_at, reminder.followup_date
+                assert due_at is not None and day is not None
+                reminder.followup_at = reminder.followup_date = None
+                reminded_at = due_at - self._followup_delay
+                if (
+                    now - due_at < self._grace
+                    and reminder.enabled
+                    and _reachable(patient, now)
+                    and patient.followups_enabled
+                    and day not in done[patient.id]
+                    and not any(start >= reminded_at for start in started[patient.id])
+                    and (reminder.id, day, FOLLOWUP) not in taken
+                    and (reminder.id, day, SKIP) not in taken
+                ):
+                    session.add(_pending(reminder, day, FOLLOWUP, due_at, now))
+            return len(rows)
+
+    async def _completed_days(
+        self, session: AsyncSession, patients: list[Patient], now: datetime
+    ) -> defaultdict[int, set[date]]:
+        """Per patient, the local dates of recent completed sessions."""
+        zones = {patient.id: ZoneInfo(patient.timezone) for patient in patients}
+        rows = await session.execute(
+            select(ExerciseSession.patient_id, ExerciseSession.ended_at).where(
+                ExerciseSession.patient_id.in_(zones),
+                ExerciseSession.status == Status.COMPLETED,
+                ExerciseSession.ended_at >= now - self._grace - timedelta(days=2),
+            )
+        )
+        days: defaultdict[int, set[date]] = defaultdict(set)
+        for patient_id, ended_at in rows:
+            days[patient_id].add(ended_at.astimezone(zones[patient_id]).date())
+        return days
+
+    async def _session_starts(
+        self, session: AsyncSession, patients: list[Patient], now: datetime
+    ) -> defaultdict[int, list[datetime]]:
+        """Per patient, when their sessions of the last day or so started."""
+        rows = await session.execute(
+            select(ExerciseSession.patient_id, ExerciseSession.started_at).where(
+                ExerciseSession.patient_id.in_([patient.id for patient in patients]),
+                ExerciseSession.started_at >= now - self._followup_delay - self._grace,
+            )
+        )
+        starts: defaultdict[int, list[datetime]] = defaultdict(list)
+        for patient_id, started_at in rows:
+            starts[patient_id].append(started_at)
+        return starts
+
+    # -- sending ----------------------------------------------------------------------------
+
+    async def _send_pending(self, now: datetime) -> datetime | None:
+        """Send every pending delivery that is due; return the earliest retry still to come."""
+        async with self._db.transaction() as session:
+            pending = (
+                await session.execute(
+                    select(
+                        ReminderDelivery.id, ReminderDelivery.attempts, ReminderDelivery.updated_at
+                    )
+                    .where(ReminderDelivery.status == PENDING)
+                    .order_by(ReminderDelivery.id)
+                )
+            ).all()
+        due = [row.id for row in pending if retry_at(row.attempts, row.updated_at) <= now]
+        later = [retry_at(row.attempts, row.updated_at) for row in pending]
+        for start in range(0, len(due), SEND_CHUNK):
+            await self._deliver(due[start : start + SEND_CHUNK], now)
+            # a fan-out paced by Telegram's limits takes minutes: still alive, says /healthz
+            self._heartbeat.beat(self._clock.now())
+        return min((instant for instant in later if instant > now), default=None)
+
+    async def _deliver(self, delivery_ids: list[int], now: datetime) -> None:
+        """Send a chunk of deliveries side by side and record how each went."""
+        if self._locks_while_sending:
+            # The rows stay locked until they are marked: another dispatcher skips them meanwhile,
+            # and a crash releases them still pending, for whoever looks next.
+            async with self._db.transaction() as session:
+                outgoing = await self._prepare(session, delivery_ids, now)
+                await self._record(session, await self._attempt_all(outgoing), now)
+            return
+        async with self._db.transaction() as session:
+            outgoing = await self._prepare(session, delivery_ids, now)
+        outcomes = await self._attempt_all(outgoing)
+        async with self._db.transaction() as session:
+            await self._record(session, outcomes, now)
+
+    async def _prepare(
+        self, session: AsyncSession, delivery_ids: list[int], now: datetime
+    ) -> list[_Outgoing]:
+        """The messages of the deliveries still pending and due; too late ones expire."""
+        rows = (
+            await session.execute(
+                select(ReminderDelivery, Patient)
+                .join(Patient, Patient.id == ReminderDelivery.patient_id)
+                .where(ReminderDelivery.id.in_(delivery_ids), ReminderDelivery.status == PENDING)
+                .with_for_update(skip_locked=True, of=ReminderDelivery)
+            )
+        ).tuples().all()
+        outgoing = []
+        for delivery, patient in rows:
+            if retry_at(delivery.attempts, delivery.updated_at) > now:
+                continue  # another dispatcher tried it meanwhile
+            if now - delivery.due_at >= self._grace:
+                delivery.status, delivery.updated_at = EXPIRED, now
+                continue
+            outgoing.append(_Outgoing(delivery.id, patient.id, _message_for(delivery, patient)))
+        return outgoing
+
+    async def _attempt_all(self, outgoing: list[_Outgoing]) -> list[_Outcome]:
+        async with asyncio.TaskGroup() as group:
+            attempts = [group.create_task(self._attempt(item)) for item in outgoing]
+        return [attempt.result() for attempt in attempts]
+
+    async def _attempt(self, outgoing: _Outgoing) -> _Outcome:
+        try:
+            message_id = await self._sender.send(
+                outgoing.chat_id, outgoing.message, priority=Priority.REMINDER
+            )
+        except RecipientBlocked as exc:
+            return _Outcome(outgoing.delivery_id, blocked=True, error=str(exc))
+        except SendError as exc:
+            return _Outcome(outgoing.delivery_id, error=str(exc) or type(exc).__name__)
+        return _Outcome(outgoing.delivery_id, message_id=message_id)
+
+    async def _record(self, session: AsyncSession, outcomes: list[_Outcome], now: datetime) -> None:
+        if not outcomes:
+            return
+        rows = (
+            await session.execute(
+                select(ReminderDelivery, Reminder, Patient)
+                .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+                .join(Patient, Patient.id == ReminderDelivery.patient_id)
+                .where(ReminderDelivery.id.in_([outcome.delivery_id for outcome in outcomes]))
+            )
+        ).tuples().all()
+        by_id = {delivery.id: (delivery, reminder, patient) for delivery, reminder, patient in rows}
+        for outcome in outcomes:
+            if outcome.delivery_id in by_id:  # else the patient was deleted while we sent
+                self._record_one(*by_id[outcome.delivery_id], outcome, now)
+
+    def _record_one(
+        self,
+        delivery: ReminderDelivery,
+        reminder: Reminder,
+        patient: Patient,
+        outcome: _Outcome,
+        now: datetime,
+    ) -> None:
+        delivery.attempts += 1
+        delivery.updated_at = now
+        delivery.error = outcome.error[:_ERROR_LENGTH] if outcome.error else None
+        if outcome.message_id is not None:
+            delivery.status, delivery.sent_at, delivery.message_id = SENT, now, outcome.message_id
+            if delivery.kind != FOLLOWUP and patient.followups_enabled:
+                reminder.followup_at = now + self._followup_delay
+                reminder.followup_date = delivery.occurrence_date
+        elif outcome.blocked:
+            log.info("patient blocked the bot; reminders stop", extra={"user_id": patient.id})
+            delivery.status = FAILED
+            patient.active = False
+            reminder.followup_at = reminder.followup_date = None
+        else:
+            gave_up = delivery.attempts >= MAX_ATTEMPTS
+            log.warning(
+                "reminder not sent",
+                extra={"delivery_id": delivery.id, "attempts": delivery.attempts, "gave_up": gave_up},
+            )
+            if gave_up:
+                delivery.status = FAILED
+
+    async def _next_tick(self, now: datetime, next_retry: datetime | None) -> datetime:
+        async with self._db.transaction() as session:
+            next_fire = await session.scalar(
+                select(func.min(Reminder.next_fire_at)).where(Reminder.enabled)
+            )
+            next_followup = await session.scalar(select(func.min(Reminder.followup_at)))
+        candidates = [t for t in (next_fire, next_followup, next_retry) if t is not None]
+        return min([now + MAX_WAIT, *(max(t, now) for t in candidates)])
+
+
+def _message_for(delivery: ReminderDelivery, patient: Patient) -> OutgoingMessage:
+    if delivery.kind == FOLLOWUP:
+        return followup_message(patient.language)
+    minutes = estimated_minutes(ROUTINE_KEYS, patient.hold_seconds, patient.repetitions)
+    return reminder_message(patient.language, minutes)
+
+
+def _reachable(patient: Patient, now: datetime) -> bool:
+    """Whether a reminder may go to the patient at all right now."""
+    paused = patient.paused_until is not None and patient.paused_until > now
+    return patient.active and patient.onboarding_step is None and not paused
+
+
+def _pending(
+    reminder: Reminder, day: date, kind: str, due_at: datetime, now: datetime
+) -> ReminderDelivery:
+    return ReminderDelivery(
+        reminder_id=reminder.id, patient_id=reminder.patient_id, occurrence_date=day, kind=kind,
+        status=PENDING, attempts=0, due_at=due_at, created_at=now, updated_at=now,
+    )
+
+
+async def _outbox_keys(
+    session: AsyncSession, occurrences: Iterable[tuple[int, date | None]]
+) -> set[OutboxKey]:
+    """The outbox rows, as (reminder, date, kind), of these (reminder, date) occurrences."""
+    pairs = {(reminder_id, day) for reminder_id, day in occurrences if day is not None}
+    if not pairs:
+        return set()
+    rows = await session.execute(
+        select(
+            ReminderDelivery.reminder_id, ReminderDelivery.occurrence_date, ReminderDelivery.kind
+        ).where(
+            ReminderDelivery.reminder_id.in_({reminder_id for reminder_id, _ in pairs}),
+            ReminderDelivery.occurrence_date >= min(day for _, day in pairs),
+        )
+    )
+    return {(reminder_id, day, kind) for reminder_id, day, kind in rows if (reminder_id, day) in pairs}

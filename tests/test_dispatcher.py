@@ -1,0 +1,518 @@
+"""The reminder dispatcher on real databases (SQLite and PostgreSQL), with a recording Sender."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from sibot.db import Database
+from sibot.dispatcher import MAX_ATTEMPTS, MAX_WAIT, Dispatcher
+from sibot.health import Heartbeat
+from sibot.models import ExerciseSession, Patient, Reminder, ReminderDelivery
+from sibot.ports import OutgoingMessage, Priority, RecipientBlocked, TemporarySendFailure
+from sibot.reminders import configure_reminder, skip_today, snooze
+from sibot.schedule import EVERY_DAY
+from sibot.settings import Settings, load_settings
+from tests.databases import postgres_database_url
+from tests.factories import onboarded_patient
+from tests.harness import ManualClock
+
+# 2026-03-02 is a Monday; 09:00 in Berlin is 08:00 UTC in winter.
+START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+DUE = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+BERLIN = "Europe/Berlin"
+PATIENT = 1001
+
+
+class RecordingSender:
+    """Records what would go to Telegram; `failures` are raised first, one per call."""
+
+    def __init__(self, failures: list[Exception] | None = None) -> None:
+        self.sent: list[tuple[int, OutgoingMessage, Priority]] = []
+        self.failures = list(failures or [])
+        self.calls = 0
+
+    async def send(
+        self, chat_id: int, message: OutgoingMessage, *, priority: Priority = Priority.INTERACTIVE
+    ) -> int:
+        self.calls += 1
+        await asyncio.sleep(0)  # let a concurrent dispatcher interleave
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((chat_id, message, priority))
+        return 10_000 + len(self.sent)
+
+    def texts_to(self, chat_id: int) -> list[str]:
+        return [message.text for chat, message, _ in self.sent if chat == chat_id]
+
+
+class ProcessKilled(Exception):
+    """Stands for a SIGKILL: nothing after it runs."""
+
+
+class CrashingSender:
+    """Dies the way a killed process does: after the claim, before Telegram hears anything."""
+
+    async def send(self, chat_id: int, message: OutgoingMessage, *, priority: Priority) -> int:
+        raise ProcessKilled
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(require_token=False)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+def make_dispatcher(
+    database: Database, settings: Settings, sender: object, heartbeat: Heartbeat | None = None
+) -> Dispatcher:
+    # the clock only stamps the heartbeat between chunks; every test passes `now` to tick()
+    clock = ManualClock(START)
+    return Dispatcher(database, settings, heartbeat or Heartbeat(), sender, clock)  # type: ignore[arg-type]
+
+
+async def add_patient(database: Database, patient_id: int = PATIENT, **fields: object) -> None:
+    await onboarded_patient(
+        database, patient_id, START, timezone=BERLIN, reminder_at=time(9, 0), **fields  # type: ignore[arg-type]
+    )
+
+
+async def deliveries(database: Database) -> list[ReminderDelivery]:
+    async with database.transaction() as session:
+        return list(
+            (await session.scalars(select(ReminderDelivery).order_by(ReminderDelivery.id))).all()
+        )
+
+
+async def reminder_row(database: Database, patient_id: int = PATIENT) -> Reminder:
+    async with database.transaction() as session:
+        reminder = await session.scalar(select(Reminder).where(Reminder.patient_id == patient_id))
+        assert reminder is not None
+        return reminder
+
+
+async def set_patient(database: Database, patient_id: int = PATIENT, **values: object) -> None:
+    async with database.transaction() as session:
+        await session.execute(update(Patient).where(Patient.id == patient_id).values(**values))
+
+
+async def add_session(
+    database: Database, started_at: datetime, *, status: str = "completed", patient_id: int = PATIENT
+) -> None:
+    async with database.transaction() as session:
+        session.add(
+            ExerciseSession(
+                patient_id=patient_id, status=status, source="reminder",
+                exercise_keys=["glute_bridge"], hold_seconds=5, repetitions=2,
+                started_at=started_at, updated_at=started_at,
+                ended_at=started_at + timedelta(minutes=10) if status == "completed" else None,
+            )
+        )
+
+
+async def test_nothing_is_sent_before_the_reminder_is_due(database, settings, clock):
+    await add_patient(database)
+    sender = RecordingSender()
+    heartbeat = Heartbeat()
+
+    next_tick = await make_dispatcher(database, settings, sender, heartbeat).tick(clock.now())
+
+    assert sender.sent == []
+    assert heartbeat.last_tick == START
+    assert next_tick == START + MAX_WAIT
+
+
+async def test_next_tick_is_the_earliest_due_reminder(database, settings, clock):
+    await add_patient(database)
+    clock.set(DUE - timedelta(seconds=10))
+
+    next_tick = await make_dispatcher(database, settings, RecordingSender()).tick(clock.now())
+
+    assert next_tick == DUE
+
+
+async def test_a_due_reminder_is_sent_once_with_its_buttons(database, settings, clock):
+    await add_patient(database)
+    sender = RecordingSender()
+    dispatcher = make_dispatcher(database, settings, sender)
+    clock.set(DUE)
+
+    await dispatcher.tick(clock.now())
+    await dispatcher.tick(clock.now() + timedelta(seconds=1))
+
+    assert len(sender.sent) == 1
+    chat_id, message, priority = sender.sent[0]
+    assert (chat_id, priority) == (PATIENT, Priority.REMINDER)
+    assert message.text.startswith("Time for your SI joint routine (about ")
+    data = [button.data for row in message.buttons for button in row]
+    assert data[:4] == ["ss:start:reminder", "rm:snooze:15", "rm:snooze:60", "rm:skip"]
+    assert data[4:] == [f"pn:score:{score}:reminder" for score in range(11)]
+    [row] = await deliveries(database)
+    assert (row.status, row.kind, row.attempts, row.message_id) == ("sent", "daily", 1, 10_001)
+    assert row.occurrence_date.isoformat() == "2026-03-02"
+    reminder = await reminder_row(database)
+    assert reminder.next_fire_at == DUE + timedelta(days=1)
+
+
+async def test_late_within_the_grace_is_sent_once(database, settings, clock):
+    await add_patient(database)
+    sender = RecordingSender()
+    clock.set(DUE + settings.reminder_grace - timedelta(minutes=1))
+
+    await make_dispatcher(database, settings, sender).tick(clock.now())
+
+    assert [chat for chat, _, _ in sender.sent] == [PATIENT]
+
+
+async def test_missed_by_the_grace_is_skipped_and_advanced(database, settings, clock):
+    await add_patient(database)
+    sender = RecordingSender()
+    clock.set(DUE + settings.reminder_grace)
+
+    await make_dispatcher(database, settings, sender).tick(clock.now())
+
+    assert sender.sent == []
+    assert await deliveries(database) == []
+    assert (await reminder_row(database)).next_fire_at == DUE + timedelta(days=1)
+
+
+async def test_after_days_of_downtime_only_the_newest_occurrence_goes(database, settings, clock):
+    await add_patient(database)
+    sender = RecordingSender()
+    clock.set(DUE + timedelta(days=3, minutes=30))
+
+    await make_dispatcher(database, settings, sender).tick(clock.now())
+
+    [row] = await deliveries(database)
+    assert len(sender.sent) == 1
+    assert row.occurrence_date.isoformat() == "2026-03-05"
+    assert (await reminder_row(database)).next_fire_at == DUE + timedelta(days=4)
+
+
+async def test_a_pending_row_left_by_a_crash_is_sent_at_the_next_start(database, settings, clock):
+    await add_patient(database)
+    clock.set(DUE)
+    with pytest.raises(ExceptionGroup):  # the TaskGroup wraps the "kill"
+        await make_dispatcher(database, settings, CrashingSender()).tick(clock.now())
+    [row] = await deliveries(database)
+    assert (row.status, row.attempts) == ("pending", 0)
+
+    sender = RecordingSender()
+    clock.advance(timedelta(minutes=1))
+    await make_dispatcher(database, settings, sender).tick(clock.now())
+    await make_dispatcher(database, settings, sender).tick(clock.now())
+
+    assert [chat for chat, _, _ in sender.sent] == [PATIENT]
+    [row] = await deliveries(database)
+    assert row.status == "sent"
+
+
+async def test_a_crash_older_than_the_grace_is_not_sent_late(database, settings, clock):
+    await add_patient(database)
+    clock.set(DUE)
+    with pytest.raises(ExceptionGroup):
+        await make_dispatcher(database, settings, CrashingSender()).tick(clock.now())
+
+    sender = RecordingSender()
+    clock.advance(settings.reminder_grace)
+    await make_dispatcher(database, settings, sender).tick(clock.now())
+
+    assert sender.sent == []
+    [row] = await deliveries(database)
+    assert row.status == "expired"
+
+
+async def test_temporary_failures_are_retried_with_backoff(database, settings, clock):
+    await add_patient(database)
+    sender = RecordingSender([TemporarySendFailure("Bad Gateway"), TemporarySendFailure("Timed out")])
+    dispatcher = make_dispatcher(database, settings, sender)
+    clock.set(DUE)
+
+    next_tick = await dispatcher.tick(clock.now())
+    assert next_tick == DUE + timedelta(seconds=30)
+    await dispatcher.tick(clock.now() + timedelta(seconds=10))  # too early for the retry
+    assert sender.calls == 1
+    await dispatcher.tick(DUE + timedelta(seconds=30))
+    assert sender.calls == 2
+    await dispatcher.tick(DUE + timedelta(seconds=90))
+
+    assert [chat for chat, _, _ in sender.sent] == [PATIENT]
+    [row] = await deliveries(database)
+    assert (row.status, row.attempts, row.error) == ("sent", 3, None)
+
+
+async def test_a_delivery_that_keeps_failing_is_recorded_as_failed(database, settings, clock):
+    await add_patient(database)
+    sender = RecordingSender([TemporarySendFailure("Bad Gateway")] * MAX_ATTEMPTS)
+    dispatcher = make_dispatcher(database, settings, sender)
+    now = DUE
+    while now < DUE + timedelta(hours=1):  # backoff 30 s, 1, 2, 4 min: done in 8 min
+        now = await dispatcher.tick(now)
+
+    assert sender.calls == MAX_ATTEMPTS
+    [row] = await deliveries(database)
+    assert (row.status, row.attempts, row.error) == ("failed", MAX_ATTEMPTS, "Bad Gateway")
+
+
+async def test_a_patient_who_blocked_the_bot_is_marked_inactive(database, settings, clock):
+    await add_patient(database)
+    sender = RecordingSender([RecipientBlocked("Forbidden: bot was blocked by the user")])
+    dispatcher = make_dispatcher(database, settings, sender)
+
+    await dispatcher.tick(DUE)
+    await dispatcher.tick(DUE + timedelta(days=1))
+    await dispatcher.tick(DUE + timedelta(days=1, hours=2))
+
+    assert sender.calls == 1
+    [row] = await deliveries(database)
+    assert row.status == "failed"
+    async with database.transaction() as session:
+        patient = await session.get(Patient, PATIENT)
+        assert patient is not None and patient.active is False
+
+    await set_patient(database, active=True)  # what /start does
+    await dispatcher.tick(DUE + timedelta(days=2))
+    assert [chat for chat, _, _ in sender.sent] == [PATIENT]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"paused_until": DUE + timedelta(days=1)},
+        {"active": False},
+        {"onboarding_step": "baseline"},
+    ],
+    ids=["paused", "inactive", "not-onboarded"],
+)
+async def test_no_reminder_for_a_patient_who_cannot_take_it(database, settings, clock, values):
+    await add_patient(database)
+    await set_patient(database, **values)
+    sender = RecordingSender()
+
+    await make_dispatcher(database, settings, sender).tick(DUE)
+
+    assert sender.sent == []
+    assert (await reminder_row(database)).next_fire_at == DUE + timedelta(days=1)
+
+
+async def test_a_pause_that_ended_lets_reminders_through(database, settings, clock):
+    await add_patient(database)
+    await set_patient(database, paused_until=DUE - timedelta(minutes=1))
+    sender = RecordingSender()
+
+    await make_dispatcher(database, settings, sender).tick(DUE)
+
+    assert len(sender.sent) == 1
+
+
+async def test_no_reminder_after_todays_session_is_completed(database, settings, clock):
+    await add_patient(database)
+    await add_session(database, datetime(2026, 3, 2, 6, 0, tzinfo=UTC))  # 07:00 in Berlin
+    await add_session(database, datetime(2026, 3, 1, 7, 0, tzinfo=UTC))  # yesterday
+    sender = RecordingSender()
+    dispatcher = make_dispatcher(database, settings, sender)
+
+    await dispatcher.tick(DUE)
+    await dispatcher.tick(DUE + timedelta(days=1))
+
+    [row] = await deliveries(database)
+    assert row.occurrence_date.isoformat() == "2026-03-03"
+    assert len(sender.sent) == 1
+
+
+async def test_a_session_completed_yesterday_late_in_utc_counts_for_the_local_day(database, settings):
+    await add_patient(database)
+    # 23:30 UTC on Sunday is 00:30 on Monday in Berlin: Monday's session is done.
+    await add_session(database, datetime(2026, 3, 1, 23, 20, tzinfo=UTC))
+    sender = RecordingSender()
+
+    await make_dispatcher(database, settings, sender).tick(DUE)
+
+    assert sender.sent == []
+
+
+async def test_an_ignored_reminder_gets_one_gentle_followup(database, settings, clock):
+    await add_patient(database)
+    sender = RecordingSender()
+    dispatcher = make_dispatcher(database, settings, sender)
+
+    await dispatcher.tick(DUE)
+    assert await dispatcher.tick(DUE + timedelta(minutes=5)) == DUE + timedelta(minutes=5, seconds=30)
+    await dispatcher.tick(DUE + settings.followup_delay - timedelta(seconds=1))
+    assert len(sender.sent) == 1
+    await dispatcher.tick(DUE + settings.followup_delay)
+    await dispatcher.tick(DUE + settings.followup_delay * 3)
+
+    texts = sender.texts_to(PATIENT)
+    assert len(texts) == 2
+    assert texts[1].startswith("Just a gentle nudge")
+    kinds = [row.kind for row in await deliveries(database)]
+    assert kinds == ["daily", "followup"]
+
+
+async def test_no_followup_once_a_session_started(database, settings, clock):
+    await add_patient(database)
+    sender = RecordingSender()
+    dispatcher = make_dispatcher(database, settings, sender)
+    await dispatcher.tick(DUE)
+    await add_session(database, DUE + timedelta(minutes=20), status="stopped")
+
+    await dispatcher.tick(DUE + settings.followup_delay)
+
+    assert len(sender.sent) == 1
+    assert (await reminder_row(database)).followup_at is None
+
+
+async def test_no_followup_when_the_patient_turned_them_off(database, settings, clock):
+    await add_patient(database)
+    await set_patient(database, followups_enabled=False)
+    sender = RecordingSender()
+    dispatcher = make_dispatcher(database, settings, sender)
+
+    await dispatcher.tick(DUE)
+    await dispatcher.tick(DUE + settings.followup_delay)
+
+    assert len(sender.sent) == 1
+
+
+async def test_snooze_sends_that_day_again_then_goes_on_with_the_next(database, settings, clock):
+    await add_patient(database)
+    sender = RecordingSender()
+    dispatcher = make_dispatcher(database, settings, sender)
+    await dispatcher.tick(DUE)
+    async with database.transaction() as session:
+        fire_at = await snooze(session, PATIENT, 10_001, 15, DUE + timedelta(minutes=1))
+    assert fire_at == DUE + timedelta(minutes=16)
+
+    await dispatcher.tick(DUE + timedelta(minutes=15))
+    assert len(sender.sent) == 1
+    await dispatcher.tick(DUE + timedelta(minutes=16))
+    await dispatcher.tick(DUE + timedelta(days=1))
+
+    rows = await deliveries(database)
+    assert [(row.occurrence_date.day, row.kind) for row in rows] == [
+        (2, "daily"), (2, "snooze1"), (3, "daily"),
+    ]
+    assert len(sender.sent) == 3
+    # the follow-up of Monday came from the snoozed re-send, and Tuesday's replaced it
+    assert (await reminder_row(database)).followup_date.day == 3  # type: ignore[union-attr]
+
+
+async def test_a_stale_or_unknown_message_cannot_snooze_or_skip(database, settings, clock):
+    await add_patient(database)
+    dispatcher = make_dispatcher(database, settings, RecordingSender())
+    await dispatcher.tick(DUE)
+    await dispatcher.tick(DUE + timedelta(days=1))  # Tuesday's reminder is 10_002 (no follow-up yet)
+
+    async with database.transaction() as session:
+        assert await snooze(session, PATIENT, 10_001, 15, DUE + timedelta(days=1)) is None
+        assert await snooze(session, PATIENT, 10_002, 7, DUE + timedelta(days=1)) is None
+        assert await skip_today(session, PATIENT, 10_001, DUE + timedelta(days=1)) is False
+        assert await skip_today(session, PATIENT, 999, DUE + timedelta(days=1)) is False
+        assert await skip_today(session, PATIENT + 1, 10_002, DUE + timedelta(days=1)) is False
+
+
+async def test_skip_today_cancels_the_snooze_and_the_followup(database, settings, clock):
+    await add_patient(database)
+    sender = RecordingSender()
+    dispatcher = make_dispatcher(database, settings, sender)
+    await dispatcher.tick(DUE)
+    async with database.transaction() as session:
+        await snooze(session, PATIENT, 10_001, 60, DUE)
+    async with database.transaction() as session:
+        assert await skip_today(session, PATIENT, 10_001, DUE + timedelta(minutes=2)) is True
+    async with database.transaction() as session:
+        assert await snooze(session, PATIENT, 10_001, 15, DUE + timedelta(minutes=3)) is None
+
+    await dispatcher.tick(DUE + timedelta(hours=1))
+    await dispatcher.tick(DUE + settings.followup_delay)
+    assert len(sender.sent) == 1
+    assert (await reminder_row(database)).next_fire_at == DUE + timedelta(days=1)
+    await dispatcher.tick(DUE + timedelta(days=1))
+    assert len(sender.sent) == 2
+
+
+async def test_changing_the_time_after_todays_reminder_does_not_send_it_twice(
+    database, settings, clock
+):
+    await add_patient(database)
+    sender = RecordingSender()
+    dispatcher = make_dispatcher(database, settings, sender)
+    await dispatcher.tick(DUE)
+    async with database.transaction() as session:
+        await configure_reminder(session, PATIENT, time(15, 0), EVERY_DAY, BERLIN, DUE)
+
+    await dispatcher.tick(datetime(2026, 3, 2, 14, 0, tzinfo=UTC))
+
+    assert len(sender.sent) == 1
+    assert (await reminder_row(database)).next_fire_at == datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
+
+
+async def add_many_patients(database: Database, count: int, first_id: int = 5000) -> list[int]:
+    """`count` onboarded patients, all with a reminder due at DUE, in one transaction."""
+    ids = list(range(first_id, first_id + count))
+    async with database.transaction() as session:
+        session.add_all(
+            Patient(
+                id=patient_id, timezone=BERLIN, consented_at=START,
+                hold_seconds=5, repetitions=2, created_at=START, last_seen_at=START,
+            )
+            for patient_id in ids
+        )
+        await session.flush()
+        # a bulk insert lets the column default win over an explicit None
+        await session.execute(update(Patient).where(Patient.id.in_(ids)).values(onboarding_step=None))
+        for patient_id in ids:
+            await configure_reminder(session, patient_id, time(9, 0), EVERY_DAY, BERLIN, START)
+    return ids
+
+
+async def test_many_due_reminders_are_claimed_in_batches_and_sent_once(database, settings):
+    ids = await add_many_patients(database, 450)
+    sender = RecordingSender()
+
+    await make_dispatcher(database, settings, sender).tick(DUE)
+
+    assert sorted(chat for chat, _, _ in sender.sent) == ids
+    async with database.transaction() as session:
+        statuses = Counter((await session.scalars(select(ReminderDelivery.status))).all())
+    assert statuses == {"sent": 450}
+
+
+async def test_two_dispatchers_on_postgresql_send_each_reminder_once(settings):
+    async with postgres_database_url() as url:
+        first, second = Database(url), Database(url)
+        try:
+            await two_dispatchers_share_500_reminders(first, second, settings)
+        finally:
+            await first.dispose()
+            await second.dispose()
+
+
+async def two_dispatchers_share_500_reminders(
+    first: Database, second: Database, settings: Settings
+) -> None:
+    await first.upgrade()
+    ids = await add_many_patients(first, 500)
+    senders = RecordingSender(), RecordingSender()
+    dispatchers = [make_dispatcher(db, settings, s) for db, s in zip((first, second), senders)]
+
+    await asyncio.gather(*(dispatcher.tick(DUE) for dispatcher in dispatchers))
+    await asyncio.gather(*(dispatcher.tick(DUE + timedelta(seconds=1)) for dispatcher in dispatchers))
+
+    chats = [chat for sender in senders for chat, _, _ in sender.sent]
+    assert sorted(chats) == ids
+    assert all(sender.sent for sender in senders), "both dispatchers should have taken a share"
+    async with first.transaction() as session:
+        sent = await session.scalar(
+            select(func.count()).select_from(ReminderDelivery).where(ReminderDelivery.status == "sent")
+        )
+    assert sent == 500

@@ -1,0 +1,245 @@
+"""Reminders end to end: the real bot polls the emulator; the test moves the clock and wakes it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from handlers.reminders import wake_dispatcher
+from sibot.emulator import Emulator, Patient
+from sibot.models import Patient as PatientRow
+from sibot.models import ReminderDelivery
+from sibot.texts import text
+from tests.factories import onboarded_patient
+from tests.harness import BotHarness, ManualClock
+
+BERLIN = "Europe/Berlin"
+DUE = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Berlin; the clock starts at 07:00 UTC
+REMINDER = "Time for your SI joint routine"
+NUDGE = "gentle nudge"
+START_NOW, SNOOZE_15, SNOOZE_60, SKIP_TODAY = (
+    text("en", f"reminders.button.{name}") for name in ("start", "snooze_15", "snooze_60", "skip")
+)
+
+
+async def reminded_patient(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock, **fields: Any
+) -> Patient:
+    patient = emulator.patient(first_name="Ana", language_code="en")
+    await onboarded_patient(
+        bot.core.db, patient.user_id, clock.now(), timezone=BERLIN, reminder_at=time(9, 0), **fields
+    )
+    return patient
+
+
+async def at(bot: BotHarness, clock: ManualClock, instant: datetime) -> None:
+    """Move the clock and let the dispatcher act on it."""
+    clock.set(instant)
+    await wake_dispatcher(bot.application)  # type: ignore[arg-type]
+
+
+def delivered(emulator: Emulator, chat_id: int) -> int:
+    """sendMessage calls to the chat that Telegram took."""
+    return sum(
+        1
+        for request in emulator.requests
+        if request.method == "sendMessage" and request.chat_id == chat_id and request.status == 200
+    )
+
+
+async def test_the_reminder_comes_on_time_with_its_buttons(bot, emulator, clock):
+    patient = await reminded_patient(bot, emulator, clock)
+
+    await at(bot, clock, DUE - timedelta(minutes=1))
+    await patient.assert_silent(0.2)
+    await at(bot, clock, DUE)
+    message = await patient.expect(REMINDER)
+    await at(bot, clock, DUE + timedelta(minutes=1))
+
+    assert "(about " in message.text and "minutes)" in message.text
+    assert message.buttons[:3] == [[START_NOW], [SNOOZE_15, SNOOZE_60], [SKIP_TODAY]]
+    assert [label for row in message.buttons[3:] for label in row] == [str(n) for n in range(11)]
+    assert message.button_data[START_NOW] == "ss:start:reminder"
+    assert message.button_data["7"] == "pn:score:7:reminder"
+    await patient.assert_silent(0.2)
+    assert delivered(emulator, patient.user_id) == 1
+
+
+async def test_snooze_sends_it_again_later(bot, emulator, clock):
+    patient = await reminded_patient(bot, emulator, clock)
+    await at(bot, clock, DUE)
+    await patient.expect(REMINDER)
+
+    answer = await patient.answer_to(await patient.tap(SNOOZE_15))
+    assert answer == text("en", "reminders.snoozed", time="09:15")
+    await at(bot, clock, DUE + timedelta(minutes=14))
+    await patient.assert_silent(0.2)
+    await at(bot, clock, DUE + timedelta(minutes=15))
+    await patient.expect(REMINDER)
+
+    answer = await patient.answer_to(await patient.tap(SNOOZE_60))
+    assert answer == text("en", "reminders.snoozed", time="10:15")
+    await at(bot, clock, DUE + timedelta(minutes=75))
+    await patient.expect(REMINDER)
+    assert delivered(emulator, patient.user_id) == 3
+
+
+async def test_skip_today_means_nothing_more_until_tomorrow(bot, emulator, clock):
+    patient = await reminded_patient(bot, emulator, clock)
+    await at(bot, clock, DUE)
+    await patient.expect(REMINDER)
+
+    answer = await patient.answer_to(await patient.tap(SKIP_TODAY))
+    assert answer == text("en", "reminders.skipped")
+    answer = await patient.answer_to(await patient.tap(SNOOZE_15))
+    assert answer == text("en", "reminders.stale")
+    await at(bot, clock, DUE + timedelta(hours=3))  # past the follow-up
+    await patient.assert_silent(0.2)
+    await at(bot, clock, DUE + timedelta(days=1))
+    await patient.expect(REMINDER)
+
+
+async def test_an_ignored_reminder_gets_one_followup(bot, emulator, clock):
+    patient = await reminded_patient(bot, emulator, clock)
+    await at(bot, clock, DUE)
+    await patient.expect(REMINDER)
+
+    await at(bot, clock, DUE + timedelta(hours=2))
+    nudge = await patient.expect(NUDGE)
+    await at(bot, clock, DUE + timedelta(hours=4))
+    await at(bot, clock, DUE + timedelta(hours=8))
+
+    assert nudge.labels == [START_NOW, SKIP_TODAY]
+    await patient.assert_silent(0.2)
+    assert delivered(emulator, patient.user_id) == 2
+
+
+async def test_starting_the_session_from_the_reminder_cancels_the_followup(bot, emulator, clock):
+    patient = await reminded_patient(bot, emulator, clock)
+    await at(bot, clock, DUE)
+    await patient.expect(REMINDER)
+
+    await patient.tap(START_NOW)
+    await patient.next_message()  # the session's first question
+    await at(bot, clock, DUE + timedelta(hours=3))
+
+    await patient.assert_silent(0.3)
+
+
+async def test_no_followup_for_a_patient_who_turned_them_off(bot, emulator, clock):
+    patient = await reminded_patient(bot, emulator, clock)
+    async with bot.core.db.transaction() as session:
+        row = await session.get(PatientRow, patient.user_id)
+        assert row is not None
+        row.followups_enabled = False
+    await at(bot, clock, DUE)
+    await patient.expect(REMINDER)
+
+    await at(bot, clock, DUE + timedelta(hours=3))
+
+    await patient.assert_silent(0.2)
+
+
+async def test_an_old_reminders_buttons_only_get_a_kind_answer(bot, emulator, clock):
+    patient = await reminded_patient(bot, emulator, clock)
+    await at(bot, clock, DUE)
+    monday = await patient.expect(REMINDER)
+    await at(bot, clock, DUE + timedelta(days=1))
+    await patient.expect(REMINDER)
+
+    stale = text("en", "reminders.stale")
+    for data in ("rm:snooze:15", "rm:skip"):
+        assert await patient.answer_to(await patient.tap_data(data, monday.message_id)) == stale
+    for forged in ("rm:snooze:7", "rm:snooze:x", "rm:nap"):
+        assert await patient.answer_to(await patient.tap_data(forged, monday.message_id)) == stale
+    await at(bot, clock, DUE + timedelta(days=1, minutes=20))
+    await patient.assert_silent(0.2)
+
+
+async def test_restart_after_downtime_inside_the_grace_sends_it_late_once(bot, emulator, clock):
+    patient = await reminded_patient(bot, emulator, clock)
+    await bot.stop()
+    clock.set(DUE + timedelta(hours=1, minutes=30))
+
+    await bot.start()
+    await at(bot, clock, clock.now())
+
+    await patient.expect(REMINDER)
+    await patient.assert_silent(0.2)
+    assert delivered(emulator, patient.user_id) == 1
+
+
+async def test_restart_after_downtime_past_the_grace_skips_it(bot, emulator, clock):
+    patient = await reminded_patient(bot, emulator, clock)
+    await bot.stop()
+    clock.set(DUE + timedelta(hours=2, minutes=30))
+
+    await bot.start()
+    await at(bot, clock, clock.now())
+    await patient.assert_silent(0.3)
+    await at(bot, clock, DUE + timedelta(days=1))
+
+    await patient.expect(REMINDER)
+    assert delivered(emulator, patient.user_id) == 1
+
+
+async def test_a_429_storm_delivers_every_reminder_once(bot, emulator, clock):
+    patients = [await reminded_patient(bot, emulator, clock) for _ in range(12)]
+    emulator.faults.add("429", method="sendMessage", count=8, retry_after=1)
+
+    await at(bot, clock, DUE)
+    # a chat still told to wait after the rate limiter's retries is tried again after the backoff
+    await at(bot, clock, DUE + timedelta(minutes=1))
+    for patient in patients:
+        await patient.expect(REMINDER)
+
+    assert [delivered(emulator, patient.user_id) for patient in patients] == [1] * 12
+
+
+async def test_a_5xx_storm_is_retried_until_every_reminder_is_delivered_once(bot, emulator, clock):
+    await five_hundreds_storm(bot, emulator, clock)
+
+
+async def test_a_5xx_storm_on_postgresql_delivers_every_reminder_once(
+    bot_on_postgres, emulator, clock
+):
+    await five_hundreds_storm(bot_on_postgres, emulator, clock)
+
+
+async def five_hundreds_storm(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> None:
+    patients = [await reminded_patient(bot, emulator, clock) for _ in range(12)]
+    emulator.faults.add("5xx", method="sendMessage", count=20, status=502)
+
+    await at(bot, clock, DUE)
+    for minutes in (1, 2, 4, 8):  # the dispatcher's backoff: 30 s, 1, 2, 4 minutes
+        await at(bot, clock, DUE + timedelta(minutes=minutes))
+    for patient in patients:
+        await patient.expect(REMINDER)
+
+    assert [delivered(emulator, patient.user_id) for patient in patients] == [1] * 12
+    async with bot.core.db.transaction() as session:
+        statuses = set(await session.scalars(select(ReminderDelivery.status)))
+    assert statuses == {"sent"}
+
+
+async def test_a_patient_who_blocked_the_bot_gets_nothing_until_start(bot, emulator, clock):
+    patient = await reminded_patient(bot, emulator, clock)
+    patient.block_bot()
+
+    await at(bot, clock, DUE)
+    await at(bot, clock, DUE + timedelta(days=1))
+    await at(bot, clock, DUE + timedelta(days=1, hours=2))
+
+    attempts = [r for r in emulator.requests if r.method == "sendMessage" and r.chat_id == patient.user_id]
+    assert [r.status for r in attempts] == [403]
+    async with bot.core.db.transaction() as session:
+        row = await session.get(PatientRow, patient.user_id)
+        assert row is not None and row.active is False
+
+    patient.unblock_bot()
+    await patient.send("/start")
+    await patient.next_message()
+    await at(bot, clock, DUE + timedelta(days=2))
+    await patient.expect(REMINDER)
