@@ -7,9 +7,11 @@ import logging
 from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
 from telegram.error import Conflict, TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from handlers.concurrency import mark_failed
 from handlers.context import BotContext
+from sibot.patients import language_for
 from sibot.texts import text
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ def _stop_for_second_poller(context: BotContext) -> None:
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log the failure and tell the patient their data is safe."""
+    """Log the failure, tell the patient their data is safe, and stop the update there."""
     error = context.error
     mark_failed()
     if update is None and isinstance(error, Conflict):
@@ -47,13 +49,20 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     user_id = update.effective_user.id if isinstance(update, Update) and update.effective_user else None
     log.error("update failed", exc_info=error, extra={"user_id": user_id})
-    if not isinstance(update, Update) or update.effective_chat is None:
-        return
-    language = update.effective_user.language_code if update.effective_user else None
-    key = "common.db_unavailable" if _database_unreachable(error) else "common.error"
+    if isinstance(update, Update) and update.effective_chat is not None:
+        await _tell_the_patient(update, context, user_id)
+    # PTB would hand the update on to the next group: after a failed gatekeeper that is a feature
+    # without `context.patient`, and a second error message for one update.
+    raise ApplicationHandlerStop
+
+
+async def _tell_the_patient(update: Update, context: BotContext, user_id: int | None) -> None:
+    assert update.effective_chat is not None
+    language = language_for(update.effective_user.language_code if update.effective_user else None)
+    key = "common.db_unavailable" if _database_unreachable(context.error) else "common.error"
     try:
         if update.callback_query is not None:
             await update.callback_query.answer()
-        await context.bot.send_message(update.effective_chat.id, text(language or "en", key))
+        await context.bot.send_message(update.effective_chat.id, text(language, key))
     except TelegramError:
         log.warning("could not tell the patient about the failure", extra={"user_id": user_id})

@@ -27,11 +27,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtB
 
 from handlers.context import BotContext, core_of
 from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
-from handlers.transport import TelegramSender, inline_keyboard
+from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot import sessions
 from sibot.checkins import PAIN_SCALE
 from sibot.core import Core
-from sibot.patients import PatientView, load_patient
+from sibot.patients import PatientView, language_for, load_patient
 from sibot.ports import Button, OutgoingMessage, SendError
 from sibot.routine import (
     ROUTINE_KEYS,
@@ -42,7 +42,7 @@ from sibot.routine import (
     render_step,
 )
 from sibot.sessions import Action, Command, Outcome, SessionState, Show, Source, StaleStep
-from sibot.texts import DEFAULT_LANGUAGE, text
+from sibot.texts import text
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ async def on_session_button(update: Update, context: BotContext) -> None:
     assert query is not None and update.effective_user is not None
     data = parse_callback(query.data)
     if data is not None and data.action == "start" and data.arg(0) in BUTTON_SOURCES:
-        await query.answer()
+        await acknowledge(query)
         await _begin(context, update.effective_user.id, WHOLE_ROUTINE, BUTTON_SOURCES[data.arg(0)])
         return
     if data is not None and data.action == "over":
@@ -176,7 +176,7 @@ async def _act(
     except StaleStep:
         await _answer_stale(update, context)
         return
-    await query.answer()
+    await acknowledge(query)
     await _show(context.bot, context.job_queue, core, patient, outcome, command, streak)
 
 
@@ -201,7 +201,7 @@ async def _start_over(update: Update, context: BotContext, data: CallbackData) -
     except StaleStep:
         await _answer_stale(update, context)
         return
-    await query.answer()
+    await acknowledge(query)
     _cancel_hold(context.job_queue, session_id)
     await _send(context.bot, patient.id, _render(Outcome(state, Show.PAIN_BEFORE), patient))
 
@@ -460,7 +460,7 @@ async def on_library_button(update: Update, context: BotContext) -> None:
                 parse_mode=ParseMode.HTML,
                 reply_markup=inline_keyboard(_card_rows(place, language)),
             )
-    await query.answer()
+    await acknowledge(query)
     if data.action == "do":
         await _begin(context, update.effective_user.id, place, Source.LIBRARY)
 
@@ -499,12 +499,12 @@ def _language(context: BotContext, update: Update) -> str:
     if context.patient is not None:
         return context.patient.language
     user = update.effective_user
-    return (user.language_code if user is not None else None) or DEFAULT_LANGUAGE
+    return language_for(user.language_code if user is not None else None)
 
 
 async def _answer_stale(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
-    await update.callback_query.answer(text(_language(context, update), "common.stale_button"))
+    await acknowledge(update.callback_query, text(_language(context, update), "common.stale_button"))
 
 
 async def _send(bot: ExtBot[Any], chat_id: int, message: OutgoingMessage) -> bool:

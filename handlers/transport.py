@@ -16,6 +16,7 @@ How `PriorityRateLimiter` decides who goes next:
   urgent waiting call has the lowest `Priority` (then the oldest) goes first. A chat's urgent call
   lends its priority to the calls ahead of it in the same chat: they go first to keep the order,
   and a patient's answer never waits behind reminder fan-out to other chats.
+- A network fault or a 5xx (not a 400) is tried again twice, after `NETWORK_RETRY_DELAYS`.
 - A 429 pauses only the chat it came from, and the call is retried first in its lane after
   `retry_after`, up to `max_retries` times, then the `RetryAfter` is re-raised. Telegram does not
   say whether a 429 is about the chat or the bot, so when two different chats are told to wait at
@@ -35,7 +36,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Hashable, Sequence
 from typing import Any, TypeAlias, TypedDict
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
@@ -54,6 +55,10 @@ _LOGGER = logging.getLogger(__name__)
 ApiResult: TypeAlias = bool | dict[str, Any] | list[dict[str, Any]]
 ApiCall: TypeAlias = Callable[..., Coroutine[Any, Any, ApiResult]]
 
+# Seconds to wait before each new try of a send that met a network fault or a 5xx.
+NETWORK_RETRY_DELAYS = (0.5, 2.0)
+# Telegram counts a second by when calls arrive; network jitter can squeeze our second shorter.
+_WINDOW_MARGIN = 0.05
 # A timer may fire up to a clock tick early; instants this close are due.
 _SLACK_SECONDS = 1e-6
 
@@ -117,7 +122,7 @@ class _BotWideLimit:
     def ready_at(self, now: float) -> float:
         instant = self._bucket.ready_at(now)
         if len(self._recent) == self._recent.maxlen:
-            instant = max(instant, self._recent[0] + 1)
+            instant = max(instant, self._recent[0] + 1 + _WINDOW_MARGIN)
         return instant
 
     def take(self, now: float) -> None:
@@ -268,7 +273,7 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
     ) -> ApiResult:
         """Call `callback` when its turn comes; retry it after a 429 (see the class)."""
         if not _is_throttled(endpoint):
-            return await callback(*args, **kwargs)
+            return await _with_network_retries(callback, args, kwargs)
         priority = (rate_limit_args or {}).get("priority", Priority.INTERACTIVE)
         lane = self._lane_for(data.get("chat_id"))
         request = self._enqueue(lane, priority, seq=next(self._sequence), first=False)
@@ -276,7 +281,7 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         while True:
             await self._turn(lane, request)
             try:
-                return await callback(*args, **kwargs)
+                return await _with_network_retries(callback, args, kwargs)
             except RetryAfter as exc:
                 self._hold_back(lane, exc)
                 if attempt == self._max_retries:
@@ -415,6 +420,20 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         self._pump()
 
 
+async def _with_network_retries(callback: ApiCall, args: Any, kwargs: dict[str, Any]) -> ApiResult:
+    """A network fault or a 5xx is often gone a moment later. Trying again after a lost answer
+    may show a message twice; a patient left without their next step is worse."""
+    for delay in NETWORK_RETRY_DELAYS:
+        try:
+            return await callback(*args, **kwargs)
+        except NetworkError as exc:
+            if isinstance(exc, BadRequest):  # Telegram's "no": asking again changes nothing
+                raise
+            _LOGGER.info("network fault, trying again: %s", type(exc).__name__)
+        await asyncio.sleep(delay)
+    return await callback(*args, **kwargs)
+
+
 def inline_keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
     """Render rows of buttons as Telegram's inline keyboard; no rows, no keyboard."""
     if not rows:
@@ -422,6 +441,15 @@ def inline_keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | 
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
     )
+
+
+async def acknowledge(query: CallbackQuery, notice: str | None = None) -> None:
+    """Answer a button press. The answer only stops the button's spinner, so a failure to send
+    it must not keep the patient from what the press did."""
+    try:
+        await query.answer(notice)
+    except TelegramError as exc:
+        _LOGGER.info("a button press went unanswered: %s", type(exc).__name__)
 
 
 class TelegramSender:

@@ -10,9 +10,9 @@ One `tick(now)` does everything that is due:
    the newest can go: never a burst of stale reminders.
 2. Claim due follow-ups the same way: one per day at most, only if the reminder was left alone.
 3. Send every pending outbox row that is due: the ones just claimed, retries after a failure,
-   and rows a crash left between claim and send, in chunks sent side by side (the rate limiter
-   paces them). On PostgreSQL a chunk's rows stay locked until they are marked, so a second
-   dispatcher skips them; SQLite has one process and one tick at a time.
+   and rows a crash left between claim and send, side by side (the rate limiter paces them),
+   each recorded as soon as Telegram answers. On PostgreSQL a row stays locked while it is sent,
+   so a second dispatcher skips it; SQLite has one process and one tick at a time.
 
 Nothing is sent for a patient who is inactive (blocked the bot), paused, not onboarded, or who
 already completed that day's session.
@@ -61,9 +61,10 @@ CLAIM_BATCH = 200
 MAX_WAIT = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 FIRST_RETRY_DELAY = timedelta(seconds=30)  # doubled after every further failure
-# Deliveries sent side by side, in one transaction to prepare and one to record (on PostgreSQL
-# one transaction that keeps their rows locked); the rate limiter paces the sends themselves.
+# Deliveries sent side by side; the rate limiter paces the sends themselves.
 SEND_CHUNK = 100
+# PostgreSQL: each send in flight holds a pooled connection and its row's lock.
+SENDS_IN_FLIGHT = 16
 _ERROR_LENGTH = 200
 
 OutboxKey = tuple[int, date, str]
@@ -264,19 +265,47 @@ class Dispatcher:
         return min((instant for instant in later if instant > now), default=None)
 
     async def _deliver(self, delivery_ids: list[int], now: datetime) -> None:
-        """Send a chunk of deliveries side by side and record how each went."""
+        """Send a chunk of deliveries side by side, recording each as soon as Telegram answers.
+
+        A crash can then double only the messages Telegram took in the moment before it.
+        """
         if self._locks_while_sending:
-            # The rows stay locked until they are marked: another dispatcher skips them meanwhile,
-            # and a crash releases them still pending, for whoever looks next.
-            async with self._db.transaction() as session:
-                outgoing = await self._prepare(session, delivery_ids, now)
-                await self._record(session, await self._attempt_all(outgoing), now)
+            in_flight = asyncio.Semaphore(SENDS_IN_FLIGHT)
+            async with asyncio.TaskGroup() as group:
+                for delivery_id in delivery_ids:
+                    group.create_task(self._deliver_locked(delivery_id, now, in_flight))
             return
         async with self._db.transaction() as session:
             outgoing = await self._prepare(session, delivery_ids, now)
-        outcomes = await self._attempt_all(outgoing)
-        async with self._db.transaction() as session:
-            await self._record(session, outcomes, now)
+        await self._deliver_prepared(outgoing, now)
+
+    async def _deliver_locked(
+        self, delivery_id: int, now: datetime, in_flight: asyncio.Semaphore
+    ) -> None:
+        # The row stays locked while it is sent: another dispatcher skips it, and a crash
+        # releases it still pending, for whoever looks next.
+        async with in_flight, self._db.transaction() as session:
+            for outgoing in await self._prepare(session, [delivery_id], now):
+                await self._record(session, [await self._attempt(outgoing)], now)
+
+    async def _deliver_prepared(self, outgoing: list[_Outgoing], now: datetime) -> None:
+        # One connection (SQLite): the outcomes that come in while a commit runs share the next.
+        answered: asyncio.Queue[_Outcome] = asyncio.Queue()
+
+        async def attempt(item: _Outgoing) -> None:
+            answered.put_nowait(await self._attempt(item))
+
+        async with asyncio.TaskGroup() as group:
+            for item in outgoing:
+                group.create_task(attempt(item))
+            recorded = 0
+            while recorded < len(outgoing):
+                batch = [await answered.get()]
+                while not answered.empty():
+                    batch.append(answered.get_nowait())
+                async with self._db.transaction() as session:
+                    await self._record(session, batch, now)
+                recorded += len(batch)
 
     async def _prepare(
         self, session: AsyncSession, delivery_ids: list[int], now: datetime
@@ -299,11 +328,6 @@ class Dispatcher:
                 continue
             outgoing.append(_Outgoing(delivery.id, patient.id, _message_for(delivery, patient)))
         return outgoing
-
-    async def _attempt_all(self, outgoing: list[_Outgoing]) -> list[_Outcome]:
-        async with asyncio.TaskGroup() as group:
-            attempts = [group.create_task(self._attempt(item)) for item in outgoing]
-        return [attempt.result() for attempt in attempts]
 
     async def _attempt(self, outgoing: _Outgoing) -> _Outcome:
         try:

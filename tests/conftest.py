@@ -14,6 +14,7 @@ from sibot.db import Database
 from sibot.logs import log_handler, quiet_chatty_libraries
 from tests.databases import database_url
 from tests.harness import TOKEN
+from tests.reliability.counters import COUNTS
 
 if TYPE_CHECKING:
     from sibot.emulator import Emulator
@@ -98,3 +99,10 @@ async def bot_on_postgres(emulator: Emulator, clock: ManualClock) -> AsyncIterat
         await harness.start()
         yield harness
         await harness.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The reliability suite's figures, when it ran: faults, restarts, fuzzed updates, losses."""
+    if COUNTS.ran:
+        terminalreporter.write_sep("=", "sibot reliability")
+        terminalreporter.write_line(COUNTS.line())

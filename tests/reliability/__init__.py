@@ -1,0 +1,1 @@
+"""The reliability suite: fuzzing, security, database outages, crashes and fault storms."""

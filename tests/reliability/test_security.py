@@ -1,0 +1,135 @@
+"""Security: forged buttons act only on their sender, operator commands only for operators, and
+the bot token never reaches a log line."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from telegram.error import InvalidToken, NetworkError
+
+from handlers.reminders import wake_dispatcher
+from sibot.emulator import Emulator, Patient
+from sibot.emulator.world import unix_now
+from sibot.logs import log_handler
+from sibot.models import Broadcast
+from sibot.texts import text
+from tests.conftest import TOKEN_SECRET
+from tests.factories import onboarded_patient
+from tests.harness import TOKEN, BotHarness, ManualClock
+from tests.reliability.helpers import bot_message_with_button, press, rows_of
+
+STALE = text("en", "common.stale_button")
+NEXT = text("en", "session.button.next")
+ADMIN_ID = 4242
+
+
+async def _ana_with_a_bit_of_everything(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> Patient:
+    """A patient with a reminder, a check-in and a session at its first step."""
+    ana = emulator.patient(first_name="Ana")
+    await onboarded_patient(bot.core.db, ana.user_id, clock.now(), reminder_at=time(9, 0))
+    clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    await wake_dispatcher(bot.application)  # type: ignore[arg-type]
+    await ana.expect("Time for your SI joint routine")
+    await ana.send("/pain 5")
+    await ana.expect("Pain 5/10 saved")
+    await ana.send("/exercise")
+    await ana.expect("how much does it hurt")
+    await ana.tap("4")
+    await ana.expect("Hip adduction")
+    return ana
+
+
+async def test_another_patients_buttons_change_nothing_of_theirs(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    ana = await _ana_with_a_bit_of_everything(bot, emulator, clock)
+    bob = emulator.patient(first_name="Bob")
+    await onboarded_patient(bot.core.db, bob.user_id, clock.now())
+    anas_rows = await rows_of(bot.core.db, [ana.user_id])
+    # Every button of hers that names her rows (toggles and the library only redraw a keyboard).
+    anas_buttons = sorted(
+        data
+        for data in {data for message in ana.messages for data in message.button_data.values()}
+        if data.startswith(("ss:", "pn:where:", "rm:")) and not data.startswith("ss:start:")
+    )
+    assert [data.split(":")[0] for data in anas_buttons].count("rm") == 3
+    assert any(data.startswith("ss:next:") for data in anas_buttons)
+    assert any(data.startswith("pn:where:") for data in anas_buttons)
+
+    for data in anas_buttons:
+        answer = await bob.answer_to(press(emulator, bob, data, bot_message_with_button(bob, data)))
+        assert answer in (STALE, text("en", "reminders.stale")), data
+
+    assert await rows_of(bot.core.db, [ana.user_id]) == anas_rows
+    await ana.assert_silent(0.2)
+    await ana.tap(NEXT)  # her own buttons still act: nobody moved her session on
+    await ana.expect("Step 1 of")
+
+
+@pytest.fixture
+async def admin_bot(emulator: Emulator, tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
+    harness = BotHarness(
+        emulator, f"sqlite+aiosqlite:///{tmp_path / 'ops.db'}", clock, SIBOT_ADMIN_IDS=str(ADMIN_ID)
+    )
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
+async def test_operator_commands_and_buttons_refuse_everyone_else(
+    admin_bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    operator = emulator.patient(first_name="Olga", user_id=ADMIN_ID)
+    mallory = emulator.patient(first_name="Mallory")
+    await onboarded_patient(admin_bot.core.db, mallory.user_id, clock.now())
+    await operator.send("/broadcast Rest today")
+    preview = await operator.expect("This goes to")
+    send_data = preview.button_data[text("en", "admin.broadcast_send")]
+
+    for command in ("/stats", "/broadcast Buy my pills", "/stats@sibot_bot"):
+        await mallory.send(command)
+        assert (await mallory.next_message()).text == text("en", "common.unknown_command")
+    answer = await mallory.answer_to(press(emulator, mallory, send_data, bot_message_with_button(mallory, send_data)))
+    assert answer == text("en", "settings.unknown_button")
+    group = {"id": -4242, "type": "group", "title": "Clinic staff"}
+    emulator.feed_update({"message": {"message_id": 1, "from": operator.user, "chat": group,
+                                      "date": unix_now(), "text": "/stats"}})
+    pointer = await emulator.world.chat_for(group).changes.wait_until(
+        lambda: next((m for m in emulator.sent_messages(-4242)), None), 5
+    )
+    assert pointer.body["text"] == text("en", "onboarding.private_only")
+
+    async with admin_bot.core.db.transaction() as session:
+        [draft] = await session.scalars(select(Broadcast))
+    assert draft.confirmed_at is None and draft.sent == 0
+    assert not any("pills" in message.text or "Rest today" in message.text for message in mallory.messages)
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_telegram_error_quoting_the_request_url_is_redacted(fmt: str) -> None:
+    url = f"https://api.telegram.org/bot{TOKEN}/sendMessage"
+    lines = io.StringIO()
+    log = logging.getLogger("sibot.test.redaction")
+    handler = log_handler(lines, fmt, [TOKEN])
+    log.addHandler(handler)
+    try:
+        log.warning("request to %s failed", url)
+        try:
+            try:
+                raise NetworkError(f"httpx.ConnectError: could not reach {url}")
+            except NetworkError as cause:
+                raise InvalidToken(f"The token `{TOKEN}` was rejected by the server.") from cause
+        except InvalidToken:
+            log.exception("update failed")
+    finally:
+        log.removeHandler(handler)
+    written = lines.getvalue()
+    assert TOKEN_SECRET not in written
+    assert written.count("[redacted]") == 3
+    assert "update failed" in written and "ConnectError" in written
