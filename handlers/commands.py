@@ -15,7 +15,7 @@ from handlers import free_text
 from handlers.context import BotContext
 from handlers.settings import reply
 from sibot.ports import OutgoingMessage
-from sibot.texts import DEFAULT_LANGUAGE, text
+from sibot.texts import DEFAULT_LANGUAGE, available_languages, text
 
 # The command menu, in the order the patient sees it.
 COMMANDS = (
@@ -76,6 +76,13 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 async def on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Set the command menu Telegram shows beside the text field."""
-    commands = [BotCommand(name, text(DEFAULT_LANGUAGE, f"settings.command.{name}")) for name in COMMANDS]
-    await application.bot.set_my_commands(commands)
+    """Set the command menu Telegram shows beside the text field, in each language we speak.
+
+    Telegram picks the menu by the user's app language; the default one (English) is for the rest."""
+    await application.bot.set_my_commands(_menu(DEFAULT_LANGUAGE))
+    for language in available_languages():
+        await application.bot.set_my_commands(_menu(language), language_code=language)
+
+
+def _menu(language: str) -> list[BotCommand]:
+    return [BotCommand(name, text(language, f"settings.command.{name}")) for name in COMMANDS]

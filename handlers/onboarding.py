@@ -28,9 +28,9 @@ from sibot.patients import PatientView, is_indefinite
 from sibot.ports import Button, OutgoingMessage
 from sibot.reminders import reminder_summary
 from sibot.routine import ROUTINE_KEYS, estimated_minutes
-from sibot.schedule import format_local_time, mask_to_weekdays, parse_local_time
+from sibot.schedule import mask_to_weekdays, parse_local_time
 from sibot.sessions import completed_on
-from sibot.texts import text
+from sibot.texts import format_time, text
 from sibot.zones import ZoneMatch, local_now_label, zone_for_language, zone_label
 
 FEATURE = "ob"
@@ -87,10 +87,10 @@ async def _screen(
                 ),
             )
         case Step.REMINDER_TIME:
-            return OutgoingMessage(text(language, "onboarding.time.ask"), settings.time_buttons(FEATURE))
+            return OutgoingMessage(text(language, "onboarding.time.ask"), settings.time_buttons(FEATURE, language))
         case Step.REMINDER_DAYS:
             reminder = await reminder_summary(session, patient.id)
-            at = format_local_time(reminder.local_time) if reminder else ""
+            at = format_time(language, reminder.local_time) if reminder else ""
             return OutgoingMessage(text(language, "onboarding.days.ask", time=at), settings.days_buttons(FEATURE, language))
         case Step.BASELINE:
             scores = [Button(str(score), callback(FEATURE, "pain", score)) for score in PAIN_SCALE]

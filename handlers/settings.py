@@ -28,12 +28,11 @@ from sibot.routine import MAX_HOLD_SECONDS, MIN_HOLD_SECONDS
 from sibot.schedule import (
     EVERY_DAY,
     WEEKDAYS,
-    format_local_time,
     mask_to_weekdays,
     parse_local_time,
     weekdays_to_mask,
 )
-from sibot.texts import available_languages, text
+from sibot.texts import available_languages, format_time, language_name, text
 from sibot.zones import ZoneMatch, candidate_zones, local_now_label, zone_for_location, zone_label
 
 FEATURE = "st"
@@ -66,8 +65,8 @@ def time_of_code(code: str) -> time | None:
     return time(int(code[:2]), int(code[2:]))
 
 
-def time_buttons(feature: str) -> tuple[tuple[Button, ...], ...]:
-    buttons = [Button(format_local_time(at), callback(feature, "time", time_code(at))) for at in COMMON_TIMES]
+def time_buttons(feature: str, language: str) -> tuple[tuple[Button, ...], ...]:
+    buttons = [Button(format_time(language, at), callback(feature, "time", time_code(at))) for at in COMMON_TIMES]
     return tuple(buttons[:3]), tuple(buttons[3:])
 
 
@@ -140,7 +139,7 @@ def describe_reminder(language: str, reminder: ReminderView | None) -> str:
     else:
         names = ", ".join(text(language, f"settings.day.{day}") for day in sorted(reminder.weekdays))
         days = text(language, "settings.reminder.on_days", days=names)
-    return text(language, "settings.reminder", time=format_local_time(reminder.local_time), days=days)
+    return text(language, "settings.reminder", time=format_time(language, reminder.local_time), days=days)
 
 
 def local_when(language: str, instant: datetime, zone: str) -> str:
@@ -150,7 +149,7 @@ def local_when(language: str, instant: datetime, zone: str) -> str:
         language,
         "settings.when",
         weekday=text(language, f"settings.day.{local.weekday()}"),
-        time=format_local_time(local.time()),
+        time=format_time(language, local.time()),
     )
 
 
@@ -182,7 +181,7 @@ def _menu(patient: PatientView, reminder: ReminderView | None) -> OutgoingMessag
         repetitions=patient.repetitions,
         pregnancy=on_off(language, patient.pregnant),
         followup=on_off(language, patient.followups_enabled),
-        language=text(language, f"settings.language.{patient.language}"),
+        language=language_name(patient.language),
     )
     return OutgoingMessage(
         body,
@@ -218,7 +217,7 @@ def _ask(patient: PatientView, reminder: ReminderView | None, what: str) -> Outg
     if what == "zone":
         return OutgoingMessage(text(language, "settings.ask.zone"), (_cancel(language),))
     if what == "time":
-        return OutgoingMessage(text(language, "settings.ask.time"), (*time_buttons(FEATURE), _cancel(language)))
+        return OutgoingMessage(text(language, "settings.ask.time"), (*time_buttons(FEATURE, language), _cancel(language)))
     if what == "days":
         if reminder is None:
             return OutgoingMessage(text(language, "settings.no_reminder"), _back(language))
@@ -249,7 +248,7 @@ def _ask(patient: PatientView, reminder: ReminderView | None, what: str) -> Outg
         return OutgoingMessage(
             text(language, "settings.ask.language"),
             tuple(
-                (Button(text(language, f"settings.language.{code}"), callback(FEATURE, "lang", code)),)
+                (Button(language_name(code), callback(FEATURE, "lang", code)),)
                 for code in available_languages()
             ),
         )
@@ -424,7 +423,7 @@ async def _choice_changed(context: BotContext, action: str, value: str) -> _Outc
             if not await patients.set_language(session, patient.id, value):
                 return None
             language = value
-            confirmation = text(language, "settings.set.language", language=text(language, f"settings.language.{value}"))
+            confirmation = text(language, "settings.set.language", language=language_name(value))
         elif value not in ("0", "1"):
             return None
         elif action == "preg":

@@ -13,12 +13,12 @@ from io import BytesIO
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import DateFormatter
+from matplotlib.dates import num2date
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sibot.checkins import PAIN_SCALE, DayPain
-from sibot.texts import plural, text
+from sibot.texts import format_day_month, plural, text
 
 WINDOW_DAYS = 30
 FIGURE_INCHES = (8, 6)
@@ -96,7 +96,9 @@ def progress_chart(
     session_axes.set_xlim(first - timedelta(days=0.6), last + timedelta(days=0.6))
     # a tick every week, counted back from today so that today is always labelled
     session_axes.set_xticks([last - timedelta(weeks=n) for n in range(WINDOW_DAYS // 7, -1, -1)])
-    session_axes.xaxis.set_major_formatter(DateFormatter(text(language, "diary.chart.date_format")))
+    session_axes.xaxis.set_major_formatter(
+        FuncFormatter(lambda value, _: format_day_month(language, num2date(value).date()))
+    )
     for axes in (pain_axes, session_axes):
         axes.tick_params(labelsize=TYPE_SIZE)
         axes.spines[["top", "right"]].set_visible(False)

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sibot.texts import text
+from sibot.texts import format_decimal, text
 
 PAIN_SCALE = range(0, 11)
 
@@ -341,7 +341,12 @@ def render_week_comparison(comparison: WeekComparison, language: str) -> str:
         key = "diary.week.rose"
     else:
         key = "diary.week.same"
-    return text(language, key, previous=f"{previous:.1f}", current=f"{current:.1f}")
+    return text(
+        language,
+        key,
+        previous=format_decimal(language, previous),
+        current=format_decimal(language, current),
+    )
 
 
 def week_start(day: date) -> date:

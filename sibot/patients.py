@@ -103,7 +103,7 @@ def cohort_from_payload(payload: str | None) -> str | None:
 
 
 def language_for(language_code: str | None) -> str:
-    """The catalog language closest to Telegram's code ("pt-br" -> "pt"), else the default."""
+    """The language we speak closest to Telegram's code ("de-AT" -> "de"), else English."""
     if language_code:
         base = language_code.strip().casefold().replace("_", "-").partition("-")[0]
         if base in available_languages():

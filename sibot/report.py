@@ -30,7 +30,7 @@ from sibot.checkins import (
     streak,
     weekly_pain,
 )
-from sibot.texts import plural, text
+from sibot.texts import format_date, format_datetime, format_decimal, format_time, plural, text
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FAMILY = "DejaVu"
@@ -39,6 +39,7 @@ CHART_WIDTH = 105  # mm; the chart keeps its 4:3 shape
 MAX_WEEK_ROWS = 10  # the most recent weeks; they fit beside the chart
 MAX_EVENT_ROWS = 18  # the most recent events; older ones are counted in one line
 ROW = 5.5  # mm per table row
+EVENT_TIME_WIDTH = 40  # mm, room for a short date and time in each language
 EVERY_DAY = 0b1111111
 
 
@@ -136,8 +137,8 @@ def _header(
     period = text(
         language,
         "diary.report.period",
-        start=report.start.isoformat(),
-        end=report.end.isoformat(),
+        start=format_date(language, report.start),
+        end=format_date(language, report.end),
         zone=report.routine.zone,
     )
     _write(pdf, period, size=11, height=6)
@@ -182,7 +183,11 @@ def _trend(
     headings = ("diary.report.week_of", "diary.report.week_sessions", "diary.report.week_pain")
     pain = dict(weekly_pain(checkins, zone, report.start, report.end))
     rows = [
-        (max(monday, report.start).isoformat(), str(count), _score(pain[monday], language))
+        (
+            format_date(language, max(monday, report.start), "short"),
+            str(count),
+            _score(pain[monday], language),
+        )
         for monday, count in adherence(session_dates, report.start, report.end)[-MAX_WEEK_ROWS:]
     ]
     _row(pdf, left, widths, tuple(text(language, key) for key in headings), bold=True)
@@ -201,7 +206,7 @@ def _row(
 
 
 def _score(mean: float | None, language: str) -> str:
-    return text(language, "diary.report.no_score") if mean is None else f"{mean:.1f}"
+    return text(language, "diary.report.no_score") if mean is None else format_decimal(language, mean)
 
 
 def _events(
@@ -219,7 +224,7 @@ def _events(
     if not events:
         _write(pdf, text(language, "diary.report.no_events"))
     for at, description in events[:MAX_EVENT_ROWS]:
-        _write(pdf, at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), width=36, last=False)
+        _write(pdf, format_datetime(language, at.astimezone(zone)), width=EVENT_TIME_WIDTH, last=False)
         _write(pdf, description)
     if len(events) > MAX_EVENT_ROWS:
         _write(pdf, plural(language, "diary.report.more_events", len(events) - MAX_EVENT_ROWS))
@@ -258,7 +263,7 @@ def _routine(pdf: FPDF, routine: RoutineSettings, language: str) -> None:
             text(
                 language,
                 "diary.report.reminder",
-                time=routine.reminder_time.strftime("%H:%M"),
+                time=format_time(language, routine.reminder_time),
                 days=_weekdays(routine.reminder_weekdays, language),
                 zone=routine.zone,
             ),

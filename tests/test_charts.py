@@ -108,10 +108,10 @@ def test_doctor_report_is_one_page_with_name_period_and_events() -> None:
     pages, content = pdf_text(doctor_report_pdf(report, "en"))
     assert pages == 1
     assert "Анна Петрова" in content
-    assert "2026-03-01" in content and "2026-03-29" in content
-    assert "2026-03-12 10:00" in content  # the red flag, in Berlin time
-    assert "2026-03-20 18:00" in content  # the "It hurts" tap
-    assert "2026-02-10" not in content  # before the period
+    assert "1 Mar 2026" in content and "29 Mar 2026" in content
+    assert "12/03/2026, 10:00" in content  # the red flag, in Berlin time
+    assert "20/03/2026, 18:00" in content  # the "It hurts" tap
+    assert "10/02/2026" not in content  # before the period
     assert "Mon, Wed, Fri" in content
     assert "Pregnancy caution: on" in content
 

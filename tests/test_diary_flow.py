@@ -376,7 +376,7 @@ async def test_report_is_a_one_page_pdf_for_the_doctor(
     assert len(reader.pages) == 1
     content = reader.pages[0].extract_text()
     assert "Ana Lima" in content
-    assert "2026-02-01" in content and "2026-03-02" in content
+    assert "1 Feb 2026" in content and "2 Mar 2026" in content
     assert "Red flag: pain 8/10 or more" in content
     assert "Holds of 5 s, 2 repetitions" in content
 

@@ -53,7 +53,7 @@ def test_only_a_short_plain_deep_link_code_becomes_a_cohort(payload: str | None,
     assert patients.cohort_from_payload(payload) == cohort
 
 
-@pytest.mark.parametrize(("code", "language"), [("en", "en"), ("en-GB", "en"), ("de", "en"), (None, "en")])
+@pytest.mark.parametrize(("code", "language"), [("en", "en"), ("en-GB", "en"), ("de", "de"), ("de-AT", "de"), ("pt-BR", "en"), (None, "en")])
 def test_language_is_the_closest_catalog(code: str | None, language: str) -> None:
     assert patients.language_for(code) == language
 

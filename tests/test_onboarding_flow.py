@@ -51,7 +51,7 @@ async def _at_step(bot: BotHarness, patient: Patient, step: str, answered: int =
 
 
 async def test_the_happy_path_from_deep_link_to_first_session_button(bot: BotHarness, emulator: Emulator) -> None:
-    patient = emulator.patient(first_name="Ana", language_code="de")
+    patient = emulator.patient(first_name="Ana", language_code="fr")
     await patient.send("/start clinic_a")
     welcome = await patient.next_message()
     assert "Hi, Ana" in welcome.text and "not a medical device" in welcome.text and "/delete" in welcome.text
@@ -67,7 +67,7 @@ async def test_the_happy_path_from_deep_link_to_first_session_button(bot: BotHar
 
     zones = await patient.next_message()
     assert "time zone" in zones.text
-    assert zones.labels == ["UTC", "Berlin, Germany (Europe/Berlin)"]  # the default and the one "de" suggests
+    assert zones.labels == ["UTC", "Paris, France (Europe/Paris)"]  # the default and the one "fr" suggests
     await patient.send("Tokyo")
     confirm = await patient.next_message()
     assert "Asia/Tokyo" in confirm.text and "16:00, Monday" in confirm.text

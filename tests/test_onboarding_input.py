@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from handlers.gate import command_of
 from handlers.keyboards import parse_callback
 from handlers.settings import day_picker, mask_of, time_code, time_of_code
-from sibot.schedule import format_local_time, parse_local_time
+from sibot.schedule import parse_local_time
+from sibot.texts import available_languages, format_time
 
 
 @pytest.mark.parametrize(
@@ -38,9 +39,9 @@ def test_impossible_times_are_refused(typed: str) -> None:
     assert parse_local_time(typed) is None
 
 
-@given(st.times())
-def test_every_time_the_bot_shows_reads_back(moment: time) -> None:
-    shown = format_local_time(moment)
+@given(st.times(), st.sampled_from(available_languages()))
+def test_every_time_the_bot_shows_reads_back(moment: time, language: str) -> None:
+    shown = format_time(language, moment)
     assert parse_local_time(shown) == moment.replace(second=0, microsecond=0, tzinfo=None)
     assert time_of_code(time_code(moment)) == moment.replace(second=0, microsecond=0, tzinfo=None)
 

@@ -291,7 +291,7 @@ def _eight_grams(source: str) -> set[tuple[str, ...]]:
 def _catalog_strings() -> Iterator[str]:
     for value in MESSAGES.values():
         if isinstance(value, Plural):
-            yield from (form for form in (value.one, value.other, value.few, value.many) if form)
+            yield from (value.one, value.other)
         else:
             yield value
 

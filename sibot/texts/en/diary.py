@@ -103,8 +103,6 @@ MESSAGES = {
     "diary.chart.after": "After",
     "diary.chart.standalone": "Diary",
     "diary.chart.sessions": "Sessions",
-    # strftime format of the short dates under the chart
-    "diary.chart.date_format": "%b %d",
     "diary.report.title": "Pain diary: {name}",
     "diary.report.period": "Period: {start} to {end} · time zone {zone}",
     "diary.report.summary": (

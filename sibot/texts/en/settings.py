@@ -77,7 +77,6 @@ MESSAGES = {
         "It is {state} now."
     ),
     "settings.ask.language": "Which language?",
-    "settings.language.en": "English",
     "settings.cancelled": "OK, nothing changed.",
     "settings.no_reminder": "Please set a reminder time first.",
     "settings.invalid": "That option isn't available any more.",

@@ -1,0 +1,54 @@
+"""Dates, times, numbers and language names the way each language writes them (Babel, CLDR)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel import dates, numbers
+
+# sibot's English has always shown the 24-hour clock ("07:30") and day-month dates, as British
+# English does; the other languages use their own CLDR locale.
+_LOCALES = {"en": "en_GB"}
+_FALLBACK = "en_GB"
+
+
+@cache
+def locale_of(language: str) -> Locale:
+    try:
+        return Locale.parse(_LOCALES.get(language, language))
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse(_FALLBACK)
+
+
+def format_time(language: str, moment: time) -> str:
+    """A wall time: "07:30" in English, German and Russian, "7:30" in Spanish."""
+    return dates.format_time(moment, "short", locale=locale_of(language))
+
+
+def format_date(language: str, day: date, length: str = "medium") -> str:
+    """A date in one of CLDR's lengths ("short", "medium", "long"): "2 Mar 2026", "02.03.2026"."""
+    return dates.format_date(day, length, locale=locale_of(language))
+
+
+def format_day_month(language: str, day: date) -> str:
+    """A short day and month, as under a chart: "2 Mar", "2. März", "2 мар."."""
+    return dates.format_skeleton("MMMd", day, locale=locale_of(language))
+
+
+def format_datetime(language: str, moment: datetime) -> str:
+    """A short date and wall time, in the zone `moment` carries: "12/03/2026, 10:00"."""
+    return dates.format_datetime(moment, "short", tzinfo=moment.tzinfo, locale=locale_of(language))
+
+
+def format_decimal(language: str, number: float, places: int = 1) -> str:
+    """A number with exactly `places` decimals: "3.5" in English, "3,5" in German."""
+    pattern = "0." + "0" * places if places else "0"
+    return numbers.format_decimal(number, pattern, locale=locale_of(language))
+
+
+def language_name(language: str) -> str:
+    """The language's own name, as its speakers write it at the start of a line: "Español"."""
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
