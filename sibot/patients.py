@@ -113,7 +113,7 @@ def language_for(language_code: str | None) -> str:
 
 async def meet(session: AsyncSession, contact: Contact, now: datetime, default_zone: str) -> PatientView:
     """The patient behind an update, created on first contact; /start makes them active again."""
-    patient = await session.get(Patient, contact.user_id, with_for_update=True)
+    patient = await session.get(Patient, contact.user_id)
     if patient is None:
         patient = Patient(
             id=contact.user_id,
