@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -150,3 +151,22 @@ async def test_stats_and_broadcast_recipients_on_both_databases(
     ]
     assert total(rows).patients == 4
     assert (await draft_broadcast(core, ADMIN_ID, "hello")).recipients == 3
+
+
+async def test_logs_carry_no_names_and_no_message_texts(
+    bot: BotHarness, emulator: Emulator, production_log_lines: io.StringIO
+) -> None:
+    patient = emulator.patient(first_name="Zebediah", language_code="en")
+    await patient.send("/start")
+    await patient.expect("not a medical device")
+    await patient.tap("I agree")
+    await patient.expect("Question 1 of 6")
+    await patient.send("my private words quokka")
+    await patient.next_message()
+    await patient.send("/nosuchcommand wombat")
+    await patient.next_message()
+
+    lines = production_log_lines.getvalue()
+    assert '"message": "update"' in lines and str(patient.user_id) in lines  # one line per update
+    for private in ("Zebediah", "quokka", "wombat", "nosuchcommand"):
+        assert private not in lines
