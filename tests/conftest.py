@@ -101,6 +101,18 @@ async def bot_on_postgres(emulator: Emulator, clock: ManualClock) -> AsyncIterat
         await harness.stop()
 
 
+@pytest.fixture
+async def admin_bot(emulator: Emulator, tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
+    """The real bot with one operator, ADMIN_ID, in SIBOT_ADMIN_IDS."""
+    from tests.harness import ADMIN_ID, BotHarness
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ops.db'}"
+    harness = BotHarness(emulator, url, clock, SIBOT_ADMIN_IDS=str(ADMIN_ID))
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The reliability suite's figures, when it ran: faults, restarts, fuzzed updates, losses."""
     if COUNTS.ran:

@@ -13,6 +13,8 @@ from sibot.emulator import Emulator
 from sibot.settings import Settings, load_settings
 
 TOKEN = "123456789:AAE-sibot-test-token-abcdefghijk"
+# The operator of the `admin_bot` fixture (SIBOT_ADMIN_IDS).
+ADMIN_ID = 4242
 # Holds of "5 seconds" last 50 ms in end-to-end tests.
 TEST_HOLD_SCALE = 0.01
 

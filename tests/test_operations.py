@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -18,19 +16,9 @@ from sibot.operators import draft_broadcast, stats_by_cohort, total
 from sibot.settings import load_settings
 from sibot.texts import text
 from tests.factories import onboarded_patient
-from tests.harness import BotHarness, ManualClock
-
-ADMIN_ID = 4242
+from tests.harness import ADMIN_ID, BotHarness, ManualClock
 
 
-@pytest.fixture
-async def admin_bot(emulator: Emulator, tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
-    harness = BotHarness(
-        emulator, f"sqlite+aiosqlite:///{tmp_path / 'ops.db'}", clock, SIBOT_ADMIN_IDS=str(ADMIN_ID)
-    )
-    await harness.start()
-    yield harness
-    await harness.stop()
 
 
 @pytest.fixture

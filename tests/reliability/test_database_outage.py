@@ -8,7 +8,6 @@ taps and commands work, the due reminder goes out once, and no check-in is lost 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -21,12 +19,11 @@ from sibot.models import Broadcast
 from sibot.texts import text
 from tests.conftest import TOKEN_SECRET
 from tests.factories import onboarded_patient
-from tests.harness import TOKEN, BotHarness, ManualClock
+from tests.harness import ADMIN_ID, TOKEN, BotHarness, ManualClock
 from tests.reliability.helpers import bot_message_with_button, press, rows_of
 
 STALE = text("en", "common.stale_button")
 NEXT = text("en", "session.button.next")
-ADMIN_ID = 4242
 
 
 async def _ana_with_a_bit_of_everything(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> Patient:
@@ -71,15 +68,6 @@ async def test_another_patients_buttons_change_nothing_of_theirs(
     await ana.tap(NEXT)  # her own buttons still act: nobody moved her session on
     await ana.expect("Step 1 of")
 
-
-@pytest.fixture
-async def admin_bot(emulator: Emulator, tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
-    harness = BotHarness(
-        emulator, f"sqlite+aiosqlite:///{tmp_path / 'ops.db'}", clock, SIBOT_ADMIN_IDS=str(ADMIN_ID)
-    )
-    await harness.start()
-    yield harness
-    await harness.stop()
 
 
 async def test_operator_commands_and_buttons_refuse_everyone_else(
