@@ -211,12 +211,20 @@ async def _on_where(update: Update, context: BotContext, data: CallbackData) -> 
     return True
 
 
-async def _on_symptom(update: Update, context: BotContext, data: CallbackData) -> bool:
-    query, patient = update.callback_query, context.patient
+def _details(data: CallbackData) -> tuple[int, int, int] | None:
+    """The check-in, locations and symptoms a details button carries; None if forged."""
     checkin_id = _row_id(data.int_arg(0))
     locations, symptoms = _mask(data.int_arg(1), Location), _mask(data.int_arg(2), Symptom)
     if checkin_id is None or locations is None or symptoms is None:
+        return None
+    return checkin_id, locations, symptoms
+
+
+async def _on_symptom(update: Update, context: BotContext, data: CallbackData) -> bool:
+    query, patient, details = update.callback_query, context.patient, _details(data)
+    if details is None:
         return False
+    checkin_id, locations, symptoms = details
     assert query is not None
     await query.answer()
     await _edit_keyboard(
@@ -226,11 +234,10 @@ async def _on_symptom(update: Update, context: BotContext, data: CallbackData) -
 
 
 async def _on_done(update: Update, context: BotContext, data: CallbackData) -> bool:
-    query, patient = update.callback_query, context.patient
-    checkin_id = _row_id(data.int_arg(0))
-    locations, symptoms = _mask(data.int_arg(1), Location), _mask(data.int_arg(2), Symptom)
-    if checkin_id is None or locations is None or symptoms is None:
+    query, patient, details = update.callback_query, context.patient, _details(data)
+    if details is None:
         return False
+    checkin_id, locations, symptoms = details
     saved = await _save_details(context, checkin_id, locations, symptoms)
     if saved is None:
         return False
