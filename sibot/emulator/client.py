@@ -78,6 +78,8 @@ class Patient:
     async def tap_data(self, data: str, message_id: int | None = None) -> str:
         """Presses a button by its callback data; with `message_id`, on that message whatever it shows."""
         if message_id is not None:
+            if message_id not in self.chat.messages:
+                raise NoSuchButton(f"this chat has no message {message_id}")
             return self._press(self.chat.messages[message_id], data)
         for message in self._bot_messages_newest_first():
             if any(b.get("callback_data") == data for b in _inline_buttons(message)):
