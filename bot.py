@@ -8,7 +8,7 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
@@ -21,11 +21,12 @@ from handlers.transport import PriorityRateLimiter
 from handlers.webhook import serve_webhook
 from sibot.core import Core
 from sibot.db import Database
-from sibot.emulator import Emulator
-from sibot.emulator.terminal import TerminalChat, stdin_lines, write_stdout
 from sibot.logs import configure_logging
 from sibot.ports import Clock, SystemClock
 from sibot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from sibot.emulator import Emulator
 
 log = logging.getLogger("sibot")
 
@@ -92,6 +93,10 @@ async def _migrate(settings: Settings) -> None:
 
 async def _sandbox(settings: Settings) -> int:
     """The bot and an emulator in this process, and a chat with it in the terminal."""
+    # Only the sandbox needs them: a production start does not pay for the imports.
+    from sibot.emulator import Emulator
+    from sibot.emulator.terminal import TerminalChat, stdin_lines, write_stdout
+
     folder = Path(tempfile.mkdtemp(prefix="sibot-sandbox-"))
     # Logs would break into the chat: they go to a file instead.
     logging.getLogger().handlers[0].setStream(open(folder / "sibot.log", "a", encoding="utf-8"))

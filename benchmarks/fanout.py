@@ -151,9 +151,5 @@ async def measure(options: Options) -> tuple[dict[str, Any], str]:
     return results, printed
 
 
-def main() -> None:
-    run("fanout", measure)
-
-
 if __name__ == "__main__":
-    main()
+    run("fanout", measure)

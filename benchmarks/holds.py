@@ -217,9 +217,5 @@ async def measure(options: Options) -> tuple[dict[str, Any], str]:
     return figures, printed
 
 
-def main() -> None:
-    run("holds", measure)
-
-
 if __name__ == "__main__":
-    main()
+    run("holds", measure)

@@ -110,9 +110,5 @@ async def measure(options: Options) -> tuple[dict[str, Any], str]:
     return figures, printed
 
 
-def main() -> None:
-    run("placement", measure)
-
-
 if __name__ == "__main__":
-    main()
+    run("placement", measure)

@@ -127,9 +127,5 @@ async def measure(options: Options) -> tuple[dict[str, Any], str]:
     return results, printed
 
 
-def main() -> None:
-    run("restart", measure)
-
-
 if __name__ == "__main__":
-    main()
+    run("restart", measure)

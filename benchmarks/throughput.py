@@ -131,9 +131,5 @@ async def measure(options: Options) -> tuple[dict[str, Any], str]:
     return results, printed
 
 
-def main() -> None:
-    run("throughput", measure)
-
-
 if __name__ == "__main__":
-    main()
+    run("throughput", measure)

@@ -24,6 +24,7 @@ from handlers.keyboards import callback, feature_pattern, parse_callback
 from handlers.transport import TelegramSender, inline_keyboard
 from sibot.operators import (
     NO_COHORT,
+    BroadcastView,
     CohortStats,
     confirm_broadcast,
     draft_broadcast,
@@ -125,14 +126,14 @@ async def _send_confirmed(update: Update, context: BotContext, broadcast_id: int
     )
     # Sending to thousands takes minutes at bulk priority: do it beside the update, not in it.
     context.application.create_task(
-        _deliver(context, broadcast_id, html.escape(confirmed.text), update.effective_chat.id),
+        _deliver(context, confirmed, update.effective_chat.id),
         update=update,
         name=f"broadcast:{broadcast_id}",
     )
 
 
-async def _deliver(context: BotContext, broadcast_id: int, body: str, admin_chat: int) -> None:
-    result = await send_broadcast(context.core, TelegramSender(context.bot), broadcast_id, body)
+async def _deliver(context: BotContext, broadcast: BroadcastView, admin_chat: int) -> None:
+    result = await send_broadcast(context.core, TelegramSender(context.bot), broadcast)
     await context.bot.send_message(
         admin_chat, text(LANGUAGE, "admin.broadcast_done", sent=result.sent, failed=result.failed)
     )

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Sequence
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -30,7 +30,7 @@ from handlers.context import BotContext
 from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
 from handlers.transport import inline_keyboard
 from sibot import diary
-from sibot.charts import has_chart_data, progress_chart
+from sibot.charts import chart_window, has_chart_data, progress_chart
 from sibot.checkins import (
     PAIN_SCALE,
     CheckinSource,
@@ -38,6 +38,7 @@ from sibot.checkins import (
     RedFlag,
     Symptom,
     Urgency,
+    local_date,
     render_week_comparison,
 )
 from sibot.patients import PatientView
@@ -165,18 +166,20 @@ async def _drop_score_rows(query: CallbackQuery) -> None:
 async def _edit_text(
     query: CallbackQuery, new_text: str, keyboard: InlineKeyboardMarkup | None = None
 ) -> None:
-    try:
-        await query.edit_message_text(new_text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-    except BadRequest as error:
-        # A double tap asks for the same edit twice; the first one already shows.
-        if NOT_MODIFIED not in error.message.lower():
-            raise
+    await _unless_unchanged(
+        query.edit_message_text(new_text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    )
 
 
 async def _edit_keyboard(query: CallbackQuery, keyboard: InlineKeyboardMarkup | None) -> None:
+    await _unless_unchanged(query.edit_message_reply_markup(keyboard))
+
+
+async def _unless_unchanged(edit: Awaitable[object]) -> None:
     try:
-        await query.edit_message_reply_markup(keyboard)
+        await edit
     except BadRequest as error:
+        # A double tap asks for the same edit twice; the first one already shows.
         if NOT_MODIFIED not in error.message.lower():
             raise
 
@@ -420,7 +423,7 @@ async def show_progress(update: Update, context: BotContext) -> None:
         if seen.week is not None
         else text(patient.language, "diary.progress.no_week")
     )
-    first_day = seen.today - timedelta(days=29)
+    first_day, _ = chart_window(seen.today)
     caption = text(
         patient.language,
         "diary.progress.caption",
@@ -436,20 +439,15 @@ async def send_report(update: Update, context: BotContext) -> None:
     patient: PatientView = context.patient
     message = update.effective_message
     assert message is not None
-    now = context.core.clock.now()
     async with context.core.db.transaction() as session:
-        report = await diary.report_data(session, patient.id, now)
+        report = await diary.report_data(session, patient.id, context.core.clock.now())
     if report is None or not (report.checkins or report.session_dates or report.red_flags):
         await message.reply_text(text(patient.language, "diary.report.empty"))
         return
     if not report.name and update.effective_user is not None:
         report = dataclasses.replace(report, name=update.effective_user.first_name)
     pdf = await asyncio.to_thread(doctor_report_pdf, report, patient.language)
-    await message.reply_document(
-        pdf,
-        filename=text(patient.language, "diary.report.filename", day=report.end.isoformat()),
-        caption=text(patient.language, "diary.report.caption"),
-    )
+    await _reply_file(message, patient.language, "report", report.end, pdf)
 
 
 async def send_export(update: Update, context: BotContext) -> None:
@@ -464,11 +462,17 @@ async def send_export(update: Update, context: BotContext) -> None:
         await message.reply_text(text(patient.language, "diary.export.empty"))
         return
     csv_bytes = await asyncio.to_thread(export_csv, data.checkins, data.sessions, patient.zone)
-    day = now.astimezone(patient.zone).date().isoformat()
+    await _reply_file(message, patient.language, "export", local_date(now, patient.zone), csv_bytes)
+
+
+async def _reply_file(
+    message: Message, language: str, kind: str, day: date, payload: bytes
+) -> None:
+    """Send the file, named and captioned by the "diary.<kind>" texts."""
     await message.reply_document(
-        csv_bytes,
-        filename=text(patient.language, "diary.export.filename", day=day),
-        caption=text(patient.language, "diary.export.caption"),
+        payload,
+        filename=text(language, f"diary.{kind}.filename", day=day.isoformat()),
+        caption=text(language, f"diary.{kind}.caption"),
     )
 
 

@@ -31,7 +31,7 @@ from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot import sessions
 from sibot.checkins import PAIN_SCALE
 from sibot.core import Core
-from sibot.patients import PatientView, language_for, load_patient
+from sibot.patients import PatientView, load_patient
 from sibot.ports import Button, OutgoingMessage, SendError
 from sibot.routine import (
     ROUTINE_KEYS,
@@ -80,7 +80,7 @@ async def on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> No
     async with core.db.transaction() as session:
         states = await sessions.sessions_to_resume(session, now)
         for state in states:
-            if state.holding or state.awaiting not in (None, sessions.Awaiting.READY):
+            if state.holding or not state.on_a_step:
                 continue  # a hold is armed below; an open question's buttons still work
             resumed = await sessions.interrupt_session(session, state, now, Show.RESUME)
             patient = await load_patient(session, state.patient_id)
@@ -104,19 +104,16 @@ async def on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> No
 
 async def start_from_command(update: Update, context: BotContext) -> None:
     """Start the routine, or offer to continue the session in progress."""
-    assert update.effective_user is not None
-    await _begin(context, update.effective_user.id, WHOLE_ROUTINE, Source.COMMAND)
+    await _begin(context, WHOLE_ROUTINE, Source.COMMAND)
 
 
-async def _begin(context: BotContext, user_id: int, what: str, source: Source) -> None:
+async def _begin(context: BotContext, what: str, source: Source) -> None:
     """Start `what` ("all" or an exercise's place), unless a session is going on already."""
-    core = context.core
+    core, patient, keys = context.core, _patient(context), _keys(what)
+    if keys is None:
+        return
     now = core.clock.now()
     async with core.db.transaction() as session:
-        patient = await _patient(context, session, user_id)
-        keys = _keys(what)
-        if patient is None or keys is None:
-            return
         active = await sessions.active_session(session, patient.id, now)
         if active is None:
             state = await sessions.start_session(session, patient, keys, source, now)
@@ -141,19 +138,21 @@ def _keys(what: str) -> tuple[str, ...] | None:
 async def on_session_button(update: Update, context: BotContext) -> None:
     """Route an ss:* tap; anything forged or out of date gets the short "step is over" answer."""
     query = update.callback_query
-    assert query is not None and update.effective_user is not None
+    assert query is not None
     data = parse_callback(query.data)
-    if data is not None and data.action == "start" and data.arg(0) in BUTTON_SOURCES:
-        await acknowledge(query)
-        await _begin(context, update.effective_user.id, WHOLE_ROUTINE, BUTTON_SOURCES[data.arg(0)])
+    if data is None:
+        await _answer_stale(update, context)
         return
-    if data is not None and data.action == "over":
+    if data.action == "start" and data.arg(0) in BUTTON_SOURCES:
+        await acknowledge(query)
+        await _begin(context, WHOLE_ROUTINE, BUTTON_SOURCES[data.arg(0)])
+        return
+    if data.action == "over":
         await _start_over(update, context, data)
         return
-    action = BUTTON_ACTIONS.get(data.action) if data is not None else None
-    command = _command(action, data) if action is not None and data is not None else None
-    session_id = data.int_arg(0) if data is not None else None
-    token = data.int_arg(1) if data is not None else None
+    action = BUTTON_ACTIONS.get(data.action)
+    command = _command(action, data) if action is not None else None
+    session_id, token = data.int_arg(0), data.int_arg(1)
     if command is None or session_id is None or token is None:
         await _answer_stale(update, context)
         return
@@ -163,14 +162,11 @@ async def on_session_button(update: Update, context: BotContext) -> None:
 async def _act(
     update: Update, context: BotContext, session_id: int, token: int, command: Command
 ) -> None:
-    query, core = update.callback_query, context.core
-    assert query is not None and update.effective_user is not None
+    query, core, patient = update.callback_query, context.core, _patient(context)
+    assert query is not None
     now = core.clock.now()
     try:
         async with core.db.transaction() as session:
-            patient = await _patient(context, session, update.effective_user.id)
-            if patient is None:
-                raise StaleStep
             outcome = await sessions.act(session, patient.id, session_id, token, command, now)
             streak = await _streak(session, patient, outcome, now)
     except StaleStep:
@@ -181,17 +177,14 @@ async def _act(
 
 
 async def _start_over(update: Update, context: BotContext, data: CallbackData) -> None:
-    query, core = update.callback_query, context.core
-    assert query is not None and update.effective_user is not None
+    query, core, patient = update.callback_query, context.core, _patient(context)
+    assert query is not None
     session_id, token, keys = data.int_arg(0), data.int_arg(1), _keys(data.arg(2))
     now = core.clock.now()
     try:
         if keys is None:
             raise StaleStep
         async with core.db.transaction() as session:
-            patient = await _patient(context, session, update.effective_user.id)
-            if patient is None:
-                raise StaleStep
             old = await sessions.active_session(session, patient.id, now)
             if old is None or (old.id, old.step_token) != (session_id, token):
                 raise StaleStep
@@ -366,9 +359,11 @@ class _Buttons:
         self.state = state
         self.language = language
 
+    def _data(self, action: Action | str, *args: object) -> str:
+        return callback(SESSION, action, self.state.id, self.state.step_token, *args)
+
     def _button(self, key: str, action: Action | str, *args: object) -> Button:
-        data = callback(SESSION, action, self.state.id, self.state.step_token, *args)
-        return Button(text(self.language, key), data)
+        return Button(text(self.language, key), self._data(action, *args))
 
     def step(self) -> Rows:
         return ((self._button("session.button.next", Action.NEXT),), *self.holding())
@@ -400,10 +395,7 @@ class _Buttons:
         )
 
     def scores(self, action: Action, *, skippable: bool = False) -> Rows:
-        buttons = [
-            Button(str(n), callback(SESSION, action, self.state.id, self.state.step_token, n))
-            for n in PAIN_SCALE
-        ]
+        buttons = [Button(str(n), self._data(action, n)) for n in PAIN_SCALE]
         rows = tuple(
             tuple(buttons[i : i + SCORES_PER_ROW]) for i in range(0, len(buttons), SCORES_PER_ROW)
         )
@@ -426,7 +418,7 @@ class _Buttons:
 async def show_library(update: Update, context: BotContext) -> None:
     """List the exercises; each opens its card."""
     assert update.effective_message is not None
-    language = _language(context, update)
+    language = _patient(context).language
     await update.effective_message.reply_text(
         text(language, "session.library"),
         parse_mode=ParseMode.HTML,
@@ -437,9 +429,9 @@ async def show_library(update: Update, context: BotContext) -> None:
 async def on_library_button(update: Update, context: BotContext) -> None:
     """Show an exercise's card, the list again, or start a session of that one exercise."""
     query = update.callback_query
-    assert query is not None and update.effective_user is not None
+    assert query is not None
     data = parse_callback(query.data)
-    language = _language(context, update)
+    language = _patient(context).language
     place = data.arg(0) if data is not None else ""
     if data is None or data.action not in ("list", "show", "do") or (
         data.action != "list" and not _is_place(place)
@@ -462,7 +454,7 @@ async def on_library_button(update: Update, context: BotContext) -> None:
             )
     await acknowledge(query)
     if data.action == "do":
-        await _begin(context, update.effective_user.id, place, Source.LIBRARY)
+        await _begin(context, place, Source.LIBRARY)
 
 
 def _is_place(value: str) -> bool:
@@ -486,25 +478,16 @@ def _card_rows(place: str, language: str) -> Rows:
 # --- small helpers -----------------------------------------------------------------------------
 
 
-async def _patient(
-    context: BotContext, session: AsyncSession, user_id: int
-) -> PatientView | None:
-    """The gate's view of the patient; jobs and updates the gate did not see load it here."""
-    if context.patient is not None:
-        return context.patient
-    return await load_patient(session, user_id)
-
-
-def _language(context: BotContext, update: Update) -> str:
-    if context.patient is not None:
-        return context.patient.language
-    user = update.effective_user
-    return language_for(user.language_code if user is not None else None)
+def _patient(context: BotContext) -> PatientView:
+    """The patient the gate (group -1) loaded for this update; jobs load theirs themselves."""
+    patient: PatientView = context.patient
+    return patient
 
 
 async def _answer_stale(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
-    await acknowledge(update.callback_query, text(_language(context, update), "common.stale_button"))
+    language = _patient(context).language
+    await acknowledge(update.callback_query, text(language, "common.stale_button"))
 
 
 async def _send(bot: ExtBot[Any], chat_id: int, message: OutgoingMessage) -> bool:

@@ -37,10 +37,9 @@ def command_of(message: Message | None) -> str | None:
     return message.text.split(maxsplit=1)[0][1:].partition("@")[0].casefold()
 
 
-def _start_payload(message: Message | None) -> str | None:
-    if command_of(message) != "start" or message is None or message.text is None:
-        return None
-    parts = message.text.split(maxsplit=1)
+def _payload(message: Message | None) -> str | None:
+    """What follows the command: "/start abc" -> "abc"."""
+    parts = (message.text or "").split(maxsplit=1) if message is not None else []
     return parts[1] if len(parts) > 1 else None
 
 
@@ -52,36 +51,39 @@ async def admit(update: Update, context: BotContext) -> None:
     if chat is None or chat.type != ChatType.PRIVATE:
         await _refuse_outside_private_chat(update)
         raise ApplicationHandlerStop
+    command = command_of(update.message)
     contact = patients.Contact(
         user_id=user.id,
         first_name=user.first_name,
         language_code=user.language_code,
-        is_start=command_of(update.message) == "start",
-        start_payload=_start_payload(update.message),
+        is_start=command == "start",
+        start_payload=_payload(update.message) if command == "start" else None,
     )
     context.patient = await _meet(context, contact)
-    if context.patient.onboarded or _open_during_onboarding(update, context.patient):
+    if context.patient.onboarded or _open_during_onboarding(update, command, context.patient):
         return
     await onboarding.hold_back(update, context)
     raise ApplicationHandlerStop
 
 
 async def _meet(context: BotContext, contact: patients.Contact) -> patients.PatientView:
-    core = context.core
     try:
-        async with core.db.transaction() as session:
-            return await patients.meet(session, contact, core.clock.now(), core.settings.default_timezone)
+        return await _meet_once(context, contact)
     except IntegrityError:
         # Another replica created the same patient a moment ago; theirs stands.
-        async with core.db.transaction() as session:
-            return await patients.meet(session, contact, core.clock.now(), core.settings.default_timezone)
+        return await _meet_once(context, contact)
 
 
-def _open_during_onboarding(update: Update, patient: patients.PatientView) -> bool:
+async def _meet_once(context: BotContext, contact: patients.Contact) -> patients.PatientView:
+    core = context.core
+    async with core.db.transaction() as session:
+        return await patients.meet(session, contact, core.clock.now(), core.settings.default_timezone)
+
+
+def _open_during_onboarding(update: Update, command: str | None, patient: patients.PatientView) -> bool:
     if update.callback_query is not None:
         parsed = parse_callback(update.callback_query.data)
         return parsed is not None and parsed.feature in _FEATURES_OPEN_DURING_ONBOARDING
-    command = command_of(update.message)
     if command in _ALWAYS_OPEN:
         return True
     return command in _OPEN_AFTER_CONSENT and patient.onboarding_step != Step.DISCLAIMER

@@ -28,10 +28,10 @@ from sibot.patients import PatientView, is_indefinite
 from sibot.ports import Button, OutgoingMessage
 from sibot.reminders import reminder_summary
 from sibot.routine import ROUTINE_KEYS, estimated_minutes
-from sibot.schedule import mask_to_weekdays, parse_local_time
+from sibot.schedule import mask_to_weekdays
 from sibot.sessions import completed_on
 from sibot.texts import format_time, text
-from sibot.zones import ZoneMatch, local_now_label, zone_for_language, zone_label
+from sibot.zones import local_now_label, zone_for_language, zone_label
 
 FEATURE = "ob"
 
@@ -67,8 +67,8 @@ async def _screen(
             button = Button(text(language, "onboarding.cleared"), callback(FEATURE, "clear", position.question))
             return OutgoingMessage(text(language, key), ((button,),))
         case Step.TIMEZONE:
-            suggestions = [ZoneMatch(zone, zone_label(zone), 100.0) for zone in _suggested_zones(context, language_code)]
-            buttons = tuple((Button(match.label, callback(FEATURE, "zone", match.zone)),) for match in suggestions)
+            zones = _suggested_zones(context, language_code)
+            buttons = tuple((Button(zone_label(zone), callback(FEATURE, "zone", zone)),) for zone in zones)
             return OutgoingMessage(text(language, "onboarding.zone.ask"), buttons)
         case Step.ZONE_CONFIRM:
             body = text(
@@ -206,24 +206,19 @@ async def hold_back(update: Update, context: BotContext) -> None:
 
 async def on_zone_answer(update: Update, context: BotContext) -> None:
     """A typed city, zone or offset, or a shared location, at the time zone step."""
-    language = context.patient.language
-    matches = settings.zone_answer(update)
-    if not matches:
-        await settings.reply(update, settings.not_a_zone(update, language))
-    elif len(matches) == 1:
-        zone = matches[0].zone
-        await _advance(update, context, lambda session, now, patient_id: onboarding.choose_zone(session, patient_id, zone))
-    else:
-        buttons = settings.zone_choice_buttons(FEATURE, language, matches)
-        await settings.reply(update, OutgoingMessage(text(language, "settings.zone.choose"), buttons))
+
+    async def choose(zone: str) -> bool:
+        return await _advance(
+            update, context, lambda session, now, patient_id: onboarding.choose_zone(session, patient_id, zone)
+        )
+
+    await settings.answer_zone(update, context.patient.language, FEATURE, choose)
 
 
 async def on_time_answer(update: Update, context: BotContext) -> None:
     """A typed reminder time at the reminder step."""
-    local_time = parse_local_time(update.message.text or "") if update.message else None
+    local_time = await settings.typed_time(update, context.patient.language)
     if local_time is None:
-        language = context.patient.language
-        await settings.reply(update, OutgoingMessage(text(language, "settings.time.bad", typed=free_text.quoted(update))))
         return
     await _advance(
         update,
@@ -277,14 +272,12 @@ def _step_of(data: CallbackData) -> StepCall | None:
         case "zok" if data.arg(0) in ("0", "1"):
             right = data.arg(0) == "1"
             return lambda session, now, patient_id: onboarding.confirm_zone(session, patient_id, right)
-        case "time" if settings.time_of_code(data.arg(0)) is not None:
-            local_time = settings.time_of_code(data.arg(0))
+        case "time" if (local_time := settings.time_of_code(data.arg(0))) is not None:
             return lambda session, now, patient_id: onboarding.choose_reminder_time(session, patient_id, local_time, now)
-        case "days" if settings.mask_of(data):
-            weekdays = mask_to_weekdays(settings.mask_of(data) or 0)
+        case "days" if mask := settings.mask_of(data):
+            weekdays = mask_to_weekdays(mask)
             return lambda session, now, patient_id: onboarding.choose_reminder_days(session, patient_id, weekdays, now)
-        case "pain" if data.int_arg(0) in PAIN_SCALE:
-            score = data.int_arg(0) or 0
+        case "pain" if (score := data.int_arg(0)) is not None and score in PAIN_SCALE:
             return lambda session, now, patient_id: onboarding.record_baseline(session, patient_id, score, now)
     return None
 

@@ -7,6 +7,7 @@ short answer.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -33,7 +34,7 @@ from sibot.schedule import (
     weekdays_to_mask,
 )
 from sibot.texts import available_languages, format_time, language_name, text
-from sibot.zones import ZoneMatch, candidate_zones, local_now_label, zone_for_location, zone_label
+from sibot.zones import ZoneMatch, candidate_zones, local_now_label, zone_for_location, zone_label, zone_match
 
 FEATURE = "st"
 AWAITING_ZONE = "settings_zone"
@@ -97,13 +98,36 @@ def mask_of(data: CallbackData) -> int | None:
     return mask if mask is not None and 0 <= mask <= _ALL_DAYS_MASK else None
 
 
-def zone_choice_buttons(feature: str, language: str, matches: list[ZoneMatch]) -> tuple[tuple[Button, ...], ...]:
+async def answer_zone(
+    update: Update, language: str, feature: str, choose: Callable[[str], Awaitable[object]]
+) -> None:
+    """A typed city, zone or offset, or a shared location: `choose` the zone when it is clear,
+    offer the close matches (buttons of `feature`) when it is not, else say it is not a zone."""
+    matches = _zone_answer(update)
+    if not matches:
+        await reply(update, _not_a_zone(update, language))
+    elif len(matches) == 1:
+        await choose(matches[0].zone)
+    else:
+        buttons = _zone_choice_buttons(feature, language, matches)
+        await reply(update, OutgoingMessage(text(language, "settings.zone.choose"), buttons))
+
+
+async def typed_time(update: Update, language: str) -> time | None:
+    """The wall time the patient typed; None, once they are told so, when it is not one."""
+    local_time = parse_local_time(update.message.text or "") if update.message else None
+    if local_time is None:
+        await reply(update, OutgoingMessage(text(language, "settings.time.bad", typed=free_text.quoted(update))))
+    return local_time
+
+
+def _zone_choice_buttons(feature: str, language: str, matches: list[ZoneMatch]) -> tuple[tuple[Button, ...], ...]:
     rows = [(Button(match.label, callback(feature, "zone", match.zone)),) for match in matches]
     rows.append((Button(text(language, "settings.zone.none_of_these"), callback(feature, "rezone")),))
     return tuple(rows)
 
 
-def zone_answer(update: Update) -> list[ZoneMatch] | None:
+def _zone_answer(update: Update) -> list[ZoneMatch] | None:
     """The zones a typed or shared answer may mean; None when it was neither text nor location.
 
     A location in open sea (or out of range) gives no zone, like an unknown city name."""
@@ -115,13 +139,13 @@ def zone_answer(update: Update) -> list[ZoneMatch] | None:
             zone = zone_for_location(message.location.latitude, message.location.longitude)
         except ValueError:
             zone = None
-        return [] if zone is None else [ZoneMatch(zone=zone, label=zone_label(zone), score=100.0)]
+        return [] if zone is None else [zone_match(zone)]
     if message.text:
         return candidate_zones(message.text)
     return None
 
 
-def not_a_zone(update: Update, language: str) -> OutgoingMessage:
+def _not_a_zone(update: Update, language: str) -> OutgoingMessage:
     message = update.message
     if message is not None and message.location is not None:
         return OutgoingMessage(text(language, "settings.zone.ocean"))
@@ -287,9 +311,8 @@ async def _reminder_changed(
         if new_time is None:
             return OutgoingMessage(text(language, "settings.no_reminder"), _back(language))
         new_days = weekdays or (current.weekdays if current and current.weekdays else EVERY_DAY)
-        await configure_reminder(session, patient.id, new_time, new_days, patient.timezone, now)
+        reminder = await configure_reminder(session, patient.id, new_time, new_days, patient.timezone, now)
         await patients.set_awaiting(session, patient.id, None)
-        reminder = await reminder_summary(session, patient.id)
     confirmation = text(
         language,
         "settings.set.time",
@@ -301,27 +324,20 @@ async def _reminder_changed(
 
 async def on_zone_answer(update: Update, context: BotContext) -> None:
     """A typed city or zone, or a shared location, after "Time zone" in settings."""
-    language = context.patient.language
-    matches = zone_answer(update)
-    if not matches:
-        await reply(update, not_a_zone(update, language))
-    elif len(matches) == 1:
-        confirmation = await _zone_changed(context, matches[0].zone)
+
+    async def choose(zone: str) -> None:
+        confirmation = await _zone_changed(context, zone)
         assert confirmation is not None  # the zones offered are all real ones
         await reply(update, confirmation)
-    else:
-        buttons = zone_choice_buttons(FEATURE, language, matches)
-        await reply(update, OutgoingMessage(text(language, "settings.zone.choose"), buttons))
+
+    await answer_zone(update, context.patient.language, FEATURE, choose)
 
 
 async def on_time_answer(update: Update, context: BotContext) -> None:
     """A typed reminder time after "Reminder time" in settings."""
-    local_time = parse_local_time(update.message.text or "") if update.message else None
-    if local_time is None:
-        language = context.patient.language
-        await reply(update, OutgoingMessage(text(language, "settings.time.bad", typed=free_text.quoted(update))))
-        return
-    await reply(update, await _reminder_changed(context, local_time, None))
+    local_time = await typed_time(update, context.patient.language)
+    if local_time is not None:
+        await reply(update, await _reminder_changed(context, local_time, None))
 
 
 @dataclass(frozen=True, slots=True)

@@ -229,6 +229,15 @@ def _session_rise(new: Checkin, history: Sequence[Checkin]) -> RedFlag | None:
     return session_change(max(befores, key=lambda c: c.at).score, new.score)
 
 
+def reads_history(new: Checkin) -> bool:
+    """Whether a rule looks at earlier check-ins for `new`: the rising-pain rule for a resting
+    score, the session rule for an after-session one. For any other check-in `evaluate` gives the
+    same flags with an empty history, so the caller need not load it."""
+    return new.is_resting or (
+        new.source is CheckinSource.AFTER_SESSION and new.session_id is not None
+    )
+
+
 def evaluate(new: Checkin, history: Sequence[Checkin]) -> list[RedFlag]:
     """Every rule the new check-in sets off, most urgent first.
 

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot import checkins
+from sibot.charts import WINDOW_DAYS
 from sibot.checkins import CheckinSource, Location, Symptom, validate_pain
 from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, Reminder
 from sibot.report import FlagEvent, ReportData, RoutineSettings, SessionRecord
@@ -24,7 +25,8 @@ from sibot.routine import MIN_HOLD_SECONDS, build_steps
 # The rules look back at most this far: two weeks of usual pain before a run of three check-ins.
 HISTORY_DAYS = 30
 REPORT_DAYS = 30
-# Rows a day more than the period are loaded; report.py cuts them at the patient's midnight.
+# Rows a day more than the period are loaded; the report and the chart cut them at the
+# patient's midnight.
 SLACK_DAYS = 1
 COMPLETED = "completed"
 # Where and what else can be added to a check-in this long after it was made.
@@ -73,8 +75,7 @@ async def record_checkin(
         sharp_or_shooting=sharp_or_shooting,
         session_id=session_id,
     )
-    history = await _checkins_since(session, patient_id, now - timedelta(days=HISTORY_DAYS))
-    flags = tuple(checkins.evaluate(new, history))
+    flags = tuple(await _evaluate(session, patient_id, new))
     row = Checkin(
         patient_id=patient_id,
         at=new.at,
@@ -111,15 +112,24 @@ async def add_details(
         row.locations = sorted(Location(value) for value in locations)
     if symptoms is not None:
         row.symptoms = sorted(Symptom(value) for value in symptoms)
-    since = row.at - timedelta(days=HISTORY_DAYS)
-    history = await _checkins_since(session, patient_id, since, leave_out=checkin_id)
-    fired = checkins.evaluate(_as_checkin(row), history)
+    fired = await _evaluate(session, patient_id, _as_checkin(row), leave_out=checkin_id)
     stored = set(
         await session.scalars(select(RedFlag.rule).where(RedFlag.checkin_id == checkin_id))
     )
     flags = tuple(flag for flag in fired if flag.rule.value not in stored)
     await _store_flags(session, row, flags, now)
     return DetailsResult(score=row.score, flags=flags)
+
+
+async def _evaluate(
+    session: AsyncSession, patient_id: int, new: checkins.Checkin, leave_out: int | None = None
+) -> list[checkins.RedFlag]:
+    """The flags `new` sets off; the patient's recent history is loaded only if a rule reads it."""
+    history: list[checkins.Checkin] = []
+    if checkins.reads_history(new):
+        since = new.at - timedelta(days=HISTORY_DAYS)
+        history = await _checkins_since(session, patient_id, since, leave_out)
+    return checkins.evaluate(new, history)
 
 
 async def _store_flags(
@@ -187,9 +197,9 @@ async def progress(
 ) -> Progress:
     """The patient's daily pain, sessions, streak and week-on-week change."""
     today = checkins.local_date(now, zone)
-    since = now - timedelta(days=HISTORY_DAYS + 1)
+    since = now - timedelta(days=WINDOW_DAYS + SLACK_DAYS)
     history = await _checkins_since(session, patient_id, since)
-    done = await _completed_dates(session, patient_id, zone)
+    done = await completed_dates(session, patient_id, zone)
     return Progress(
         today=today,
         days=checkins.daily_pain(history, zone),
@@ -219,7 +229,7 @@ async def report_data(session: AsyncSession, patient_id: int, now: datetime) -> 
         end=end,
         routine=await _routine_settings(session, row),
         checkins=tuple(await _checkins_since(session, row.id, since)),
-        session_dates=tuple(await _completed_dates(session, row.id, zone)),
+        session_dates=tuple(await completed_dates(session, row.id, zone)),
         red_flags=tuple(FlagEvent(flag.at, checkins.RedFlagRule(flag.rule)) for flag in flags),
     )
 
@@ -270,7 +280,7 @@ def _as_checkin(row: Checkin) -> checkins.Checkin:
     )
 
 
-async def _completed_dates(session: AsyncSession, patient_id: int, zone: ZoneInfo) -> list[date]:
+async def completed_dates(session: AsyncSession, patient_id: int, zone: ZoneInfo) -> list[date]:
     """The local date of each completed session, one per session."""
     ended = await session.scalars(
         select(ExerciseSession.ended_at).where(
@@ -284,13 +294,14 @@ async def _completed_dates(session: AsyncSession, patient_id: int, zone: ZoneInf
 
 async def _routine_settings(session: AsyncSession, patient: Patient) -> RoutineSettings:
     reminder = await session.scalar(select(Reminder).where(Reminder.patient_id == patient.id))
-    on = reminder is not None and reminder.enabled
+    if reminder is not None and not reminder.enabled:
+        reminder = None
     return RoutineSettings(
         hold_seconds=patient.hold_seconds,
         repetitions=patient.repetitions,
         gentle=patient.gentle,
-        reminder_time=reminder.local_time if on and reminder is not None else None,
-        reminder_weekdays=reminder.weekdays if on and reminder is not None else 0,
+        reminder_time=None if reminder is None else reminder.local_time,
+        reminder_weekdays=0 if reminder is None else reminder.weekdays,
         zone=patient.timezone,
         pregnancy_caution=patient.pregnant,
     )

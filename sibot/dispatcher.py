@@ -23,13 +23,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from sibot.core import Core
 from sibot.db import Database
@@ -61,7 +62,8 @@ CLAIM_BATCH = 200
 MAX_WAIT = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 FIRST_RETRY_DELAY = timedelta(seconds=30)  # doubled after every further failure
-# Deliveries sent side by side; the rate limiter paces the sends themselves.
+# Deliveries taken per round; each round ends with a heartbeat. SQLite sends a round side by
+# side, PostgreSQL at most SENDS_IN_FLIGHT of it at once; the rate limiter paces the sends.
 SEND_CHUNK = 100
 # PostgreSQL: each send in flight holds a pooled connection and its row's lock.
 SENDS_IN_FLIGHT = 16
@@ -124,16 +126,9 @@ class Dispatcher:
 
     async def _claim_due(self, now: datetime) -> int:
         async with self._db.transaction() as session:
-            rows = (
-                await session.execute(
-                    select(Reminder, Patient)
-                    .join(Patient, Patient.id == Reminder.patient_id)
-                    .where(Reminder.enabled, Reminder.next_fire_at <= now)
-                    .order_by(Reminder.next_fire_at)
-                    .limit(CLAIM_BATCH)
-                    .with_for_update(skip_locked=True, of=Reminder)
-                )
-            ).tuples().all()
+            rows = await _claim(
+                session, Reminder.next_fire_at, Reminder.enabled, Reminder.next_fire_at <= now
+            )
             if not rows:
                 return 0
             due = [
@@ -141,14 +136,13 @@ class Dispatcher:
                 for reminder, patient in rows
             ]
             done = await self._completed_days(session, [patient for _, patient in rows], now)
-            taken = await _outbox_keys(session, [(item[0].id, item[2].local_date) for item in due])
+            taken = await _outbox_keys(session, [(reminder.id, occurrence.local_date) for reminder, _, occurrence, _ in due])
             for reminder, patient, occurrence, kind in due:
                 if (
                     now - occurrence.fire_at < self._grace
                     and _reachable(patient, now)
                     and occurrence.local_date not in done[patient.id]
-                    and (reminder.id, occurrence.local_date, kind) not in taken
-                    and (reminder.id, occurrence.local_date, SKIP) not in taken
+                    and _open(taken, reminder.id, occurrence.local_date, kind)
                 ):
                     session.add(_pending(reminder, occurrence.local_date, kind, occurrence.fire_at, now))
             return len(rows)
@@ -174,16 +168,7 @@ class Dispatcher:
 
     async def _claim_followups(self, now: datetime) -> int:
         async with self._db.transaction() as session:
-            rows = (
-                await session.execute(
-                    select(Reminder, Patient)
-                    .join(Patient, Patient.id == Reminder.patient_id)
-                    .where(Reminder.followup_at <= now)
-                    .order_by(Reminder.followup_at)
-                    .limit(CLAIM_BATCH)
-                    .with_for_update(skip_locked=True, of=Reminder)
-                )
-            ).tuples().all()
+            rows = await _claim(session, Reminder.followup_at, Reminder.followup_at <= now)
             if not rows:
                 return 0
             patients = [patient for _, patient in rows]
@@ -204,8 +189,7 @@ class Dispatcher:
                     and patient.followups_enabled
                     and day not in done[patient.id]
                     and not any(start >= reminded_at for start in started[patient.id])
-                    and (reminder.id, day, FOLLOWUP) not in taken
-                    and (reminder.id, day, SKIP) not in taken
+                    and _open(taken, reminder.id, day, FOLLOWUP)
                 ):
                     session.add(_pending(reminder, day, FOLLOWUP, due_at, now))
             return len(rows)
@@ -256,13 +240,19 @@ class Dispatcher:
                     .order_by(ReminderDelivery.id)
                 )
             ).all()
-        due = [row.id for row in pending if retry_at(row.attempts, row.updated_at) <= now]
-        later = [retry_at(row.attempts, row.updated_at) for row in pending]
+        due: list[int] = []
+        later: list[datetime] = []
+        for row in pending:
+            at = retry_at(row.attempts, row.updated_at)
+            if at <= now:
+                due.append(row.id)
+            else:
+                later.append(at)
         for start in range(0, len(due), SEND_CHUNK):
             await self._deliver(due[start : start + SEND_CHUNK], now)
             # a fan-out paced by Telegram's limits takes minutes: still alive, says /healthz
             self._heartbeat.beat(self._clock.now())
-        return min((instant for instant in later if instant > now), default=None)
+        return min(later, default=None)
 
     async def _deliver(self, delivery_ids: list[int], now: datetime) -> None:
         """Send a chunk of deliveries side by side, recording each as soon as Telegram answers.
@@ -416,6 +406,30 @@ def _pending(
         reminder_id=reminder.id, patient_id=reminder.patient_id, occurrence_date=day, kind=kind,
         status=PENDING, attempts=0, due_at=due_at, created_at=now, updated_at=now,
     )
+
+
+def _open(taken: set[OutboxKey], reminder_id: int, day: date, kind: str) -> bool:
+    """Whether the outbox holds neither a row of `kind` for that day nor a skip of the day."""
+    return (reminder_id, day, kind) not in taken and (reminder_id, day, SKIP) not in taken
+
+
+async def _claim(
+    session: AsyncSession,
+    order: InstrumentedAttribute[datetime | None],
+    *where: ColumnElement[bool] | InstrumentedAttribute[bool],
+) -> Sequence[tuple[Reminder, Patient]]:
+    """Up to CLAIM_BATCH reminders matching `where`, oldest `order` first, with their patients,
+    locked; rows another dispatcher holds are skipped."""
+    return (
+        await session.execute(
+            select(Reminder, Patient)
+            .join(Patient, Patient.id == Reminder.patient_id)
+            .where(*where)
+            .order_by(order)
+            .limit(CLAIM_BATCH)
+            .with_for_update(skip_locked=True, of=Reminder)
+        )
+    ).tuples().all()
 
 
 async def _outbox_keys(

@@ -102,8 +102,8 @@ async def answer_question(
         patient.pregnant = yes
     if yes and question in EMERGENCY_QUESTIONS | DOCTOR_QUESTIONS:
         patient.onboarding_step = f"{Step.CLEARANCE}:{question}"
-    elif await _next_question(session, patient_id) is None:
-        _go_to(patient, Step.TIMEZONE)
+    else:
+        await _after_safety_answer(session, patient)
     return view_of(patient)
 
 
@@ -115,10 +115,7 @@ async def confirm_clearance(
     if patient is None:
         return None
     patient.cleared_at = now
-    if await _next_question(session, patient_id) is None:
-        _go_to(patient, Step.TIMEZONE)
-    else:
-        patient.onboarding_step = Step.SAFETY
+    await _after_safety_answer(session, patient)
     return view_of(patient)
 
 
@@ -202,6 +199,14 @@ async def _at_step(session: AsyncSession, patient_id: int, *steps: str) -> Patie
 def _go_to(patient: Patient, step: Step | None) -> None:
     patient.onboarding_step = None if step is None else step.value
     patient.awaiting = step.value if step in TYPED_STEPS else None
+
+
+async def _after_safety_answer(session: AsyncSession, patient: Patient) -> None:
+    """On to the next safety question, or to the time zone once every one is answered."""
+    if await _next_question(session, patient.id) is None:
+        _go_to(patient, Step.TIMEZONE)
+    else:
+        patient.onboarding_step = Step.SAFETY
 
 
 async def _next_question(session: AsyncSession, patient_id: int) -> Question | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,10 +37,11 @@ class CohortStats:
 
 @dataclass(frozen=True, slots=True)
 class BroadcastView:
+    """A stored broadcast: its plain text as the operator typed it, and who would get it."""
+
     id: int
     text: str
     recipients: int
-    confirmed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,7 @@ async def draft_broadcast(core: Core, admin_id: int, text: str) -> BroadcastView
         session.add(broadcast)
         await session.flush()
         recipients = await _recipient_count(session)
-    return BroadcastView(broadcast.id, text, recipients, confirmed=False)
+    return BroadcastView(broadcast.id, text, recipients)
 
 
 async def confirm_broadcast(core: Core, broadcast_id: int) -> BroadcastView | None:
@@ -130,7 +132,7 @@ async def confirm_broadcast(core: Core, broadcast_id: int) -> BroadcastView | No
             return None
         broadcast.confirmed_at = core.clock.now()
         recipients = await _recipient_count(session)
-    return BroadcastView(broadcast.id, broadcast.text, recipients, confirmed=True)
+    return BroadcastView(broadcast.id, broadcast.text, recipients)
 
 
 async def _recipient_count(session: AsyncSession) -> int:
@@ -156,16 +158,15 @@ async def _mark_blocked(core: Core, patient_id: int) -> None:
             patient.active = False
 
 
-async def send_broadcast(
-    core: Core, sender: Sender, broadcast_id: int, text: str
-) -> BroadcastResult:
-    """Send a confirmed broadcast (`text` is HTML) at bulk priority, and record the counts."""
+async def send_broadcast(core: Core, sender: Sender, broadcast: BroadcastView) -> BroadcastResult:
+    """Send a confirmed broadcast, as the plain text it is, at bulk priority; record the counts."""
+    message = OutgoingMessage(html.escape(broadcast.text))
     sent = failed = 0
     last_id = 0
     while batch := await _recipient_batch(core, last_id):
         for patient_id in batch:
             try:
-                await sender.send(patient_id, OutgoingMessage(text), priority=Priority.BULK)
+                await sender.send(patient_id, message, priority=Priority.BULK)
                 sent += 1
             except RecipientBlocked:
                 failed += 1
@@ -175,7 +176,7 @@ async def send_broadcast(
                 log.warning("broadcast message failed", extra={"user_id": patient_id})
         last_id = batch[-1]
     async with core.db.transaction() as session:
-        broadcast = await session.get(Broadcast, broadcast_id)
-        if broadcast is not None:
-            broadcast.sent, broadcast.failed, broadcast.finished_at = sent, failed, core.clock.now()
+        row = await session.get(Broadcast, broadcast.id)
+        if row is not None:
+            row.sent, row.failed, row.finished_at = sent, failed, core.clock.now()
     return BroadcastResult(sent, failed)

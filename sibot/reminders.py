@@ -54,7 +54,7 @@ async def configure_reminder(
     weekdays: frozenset[int],
     zone: str,
     now: datetime,
-) -> None:
+) -> ReminderView:
     """Set the daily reminder (no weekdays turns it off) and schedule its next occurrence."""
     reminder = await _reminder_of(session, patient_id)
     if reminder is None:
@@ -64,6 +64,7 @@ async def configure_reminder(
     reminder.weekdays = weekdays_to_mask(weekdays)
     reminder.enabled = bool(weekdays)
     _schedule_from(reminder, ZoneInfo(zone), now)
+    return _view(reminder)
 
 
 async def reschedule_for_zone(
@@ -78,8 +79,10 @@ async def reschedule_for_zone(
 async def reminder_summary(session: AsyncSession, patient_id: int) -> ReminderView | None:
     """The patient's reminder, or None when they never set one."""
     reminder = await _reminder_of(session, patient_id)
-    if reminder is None:
-        return None
+    return None if reminder is None else _view(reminder)
+
+
+def _view(reminder: Reminder) -> ReminderView:
     return ReminderView(
         local_time=reminder.local_time,
         weekdays=mask_to_weekdays(reminder.weekdays),

@@ -29,12 +29,12 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot import checkins
 from sibot.checkins import CheckinSource, RedFlag, Urgency
-from sibot.diary import record_checkin
+from sibot.diary import completed_dates, record_checkin
 from sibot.models import ExerciseSession
 from sibot.patients import PatientView
 from sibot.routine import Step, StepKind, build_steps, estimated_minutes, exercise
@@ -146,6 +146,11 @@ class SessionState:
         return self.awaiting is None and self.hold_ends_at is not None
 
     @property
+    def on_a_step(self) -> bool:
+        """Whether a step (or its "Relax") is on screen, rather than a question or "Paused"."""
+        return self.awaiting in (None, Awaiting.READY)
+
+    @property
     def shown_step(self) -> Step:
         """The step whose message (or whose "Relax") the patient has in front of them."""
         index = self.step_index - 1 if self.awaiting is Awaiting.READY else self.step_index
@@ -187,11 +192,12 @@ def _steps(exercise_keys: tuple[str, ...], hold_seconds: int, repetitions: int) 
 
 
 @dataclass(frozen=True, slots=True)
-class Transition:
-    """The state after a command and what to show for it."""
+class Outcome:
+    """What a command did: the new state, what to show, and the red flags a pain answer raised."""
 
     state: SessionState
     show: Show
+    flags: tuple[RedFlag, ...] = ()
 
 
 def new_session(
@@ -221,12 +227,11 @@ def new_session(
     )
 
 
-def advance(state: SessionState, command: Command, now: datetime) -> Transition | None:
+def advance(state: SessionState, command: Command, now: datetime) -> Outcome | None:
     """The next state after `command`, or None when the command does not fit this state."""
     if state.status is not Status.ACTIVE:
         return None
-    awaiting = state.awaiting
-    on_a_step = awaiting in (None, Awaiting.READY)
+    awaiting, on_a_step = state.awaiting, state.on_a_step
     match command.action:
         case Action.PAIN_BEFORE if awaiting is Awaiting.PAIN_BEFORE:
             return _show_step(replace(state, pain_before=command.score), 0, now)
@@ -264,13 +269,12 @@ def advance(state: SessionState, command: Command, now: datetime) -> Transition 
     return None
 
 
-def interrupt(state: SessionState, now: datetime, show: Show) -> Transition:
+def interrupt(state: SessionState, now: datetime, show: Show) -> Outcome:
     """Put a session on hold to ask the patient what next (`Show.CHOICE` or `Show.RESUME`):
     every button it showed goes stale, and a running hold starts again on Continue."""
-    on_a_step = state.awaiting in (None, Awaiting.READY)
     return _changed(
         state, now, show,
-        awaiting=Awaiting.PAUSED if on_a_step else state.awaiting,
+        awaiting=Awaiting.PAUSED if state.on_a_step else state.awaiting,
         hold_ends_at=None,
     )
 
@@ -285,7 +289,7 @@ def stops_today(flags: Sequence[RedFlag]) -> bool:
     return any(flag.urgency is not Urgency.TAKE_IT_EASIER for flag in flags)
 
 
-def _continue(state: SessionState, now: datetime) -> Transition:
+def _continue(state: SessionState, now: datetime) -> Outcome:
     match state.awaiting:
         case Awaiting.PAIN_BEFORE:
             return _changed(state, now, Show.PAIN_BEFORE)
@@ -297,7 +301,7 @@ def _continue(state: SessionState, now: datetime) -> Transition:
             return _show_step(state, state.step_index, now)
 
 
-def _show_step(state: SessionState, index: int, now: datetime) -> Transition:
+def _show_step(state: SessionState, index: int, now: datetime) -> Outcome:
     if index >= len(state.steps):
         return _changed(
             state, now, Show.PAIN_AFTER,
@@ -327,14 +331,14 @@ def _next_exercise_index(state: SessionState) -> int:
     )
 
 
-def _changed(state: SessionState, now: datetime, show: Show, **changes: object) -> Transition:
+def _changed(state: SessionState, now: datetime, show: Show, **changes: object) -> Outcome:
     changed = replace(
         state, step_token=state.step_token + 1, updated_at=now, **changes  # type: ignore[arg-type]
     )
-    return Transition(changed, show)
+    return Outcome(changed, show)
 
 
-def _end(state: SessionState, now: datetime, status: Status, show: Show) -> Transition:
+def _end(state: SessionState, now: datetime, status: Status, show: Show) -> Outcome:
     return _changed(state, now, show, status=status, ended_at=now, hold_ends_at=None)
 
 
@@ -387,13 +391,13 @@ def render_summary(
         )
     if streak:
         lines.append(plural(language, "session.summary.streak", streak))
-    advice = [text(language, flag.text_key) for flag in flags]
     better = (
         state.pain_before is not None
         and state.pain_after is not None
         and state.pain_after < state.pain_before
     )
     encouragement = text(language, "session.encourage.better" if better else "session.encourage")
+    advice = [render_advice(flags, language)] if flags else []
     return "\n\n".join(["\n".join(lines), *advice, encouragement])
 
 
@@ -426,33 +430,15 @@ class StaleStep(Exception):
     """The button belongs to a step that is over, or to a session that is not the patient's."""
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a command did: the new state, what to show, and the red flags a pain answer raised."""
-
-    state: SessionState
-    show: Show
-    flags: tuple[RedFlag, ...] = ()
-
-
 async def active_session(
     session: AsyncSession, patient_id: int, now: datetime
 ) -> SessionState | None:
     """The patient's session in progress. One untouched for two hours is ended as abandoned
     first, and so is any older active one (there should never be two)."""
-    rows = await session.scalars(
-        select(ExerciseSession)
-        .where(ExerciseSession.patient_id == patient_id, ExerciseSession.status == Status.ACTIVE)
-        .order_by(ExerciseSession.id.desc())
-        .with_for_update()
-    )
-    found: SessionState | None = None
-    for state in [_state_of(row) for row in rows]:
-        if found is None and not state.untouched_at(now):
-            found = state
-        else:
-            await _save(session, state, abandon(state, now))
-    return found
+    live = await _live_sessions(session, now, ExerciseSession.patient_id == patient_id)
+    for older in live[:-1]:
+        await _save(session, older, abandon(older, now))
+    return live[-1] if live else None
 
 
 async def start_session(
@@ -494,14 +480,14 @@ async def act(
         ended = abandon(state, now)
         await _save(session, state, ended)
         return Outcome(ended, Show.ABANDONED)
-    transition = advance(state, command, now)
-    if transition is None:
+    outcome = advance(state, command, now)
+    if outcome is None:
         raise StaleStep
     flags = await _record_pain(session, state, command, now)
     if stops_today(flags) and command.action in (Action.PAIN_BEFORE, Action.HURTS_ANSWER):
-        transition = _end(transition.state, now, Status.STOPPED, Show.SAFETY_STOP)
-    await _save(session, state, transition.state)
-    return Outcome(transition.state, transition.show, flags)
+        outcome = _end(outcome.state, now, Status.STOPPED, Show.SAFETY_STOP)
+    await _save(session, state, outcome.state)
+    return replace(outcome, flags=flags)
 
 
 async def interrupt_session(
@@ -522,19 +508,7 @@ async def stop_session(session: AsyncSession, state: SessionState, now: datetime
 
 async def sessions_to_resume(session: AsyncSession, now: datetime) -> list[SessionState]:
     """At start: every active session, after ending those untouched for two hours."""
-    rows = await session.scalars(
-        select(ExerciseSession)
-        .where(ExerciseSession.status == Status.ACTIVE)
-        .order_by(ExerciseSession.id)
-        .with_for_update()
-    )
-    resumable = []
-    for state in [_state_of(row) for row in rows]:
-        if state.untouched_at(now):
-            await _save(session, state, abandon(state, now))
-        else:
-            resumable.append(state)
-    return resumable
+    return await _live_sessions(session, now)
 
 
 async def completed_on(
@@ -561,15 +535,28 @@ async def current_streak(
     session: AsyncSession, patient_id: int, now: datetime, zone: ZoneInfo
 ) -> int:
     """Days in a row, up to today, with a completed session."""
-    ended = await session.scalars(
-        select(ExerciseSession.ended_at).where(
-            ExerciseSession.patient_id == patient_id,
-            ExerciseSession.status == Status.COMPLETED,
-            ExerciseSession.ended_at.is_not(None),
-        )
-    )
-    dates = [checkins.local_date(at, zone) for at in ended if at is not None]
+    dates = await completed_dates(session, patient_id, zone)
     return checkins.streak(dates, checkins.local_date(now, zone))
+
+
+async def _live_sessions(
+    session: AsyncSession, now: datetime, *where: ColumnElement[bool]
+) -> list[SessionState]:
+    """The active sessions (matching `where`), oldest first and locked, after ending as abandoned
+    those untouched for two hours."""
+    rows = await session.scalars(
+        select(ExerciseSession)
+        .where(ExerciseSession.status == Status.ACTIVE, *where)
+        .order_by(ExerciseSession.id)
+        .with_for_update()
+    )
+    live = []
+    for state in [_state_of(row) for row in rows]:
+        if state.untouched_at(now):
+            await _save(session, state, abandon(state, now))
+        else:
+            live.append(state)
+    return live
 
 
 async def _load(session: AsyncSession, patient_id: int, session_id: int) -> SessionState | None:

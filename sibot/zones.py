@@ -232,10 +232,10 @@ def match_zone(text: str, limit: int = 5) -> list[ZoneMatch]:
         return []
     key = query.casefold()
     if key in _ABBREVIATIONS:
-        return [_zone_match(zone) for zone in _ABBREVIATIONS[key]][:limit]
+        return [zone_match(zone) for zone in _ABBREVIATIONS[key]][:limit]
     zone = _zone_names().get(key.replace(" ", "_"))
     if zone is not None:
-        return [_zone_match(zone)][:limit]
+        return [zone_match(zone)][:limit]
     return (_city_matches(query) or _place_matches(key))[:limit]
 
 
@@ -245,7 +245,7 @@ def candidate_zones(text: str, limit: int = 5) -> list[ZoneMatch]:
     cannot be mistaken for a place."""
     offset_zone = zone_for_utc_offset(text)
     if offset_zone is not None:
-        return [_zone_match(offset_zone)]
+        return [zone_match(offset_zone)]
     matches = match_zone(text, limit)
     if not matches:
         return []
@@ -378,7 +378,7 @@ def _zones_by_place() -> dict[str, tuple[str, ...]]:
 
 
 def _place_matches(key: str) -> list[ZoneMatch]:
-    return [_zone_match(zone) for zone in _zones_by_place().get(key, ())]
+    return [zone_match(zone) for zone in _zones_by_place().get(key, ())]
 
 
 def _city_matches(query: str) -> list[ZoneMatch]:
@@ -432,5 +432,6 @@ def _city_label(city: _City) -> str:
     return f"{where} ({city.zone})"
 
 
-def _zone_match(zone: str) -> ZoneMatch:
+def zone_match(zone: str) -> ZoneMatch:
+    """`zone` as a sure match (a known name, a shared location)."""
     return ZoneMatch(zone=zone, label=zone_label(zone), score=100.0)

@@ -8,6 +8,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot import build_application, start_polling_in_loop, stop_polling_in_loop
+from handlers.context import core_of
 from sibot.core import Core
 from sibot.emulator import Emulator
 from sibot.settings import Settings, load_settings
@@ -53,7 +54,7 @@ class BotHarness:
     @property
     def core(self) -> Core:
         assert self.application is not None, "the bot is not running"
-        return self.application.bot_data["core"]
+        return core_of(self.application)
 
     async def start(self) -> None:
         self.application = build_application(self.settings, clock=self.clock, token=TOKEN)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from handlers.reminders import wake_dispatcher
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, Message, Patient
 from sibot.models import Patient as PatientRow
 from sibot.models import ReminderDelivery
 from sibot.texts import text
@@ -32,6 +32,13 @@ async def reminded_patient(
         bot.core.db, patient.user_id, clock.now(), timezone=BERLIN, reminder_at=time(9, 0), **fields
     )
     return patient
+
+
+async def reminded_at_due(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> tuple[Patient, Message]:
+    """A patient whose 09:00 reminder has just come, and that reminder."""
+    patient = await reminded_patient(bot, emulator, clock)
+    await at(bot, clock, DUE)
+    return patient, await patient.expect(REMINDER)
 
 
 async def at(bot: BotHarness, clock: ManualClock, instant: datetime) -> None:
@@ -68,9 +75,7 @@ async def test_the_reminder_comes_on_time_with_its_buttons(bot, emulator, clock)
 
 
 async def test_snooze_sends_it_again_later(bot, emulator, clock):
-    patient = await reminded_patient(bot, emulator, clock)
-    await at(bot, clock, DUE)
-    await patient.expect(REMINDER)
+    patient, _ = await reminded_at_due(bot, emulator, clock)
 
     answer = await patient.answer_to(await patient.tap(SNOOZE_15))
     assert answer == text("en", "reminders.snoozed", time="09:15")
@@ -87,9 +92,7 @@ async def test_snooze_sends_it_again_later(bot, emulator, clock):
 
 
 async def test_skip_today_means_nothing_more_until_tomorrow(bot, emulator, clock):
-    patient = await reminded_patient(bot, emulator, clock)
-    await at(bot, clock, DUE)
-    await patient.expect(REMINDER)
+    patient, _ = await reminded_at_due(bot, emulator, clock)
 
     answer = await patient.answer_to(await patient.tap(SKIP_TODAY))
     assert answer == text("en", "reminders.skipped")
@@ -102,9 +105,7 @@ async def test_skip_today_means_nothing_more_until_tomorrow(bot, emulator, clock
 
 
 async def test_an_ignored_reminder_gets_one_followup(bot, emulator, clock):
-    patient = await reminded_patient(bot, emulator, clock)
-    await at(bot, clock, DUE)
-    await patient.expect(REMINDER)
+    patient, _ = await reminded_at_due(bot, emulator, clock)
 
     await at(bot, clock, DUE + timedelta(hours=2))
     nudge = await patient.expect(NUDGE)
@@ -117,9 +118,7 @@ async def test_an_ignored_reminder_gets_one_followup(bot, emulator, clock):
 
 
 async def test_starting_the_session_from_the_reminder_cancels_the_followup(bot, emulator, clock):
-    patient = await reminded_patient(bot, emulator, clock)
-    await at(bot, clock, DUE)
-    await patient.expect(REMINDER)
+    patient, _ = await reminded_at_due(bot, emulator, clock)
 
     await patient.tap(START_NOW)
     await patient.next_message()  # the session's first question
@@ -143,9 +142,7 @@ async def test_no_followup_for_a_patient_who_turned_them_off(bot, emulator, cloc
 
 
 async def test_an_old_reminders_buttons_only_get_a_kind_answer(bot, emulator, clock):
-    patient = await reminded_patient(bot, emulator, clock)
-    await at(bot, clock, DUE)
-    monday = await patient.expect(REMINDER)
+    patient, monday = await reminded_at_due(bot, emulator, clock)
     await at(bot, clock, DUE + timedelta(days=1))
     await patient.expect(REMINDER)
 

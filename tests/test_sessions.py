@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,13 +64,31 @@ def _go(state: SessionState, action: Action, **values: object) -> SessionState:
     return transition.state
 
 
+def _onward(state: SessionState) -> Action:
+    """What moves the session on: the hold's end while one runs, else Next."""
+    return Action.HOLD_DONE if state.holding else Action.NEXT
+
+
+def _past_pain_before(*keys: str) -> SessionState:
+    """A session of these exercises (from the library), or of the routine, past its first question."""
+    source = Source.LIBRARY if keys else Source.COMMAND
+    return _go(new_session(_patient(), keys or ROUTINE_KEYS, source, NOW), Action.PAIN_BEFORE)
+
+
+def _until(state: SessionState, done: Callable[[SessionState], bool]) -> SessionState:
+    """Tap Next, letting each hold end, until `done`."""
+    while not done(state):
+        state = _go(state, _onward(state))
+    return state
+
+
 def _walk(state: SessionState) -> tuple[SessionState, list[StepKind]]:
     """Tap Next through every step, letting each hold end, until the last question."""
     seen = []
     while state.awaiting is not Awaiting.PAIN_AFTER:
         if state.awaiting is None:
             seen.append(state.steps[state.step_index].kind)
-        state = _go(state, Action.HOLD_DONE if state.holding else Action.NEXT)
+        state = _go(state, _onward(state))
     return state, seen
 
 
@@ -89,9 +108,7 @@ def test_a_whole_routine_goes_through_every_step_hold_and_side() -> None:
 
 
 def test_a_hold_starts_a_timer_and_ends_in_relax_then_next_shows_the_next_rep() -> None:
-    state = _go(new_session(_patient(), ["hip_adduction"], Source.LIBRARY, NOW), Action.PAIN_BEFORE)
-    while not state.holding:
-        state = _go(state, Action.NEXT)
+    state = _until(_past_pain_before("hip_adduction"), lambda state: state.holding)
     assert state.hold_ends_at == NOW + timedelta(seconds=5)
     assert state.steps[state.step_index].rep == 1
     assert advance(state, Command(Action.NEXT), NOW) is None  # a hold ends by itself
@@ -114,9 +131,7 @@ def test_every_change_bumps_the_token() -> None:
 
 
 def test_pause_during_a_hold_cancels_it_and_continue_repeats_that_rep() -> None:
-    state = _go(new_session(_patient(), ["hip_adduction"], Source.LIBRARY, NOW), Action.PAIN_BEFORE)
-    while not state.holding:
-        state = _go(state, Action.NEXT)
+    state = _until(_past_pain_before("hip_adduction"), lambda state: state.holding)
     paused = _go(state, Action.PAUSE)
     assert paused.awaiting is Awaiting.PAUSED and paused.hold_ends_at is None
     assert advance(paused, Command(Action.NEXT), NOW) is None
@@ -125,7 +140,7 @@ def test_pause_during_a_hold_cancels_it_and_continue_repeats_that_rep() -> None:
 
 
 def test_skip_moves_to_the_next_exercise_and_counts_it_skipped() -> None:
-    state = _go(new_session(_patient(), ROUTINE_KEYS, Source.COMMAND, NOW), Action.PAIN_BEFORE)
+    state = _past_pain_before()
     state = _go(_go(state, Action.NEXT), Action.SKIP)
     assert state.skipped == ("hip_adduction",)
     assert state.steps[state.step_index].exercise == "hip_abduction"
@@ -133,15 +148,16 @@ def test_skip_moves_to_the_next_exercise_and_counts_it_skipped() -> None:
 
 
 def test_after_the_last_rep_of_an_exercise_there_is_nothing_to_skip() -> None:
-    state = _go(new_session(_patient(), ["hip_adduction"], Source.LIBRARY, NOW), Action.PAIN_BEFORE)
-    while not (state.awaiting is Awaiting.READY and state.next_step is None):
-        state = _go(state, Action.HOLD_DONE if state.holding else Action.NEXT)
+    state = _until(
+        _past_pain_before("hip_adduction"),
+        lambda state: state.awaiting is Awaiting.READY and state.next_step is None,
+    )
     assert state.awaiting is Awaiting.READY and not state.exercise_left
     assert advance(state, Command(Action.SKIP), NOW) is None
 
 
 def test_it_hurts_stops_the_exercise_and_then_continues_with_the_next() -> None:
-    state = _go(new_session(_patient(), ROUTINE_KEYS, Source.COMMAND, NOW), Action.PAIN_BEFORE)
+    state = _past_pain_before()
     state = _go(_go(state, Action.NEXT), Action.HURTS)
     assert state.awaiting is Awaiting.HURTS and state.skipped == ("hip_adduction",)
     state = _go(_go(state, Action.HURTS_SCORE, score=4), Action.HURTS_ANSWER, score=4)
@@ -152,9 +168,10 @@ def test_it_hurts_stops_the_exercise_and_then_continues_with_the_next() -> None:
 
 
 def test_interrupt_pauses_and_makes_every_old_button_stale() -> None:
-    state = _go(new_session(_patient(), ["hip_flexion"], Source.LIBRARY, NOW), Action.PAIN_BEFORE)
-    while not (state.holding and state.steps[state.step_index].side == "left"):
-        state = _go(state, Action.HOLD_DONE if state.holding else Action.NEXT)
+    state = _until(
+        _past_pain_before("hip_flexion"),
+        lambda state: state.holding and state.steps[state.step_index].side == "left",
+    )
     interrupted = interrupt(state, NOW, Show.RESUME)
     assert interrupted.show is Show.RESUME
     assert interrupted.state.awaiting is Awaiting.PAUSED and interrupted.state.hold_ends_at is None
@@ -316,8 +333,7 @@ async def test_completing_counts_for_the_day_in_the_patients_zone(database: Data
     state = await _started(database, ("hip_adduction",), timezone="America/Los_Angeles")
     state = (await _act(database, state, Action.PAIN_BEFORE, score=2)).state
     while state.awaiting is not Awaiting.PAIN_AFTER:
-        action = Action.HOLD_DONE if state.holding else Action.NEXT
-        state = (await _act(database, state, action)).state
+        state = (await _act(database, state, _onward(state))).state
     outcome = await _act(database, state, Action.PAIN_AFTER, score=5)
     assert outcome.show is Show.SUMMARY and outcome.state.status is Status.COMPLETED
     assert [flag.rule for flag in outcome.flags] == [RedFlagRule.SESSION_RISE]

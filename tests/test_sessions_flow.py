@@ -31,12 +31,24 @@ async def _patient(bot: BotHarness, emulator: Emulator, clock: ManualClock, **kw
     return patient
 
 
+async def _ask_to_start(patient: Patient) -> Message:
+    """/exercise; returns the pain question a new session opens with."""
+    await patient.send("/exercise")
+    return await patient.expect("how much does it hurt")
+
+
 async def _start(patient: Patient) -> Message:
     """/exercise, skip the pain question; returns the first exercise's intro."""
-    await patient.send("/exercise")
-    await patient.expect("how much does it hurt")
+    await _ask_to_start(patient)
     await patient.tap(SKIP_SCORE)
     return await patient.expect("Hip adduction (1 of 6)")
+
+
+async def _to_first_step(patient: Patient) -> Message:
+    """Start, then Next; returns the first exercise's first setup step."""
+    await _start(patient)
+    await patient.tap(NEXT)
+    return await patient.expect("Step 1 of 3")
 
 
 async def _to_first_hold(patient: Patient) -> Message:
@@ -48,9 +60,27 @@ async def _to_first_hold(patient: Patient) -> Message:
             return message
 
 
+async def _say_it_hurts(patient: Patient, score: str, sharp: bool) -> None:
+    """It hurts, this much, sharp (or shooting) or not."""
+    await patient.tap(HURTS)
+    await patient.expect("How bad is the pain")
+    await patient.tap(score)
+    await patient.expect("shoot down your leg")
+    await patient.tap(_label("yes" if sharp else "no"))
+
+
+async def _tap_old(patient: Patient, message: Message, label: str = NEXT) -> None:
+    """Tap a button of an earlier message, as it was when that message came."""
+    await patient.tap_data(message.button_data[label], message_id=message.message_id)
+
+
 async def _sessions(bot: BotHarness) -> list[ExerciseSession]:
     async with bot.core.db.transaction() as session:
         return list(await session.scalars(select(ExerciseSession).order_by(ExerciseSession.id)))
+
+
+async def _statuses(bot: BotHarness) -> list[str]:
+    return [row.status for row in await _sessions(bot)]
 
 
 async def _restart_with_hold_scale(bot: BotHarness, scale: float) -> None:
@@ -113,13 +143,11 @@ async def test_pause_and_continue_repeat_the_step(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:
     patient = await _patient(bot, emulator, clock)
-    await _start(patient)
-    await patient.tap(NEXT)
-    step = await patient.expect("Step 1 of 3")
+    step = await _to_first_step(patient)
     await patient.tap(PAUSE)
     paused = await patient.expect("Paused")
     assert paused.labels == [CONTINUE, STOP]
-    await patient.tap_data(step.button_data[NEXT], message_id=step.message_id)
+    await _tap_old(patient, step)
     await patient.tap(CONTINUE)
     assert (await patient.next_message()).text == step.text
     assert STALE in patient.callback_answers
@@ -156,9 +184,8 @@ async def test_stop_ends_the_session_and_the_next_exercise_starts_afresh(
     await _start(patient)
     await patient.tap(STOP)
     await patient.expect("Stopped. You finished 0 exercises")
-    await patient.send("/exercise")
-    await patient.expect("how much does it hurt")
-    assert [row.status for row in await _sessions(bot)] == ["stopped", "active"]
+    await _ask_to_start(patient)
+    assert await _statuses(bot) == ["stopped", "active"]
 
 
 async def test_it_hurts_badly_stops_for_today_and_is_recorded(
@@ -166,11 +193,7 @@ async def test_it_hurts_badly_stops_for_today_and_is_recorded(
 ) -> None:
     patient = await _patient(bot, emulator, clock)
     await _start(patient)
-    await patient.tap(HURTS)
-    await patient.expect("How bad is the pain")
-    await patient.tap("6")
-    await patient.expect("shoot down your leg")
-    await patient.tap(_label("yes"))
+    await _say_it_hurts(patient, "6", sharp=True)
     advice = await patient.expect("ended today's session")
     assert "talk to your clinician" in advice.text
     [row] = await _sessions(bot)
@@ -188,11 +211,7 @@ async def test_a_mild_hurt_leaves_the_exercise_and_goes_on(
 ) -> None:
     patient = await _patient(bot, emulator, clock)
     await _start(patient)
-    await patient.tap(HURTS)
-    await patient.expect("How bad is the pain")
-    await patient.tap("3")
-    await patient.expect("shoot down your leg")
-    await patient.tap(_label("no"))
+    await _say_it_hurts(patient, "3", sharp=False)
     noted = await patient.expect("Thank you for telling me")
     assert noted.labels == [CONTINUE, STOP]
     await patient.tap(CONTINUE)
@@ -202,12 +221,11 @@ async def test_a_mild_hurt_leaves_the_exercise_and_goes_on(
 async def _stale_and_double_taps(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> None:
     patient = await _patient(bot, emulator, clock)
     intro = await _start(patient)
-    next_data = intro.button_data[NEXT]
-    await patient.tap_data(next_data, message_id=intro.message_id)
-    await patient.tap_data(next_data, message_id=intro.message_id)
+    await _tap_old(patient, intro)
+    await _tap_old(patient, intro)
     assert "Step 1 of 3" in (await patient.next_message()).text
     await patient.assert_silent(0.3)
-    await patient.tap_data(next_data, message_id=intro.message_id)
+    await _tap_old(patient, intro)
     await patient.tap_data("ss:next:99999:1", message_id=intro.message_id)
     await patient.tap_data("ss:pb:junk", message_id=intro.message_id)
     await patient.assert_silent(0.3)
@@ -232,9 +250,7 @@ async def test_exercise_during_a_session_offers_continue_or_start_over(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:
     patient = await _patient(bot, emulator, clock)
-    await _start(patient)
-    await patient.tap(NEXT)
-    step = await patient.expect("Step 1 of 3")
+    step = await _to_first_step(patient)
     await patient.send("/exercise")
     choice = await patient.expect("middle of a session (Hip adduction)")
     assert choice.labels == [CONTINUE, START_OVER]
@@ -244,7 +260,7 @@ async def test_exercise_during_a_session_offers_continue_or_start_over(
     await patient.expect("middle of a session")
     await patient.tap(START_OVER)
     await patient.expect("how much does it hurt")
-    assert [row.status for row in await _sessions(bot)] == ["stopped", "active"]
+    assert await _statuses(bot) == ["stopped", "active"]
 
 
 async def test_a_session_untouched_for_two_hours_is_abandoned(
@@ -255,17 +271,15 @@ async def test_a_session_untouched_for_two_hours_is_abandoned(
     clock.advance(ABANDON_AFTER)
     await patient.tap(NEXT)
     await patient.expect("untouched for over two hours")
-    await patient.send("/exercise")
-    await patient.expect("how much does it hurt")
-    assert [row.status for row in await _sessions(bot)] == ["abandoned", "active"]
+    await _ask_to_start(patient)
+    assert await _statuses(bot) == ["abandoned", "active"]
 
 
 async def test_pregnant_patients_get_the_caution_at_every_start(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:
     patient = await _patient(bot, emulator, clock, pregnant=True)
-    await patient.send("/exercise")
-    first = await patient.expect("how much does it hurt")
+    first = await _ask_to_start(patient)
     assert "midwife" in first.text
 
 
@@ -315,7 +329,7 @@ async def test_a_restart_between_steps_asks_to_continue(
     await bot.restart()
     prompt = await patient.expect("We were interrupted: continue from Hip adduction?")
     assert prompt.labels == [CONTINUE, STOP]
-    await patient.tap_data(intro.button_data[NEXT], message_id=intro.message_id)
+    await _tap_old(patient, intro)
     await patient.tap(CONTINUE)
     assert (await patient.next_message()).text == intro.text
     assert STALE in patient.callback_answers

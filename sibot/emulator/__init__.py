@@ -47,7 +47,8 @@ class Emulator:
         self.limits = RateLimiter(
             global_rate=global_rate, chat_rate=chat_rate, chat_burst=chat_burst, clock=_loop_time
         )
-        bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 1
+        bot_number = token.split(":", 1)[0]
+        bot_id = int(bot_number) if bot_number.isdigit() else 1
         bot_user = {"id": bot_id, "is_bot": True, "first_name": "sibot", "username": "sibot_bot"}
         self.api = BotApi(token, bot_user, self.world, self.updates, self.faults, self.limits)
         self.webhook = WebhookDelivery(self.updates, retry_delay=webhook_retry_delay, timeout=10)
@@ -98,10 +99,7 @@ class Emulator:
         """Every message the bot put in a chat (or in one chat), in the order sent."""
         chats = [self.world.chats[chat_id]] if chat_id is not None else self.world.chats.values()
         return [
-            event.message
-            for chat in chats
-            for event in chat.events
-            if event.kind == "sent" and event.message is not None and event.message.from_bot
+            event.message for chat in chats for event in chat.events if event.bot_sent and event.message
         ]
 
     def commands(self, language_code: str = "", scope: str = "default") -> list[dict[str, str]]:

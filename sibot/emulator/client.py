@@ -6,9 +6,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from sibot.emulator.formatting import command_entities
+from sibot.emulator.formatting import FormattedText, command_entities
 from sibot.emulator.updates import UpdateQueue
-from sibot.emulator.world import Chat, ChatEvent, StoredMessage, World, unix_now
+from sibot.emulator.world import Chat, ChatEvent, StoredMessage, World
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -54,11 +54,7 @@ class Patient:
 
     async def send(self, text: str) -> int:
         """Types a message; commands get their bot_command entities as in Telegram."""
-        content: dict[str, Any] = {"text": text}
-        entities = command_entities(text)
-        if entities:
-            content["entities"] = entities
-        return self._post_message(content)
+        return self._post_message(FormattedText(text, command_entities(text)).content())
 
     async def share_location(self, latitude: float, longitude: float) -> int:
         return self._post_message({"location": {"latitude": latitude, "longitude": longitude}})
@@ -69,8 +65,8 @@ class Patient:
 
     async def tap(self, label: str) -> str:
         """Presses the button labelled `label` on the newest message that shows it."""
-        for message in self._bot_messages_newest_first():
-            for button in _inline_buttons(message):
+        for message in self.shown_bot_messages():
+            for button in message.inline_buttons:
                 if button.get("text") == label and "callback_data" in button:
                     return self._press(message, button["callback_data"])
         raise NoSuchButton(f"no message shows a button {label!r}; the newest shows {self._newest_labels()}")
@@ -81,8 +77,8 @@ class Patient:
             if message_id not in self.chat.messages:
                 raise NoSuchButton(f"this chat has no message {message_id}")
             return self._press(self.chat.messages[message_id], data)
-        for message in self._bot_messages_newest_first():
-            if any(b.get("callback_data") == data for b in _inline_buttons(message)):
+        for message in self.shown_bot_messages():
+            if any(b.get("callback_data") == data for b in message.inline_buttons):
                 return self._press(message, data)
         raise NoSuchButton(f"no message shows a button with data {data!r}")
 
@@ -152,15 +148,15 @@ class Patient:
 
     def view(self, stored: StoredMessage) -> Message:
         body = stored.body
-        buttons = _inline_buttons(stored)
-        rows = body.get("reply_markup", {}).get("inline_keyboard", [])
         photo = body.get("photo")
         document = body.get("document")
         return Message(
             message_id=stored.message_id,
             text=body.get("text") or body.get("caption") or "",
-            buttons=[[b["text"] for b in row] for row in rows],
-            button_data={b["text"]: b["callback_data"] for b in buttons if "callback_data" in b},
+            buttons=[[b["text"] for b in row] for row in stored.inline_rows],
+            button_data={
+                b["text"]: b["callback_data"] for b in stored.inline_buttons if "callback_data" in b
+            },
             photo=self._world.files[photo[-1]["file_id"]].data if photo else None,
             document=self._world.files[document["file_id"]].data if document else None,
             filename=document.get("file_name") if document else None,
@@ -171,13 +167,7 @@ class Patient:
     # --- Inside -------------------------------------------------------------------------------
 
     def _post_message(self, content: dict[str, Any]) -> int:
-        body = {
-            "message_id": self.chat.next_message_id(),
-            "from": self.user,
-            "chat": self.chat.info,
-            "date": unix_now(),
-            **content,
-        }
+        body = self.chat.new_message_body(self.user, content)
         self.chat.record(ChatEvent("sent", StoredMessage(body, from_bot=False)))
         self._updates.push({"message": body})
         return int(body["message_id"])
@@ -201,22 +191,19 @@ class Patient:
         while self._read < len(self.chat.events):
             event = self.chat.events[self._read]
             self._read += 1
-            if event.kind == "sent" and event.message is not None and event.message.from_bot:
+            if event.bot_sent:
                 return event
         return None
 
-    def _bot_messages_newest_first(self) -> list[StoredMessage]:
+    def shown_bot_messages(self) -> list[StoredMessage]:
+        """The bot's messages still in the chat, newest first."""
         shown = [m for m in self.chat.messages.values() if m.from_bot and not m.deleted]
         return sorted(shown, key=lambda m: m.message_id, reverse=True)
 
     def _newest_labels(self) -> list[str]:
-        for message in self._bot_messages_newest_first():
-            labels = [b.get("text", "") for b in _inline_buttons(message)]
+        for message in self.shown_bot_messages():
+            labels = [b.get("text", "") for b in message.inline_buttons]
             if labels:
                 return labels
         return []
 
-
-def _inline_buttons(message: StoredMessage) -> list[dict[str, Any]]:
-    rows = message.body.get("reply_markup", {}).get("inline_keyboard", [])
-    return [button for row in rows for button in row]

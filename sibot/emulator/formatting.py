@@ -48,6 +48,13 @@ class FormattedText:
     text: str
     entities: list[dict[str, Any]] = field(default_factory=list)
 
+    def content(self) -> dict[str, Any]:
+        """The text fields of a Bot API Message: `text`, and `entities` when there are any."""
+        content: dict[str, Any] = {"text": self.text}
+        if self.entities:
+            content["entities"] = self.entities
+        return content
+
 
 def formatted(
     source: str, parse_mode: str | None, entities: list[dict[str, Any]] | None

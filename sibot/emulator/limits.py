@@ -42,8 +42,7 @@ class RateLimiter:
     def acquire(self, chat_id: int) -> None:
         """Counts one message to `chat_id`, or raises 429 with the seconds to wait."""
         now = self._clock()
-        waits = [self._global_wait(now), self._chat_wait(chat_id, now)]
-        wait = max(waits)
+        wait = max(self._global_wait(now), self._chat_wait(chat_id, now))
         if wait > 0:
             raise too_many_requests(max(1, math.ceil(wait)))
         if self.global_rate is not None:

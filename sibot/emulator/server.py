@@ -27,6 +27,7 @@ from sibot.emulator.wire import (
     bad_request,
     chat_id_of,
     read_payload,
+    too_many_requests,
 )
 from sibot.emulator.world import (
     CallbackAnswer,
@@ -76,10 +77,11 @@ class BotApi:
     limits: RateLimiter
     requests: list[ApiRequest] = field(default_factory=list)
     commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
+    # Lower-cased method names, as Telegram's are case-insensitive.
+    methods: dict[str, Method] = field(init=False, repr=False)
 
-    def methods(self) -> dict[str, Method]:
-        """Lower-cased method names, as Telegram's are case-insensitive."""
-        table: dict[str, Method] = {
+    def __post_init__(self) -> None:
+        self.methods = {
             "getme": self.get_me,
             "getupdates": self.get_updates,
             "setwebhook": self.set_webhook,
@@ -100,7 +102,6 @@ class BotApi:
             "close": self.always_true,
             "logout": self.always_true,
         }
-        return table
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -116,7 +117,7 @@ class BotApi:
             method_name, chat_id_of(payload), asyncio.get_running_loop().time(), _loggable(payload)
         )
         self.requests.append(record)
-        method = self.methods().get(method_name.lower())
+        method = self.methods.get(method_name.lower())
         if method is None:
             record.status = 404
             return _answer(ApiError(404, "Not Found").body(), 404)
@@ -148,11 +149,8 @@ class BotApi:
             record.status = fault.status
             return _answer(ApiError(fault.status, "Internal Server Error").body(), fault.status)
         if fault.kind == "429":
-            error = ApiError(
-                429, f"Too Many Requests: retry after {fault.retry_after}", retry_after=fault.retry_after
-            )
             record.status = 429
-            return _answer(error.body(), 429)
+            return _answer(too_many_requests(fault.retry_after).body(), 429)
         if fault.takes_effect:
             await self._call(record, method, payload)
         if fault.kind == "timeout":
@@ -190,22 +188,12 @@ class BotApi:
             raise bad_request("message can't be edited")
         return message
 
-    def _new_message(self, chat: Chat, content: dict[str, Any], markup: dict[str, Any] | None) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "message_id": chat.next_message_id(),
-            "from": self.bot_user,
-            "chat": chat.info,
-            "date": unix_now(),
-            **content,
-        }
-        if is_inline(markup):
-            body["reply_markup"] = markup
-        return body
-
     def _send(self, chat: Chat, content: dict[str, Any], params: Params, parse_mode: str | None) -> dict[str, Any]:
         markup = _markup(params)
-        body = self._new_message(chat, content, markup)
-        if markup is not None and not is_inline(markup):
+        body = chat.new_message_body(self.bot_user, content)
+        if is_inline(markup):
+            body["reply_markup"] = markup
+        elif markup is not None:
             chat.reply_keyboard = None if markup.get("remove_keyboard") else markup
         chat.record(ChatEvent("sent", StoredMessage(body, True, parse_mode, markup)))
         return body
@@ -217,7 +205,7 @@ class BotApi:
         if not text.text.strip():
             raise bad_request("message text is empty")
         check_length(text.text, MAX_TEXT_LENGTH, caption=False)
-        return self._send(chat, _text_content(text.text, text.entities), params, params.text("parse_mode"))
+        return self._send(chat, text.content(), params, params.text("parse_mode"))
 
     async def send_photo(self, params: Params) -> dict[str, Any]:
         return self._send_file(params, "photo", "photos")
@@ -253,7 +241,7 @@ class BotApi:
         check_length(text.text, MAX_TEXT_LENGTH, caption=False)
         markup = _markup(params)
         kept = {k: v for k, v in message.body.items() if k not in ("text", "entities")}
-        body = {**kept, **_text_content(text.text, text.entities)}
+        body = {**kept, **text.content()}
         return self._edit(chat, message, body, markup, params.text("parse_mode"))
 
     async def edit_message_reply_markup(self, params: Params) -> dict[str, Any]:
@@ -285,7 +273,7 @@ class BotApi:
         message = chat.messages.get(params.required_integer("message_id"))
         if message is None or message.deleted:
             raise bad_request("message to delete not found")
-        chat.record(ChatEvent("deleted", _deleted(message)))
+        chat.record(ChatEvent("deleted", replace(message, deleted=True)))
         return True
 
     async def answer_callback_query(self, params: Params) -> bool:
@@ -394,13 +382,6 @@ def _markup(params: Params) -> dict[str, Any] | None:
     return None if markup is None else checked_markup(markup)
 
 
-def _text_content(text: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
-    content: dict[str, Any] = {"text": text}
-    if entities:
-        content["entities"] = entities
-    return content
-
-
 def _document(stored: StoredFile) -> dict[str, Any]:
     document: dict[str, Any] = {
         "file_id": stored.file_id,
@@ -422,10 +403,6 @@ def _visible(body: dict[str, Any]) -> tuple[Any, ...]:
         body.get("caption"),
         body.get("reply_markup"),
     )
-
-
-def _deleted(message: StoredMessage) -> StoredMessage:
-    return replace(message, deleted=True, revision=message.revision + 1)
 
 
 def _command_key(params: Params) -> tuple[str, str]:

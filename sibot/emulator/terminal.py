@@ -116,8 +116,7 @@ class TerminalChat:
         await self.patient.share_location(float(match.group(1)), float(match.group(2)))
 
     def _newest_with_choices(self) -> tuple[StoredMessage, list[Choice]] | None:
-        shown = [m for m in self.patient.chat.messages.values() if m.from_bot and not m.deleted]
-        for message in sorted(shown, key=lambda m: m.message_id, reverse=True):
+        for message in self.patient.shown_bot_messages():
             choices = self._choices(message)
             if choices:
                 return message, choices
@@ -125,13 +124,9 @@ class TerminalChat:
 
     def _choices(self, message: StoredMessage) -> list[Choice]:
         """The message's buttons in reading order; a reply keyboard only while it is still shown."""
-        rows = message.body.get("reply_markup", {}).get("inline_keyboard", [])
-        if rows:
-            return [
-                Choice(b["text"], data=b.get("callback_data"), url=b.get("url"))
-                for row in rows
-                for b in row
-            ]
+        buttons = message.inline_buttons
+        if buttons:
+            return [Choice(b["text"], data=b.get("callback_data"), url=b.get("url")) for b in buttons]
         markup = message.markup
         if (
             markup is not None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
 from sibot.emulator.updates import UpdateQueue, Webhook
+from sibot.emulator.world import unix_now
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -61,7 +61,7 @@ class WebhookDelivery:
                 if self.queue.pending and self.queue.pending[0] is update:
                     self.queue.pending.popleft()
                 continue
-            webhook.last_error_date = int(time.time())
+            webhook.last_error_date = unix_now()
             webhook.last_error_message = attempt.error
             await asyncio.sleep(self.retry_delay)
 

@@ -109,9 +109,6 @@ class Params:
     def __init__(self, payload: dict[str, Any]) -> None:
         self.payload = payload
 
-    def __contains__(self, name: str) -> bool:
-        return self.payload.get(name) is not None
-
     def text(self, name: str) -> str | None:
         value = self.payload.get(name)
         if value is None or isinstance(value, str):

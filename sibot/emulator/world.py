@@ -21,7 +21,6 @@ class StoredMessage:
     from_bot: bool
     parse_mode: str | None = None
     markup: dict[str, Any] | None = None  # as sent, reply keyboards included
-    revision: int = 0
     deleted: bool = False
 
     @property
@@ -29,13 +28,16 @@ class StoredMessage:
         return int(self.body["message_id"])
 
     @property
-    def chat_id(self) -> int:
-        return int(self.body["chat"]["id"])
+    def inline_rows(self) -> list[list[dict[str, Any]]]:
+        """The inline keyboard the message shows now, row by row (none: empty)."""
+        return self.body.get("reply_markup", {}).get("inline_keyboard", [])
+
+    @property
+    def inline_buttons(self) -> list[dict[str, Any]]:
+        return [button for row in self.inline_rows for button in row]
 
     def edited(self, body: dict[str, Any], markup: dict[str, Any] | None, parse_mode: str | None) -> StoredMessage:
-        return replace(
-            self, body=body, markup=markup, parse_mode=parse_mode, revision=self.revision + 1
-        )
+        return replace(self, body=body, markup=markup, parse_mode=parse_mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,11 @@ class ChatEvent:
     kind: Literal["sent", "edited", "deleted", "answered"]
     message: StoredMessage | None = None
     answer: CallbackAnswer | None = None
+
+    @property
+    def bot_sent(self) -> bool:
+        """A new message from the bot."""
+        return self.kind == "sent" and self.message is not None and self.message.from_bot
 
 
 @dataclass(slots=True)
@@ -74,6 +81,16 @@ class Chat:
     def next_message_id(self) -> int:
         self.last_message_id += 1
         return self.last_message_id
+
+    def new_message_body(self, sender: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
+        """A Bot API Message from `sender` in this chat, with the next message id."""
+        return {
+            "message_id": self.next_message_id(),
+            "from": sender,
+            "chat": self.info,
+            "date": unix_now(),
+            **content,
+        }
 
     def record(self, event: ChatEvent) -> None:
         if event.message is not None:

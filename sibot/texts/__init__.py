@@ -128,6 +128,7 @@ def plural(language: str, key: str, count: int, /, **values: object) -> str:
     template = _translations(language).npgettext(key, forms.one, forms.other, count)
     return template.format(count=count, **values)
 
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "Message",

@@ -42,10 +42,9 @@ def format_datetime(language: str, moment: datetime) -> str:
     return dates.format_datetime(moment, "short", tzinfo=moment.tzinfo, locale=locale_of(language))
 
 
-def format_decimal(language: str, number: float, places: int = 1) -> str:
-    """A number with exactly `places` decimals: "3.5" in English, "3,5" in German."""
-    pattern = "0." + "0" * places if places else "0"
-    return numbers.format_decimal(number, pattern, locale=locale_of(language))
+def format_decimal(language: str, number: float) -> str:
+    """A number with exactly one decimal: "3.5" in English, "3,5" in German."""
+    return numbers.format_decimal(number, "0.0", locale=locale_of(language))
 
 
 def language_name(language: str) -> str:

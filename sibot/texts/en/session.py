@@ -59,7 +59,6 @@ MESSAGES: dict[str, str | Plural] = {
         "That session sat untouched for over two hours, so I closed it. "
         "Send /exercise to start a fresh one."
     ),
-    "session.not_now": "Nothing to continue here. Send /exercise to start a session.",
     "session.button.next": "Next ▶️",
     "session.button.pause": "⏸ Pause",
     "session.button.skip": "⏭ Skip exercise",
