@@ -37,7 +37,16 @@ def _stop_for_second_poller(context: BotContext) -> None:
     )
     log.critical(message)
     context.bot_data[FATAL_KEY] = message
+    _skip_last_poll(context)
     context.application.stop_running()
+
+
+def _skip_last_poll(context: BotContext) -> None:
+    """On stopping, PTB polls once more to confirm what it fetched. After a conflict our last poll
+    already confirmed it, and one more poll would cut off the newer poller's: both would stop.
+    PTB offers no switch for this, hence its private attribute."""
+    if context.application.updater is not None:
+        context.application.updater._Updater__polling_cleanup_cb = None  # type: ignore[attr-defined]
 
 
 async def on_error(update: object, context: BotContext) -> None:

@@ -102,7 +102,7 @@ async def test_healthz_is_503_when_the_database_is_unreachable(emulator: Emulato
     assert report["database"] == "unreachable" and report["status"] == "unavailable"
 
 
-async def test_a_second_poller_on_the_same_token_stops_cleanly(emulator: Emulator, tmp_path: Path) -> None:
+async def test_a_second_poller_takes_over_and_the_first_stops_cleanly(emulator: Emulator, tmp_path: Path) -> None:
     first = BotProcess(emulator.base_url, f"sqlite+aiosqlite:///{tmp_path / 'one.db'}")
     second = BotProcess(emulator.base_url, f"sqlite+aiosqlite:///{tmp_path / 'two.db'}")
     await first.start()
@@ -111,4 +111,10 @@ async def test_a_second_poller_on_the_same_token_stops_cleanly(emulator: Emulato
     stopped = await first.wait(timeout=30)
     assert stopped == 1
     assert any("another process is polling" in line.get("message", "") for line in first.log_lines)
+    # The newer poller stays and serves: the one that stopped did not poll once more on its way
+    # out, which would have cut off the newer one's poll as well.
+    patient = emulator.patient()
+    await patient.send("/start")
+    assert "sacroiliac" in (await patient.next_message(timeout=15)).text
+    assert not any(line.get("level") == "CRITICAL" for line in second.log_lines)
     assert await second.terminate() == 0
