@@ -17,6 +17,7 @@ import handlers
 from handlers.concurrency import PerChatUpdateProcessor, trace_handlers
 from handlers.context import CORE_KEY, BotContext
 from handlers.errors import FATAL_KEY, on_error
+from handlers.http import AiohttpRequest
 from handlers.transport import PriorityRateLimiter
 from handlers.webhook import serve_webhook
 from sibot.core import Core
@@ -45,6 +46,8 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.removesuffix("/bot") + "/file/bot")
         .context_types(ContextTypes(context=BotContext))
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest())
         .concurrent_updates(PerChatUpdateProcessor())
         .rate_limiter(PriorityRateLimiter(overall_per_second=settings.send_rate))
         .post_init(_on_start)

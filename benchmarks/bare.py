@@ -39,6 +39,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers.http import AiohttpRequest
 from sibot.models import Patient, Reminder
 from sibot.schedule import mask_to_weekdays
 
@@ -67,7 +68,11 @@ def _log(message: str, **fields: Any) -> None:
 
 def _builder(base_url: str) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
     token = os.environ.get("SIBOT_BENCH_TOKEN", "123456789:AAE-sibot-bench-token-abcdefghijk")
-    return ApplicationBuilder().token(token).base_url(base_url)
+    builder = ApplicationBuilder().token(token).base_url(base_url)
+    if os.environ.get("SIBOT_BENCH_TRANSPORT") == "aiohttp":
+        # sibot's own transport, to tell what the transport buys from what the rest costs
+        builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest())
+    return builder
 
 
 # --- echo and tap --------------------------------------------------------------------------------

@@ -193,11 +193,12 @@ def sibot_process(emulator: Emulator, database_url: str, **settings: str) -> Chi
     return Child([sys.executable, str(REPOSITORY / "bot.py")], environment)
 
 
-def bare_process(kind: str, emulator: Emulator, *arguments: str) -> Child:
-    """One of the bare PTB baselines in benchmarks/bare.py."""
+def bare_process(kind: str, emulator: Emulator, *arguments: str, transport: str = "httpx") -> Child:
+    """One of the bare PTB baselines in benchmarks/bare.py, on PTB's default transport (httpx)
+    or on sibot's (aiohttp)."""
     return Child(
         [sys.executable, "-m", "benchmarks.bare", kind, "--base-url", emulator.base_url, *arguments],
-        {"SIBOT_BENCH_TOKEN": TOKEN},
+        {"SIBOT_BENCH_TOKEN": TOKEN, "SIBOT_BENCH_TRANSPORT": transport},
     )
 
 

@@ -71,9 +71,9 @@ def log_handler(stream: TextIO, fmt: str, secrets: list[str]) -> logging.Handler
 
 
 def quiet_chatty_libraries(level: str) -> None:
-    # httpx logs every request URL (a Bot API URL carries the token), and PTB's debug lines
-    # quote whole requests, message texts included.
-    for chatty in ("httpx", "httpcore", "apscheduler", "aiosqlite", "telegram"):
+    # PTB's debug lines quote whole requests, message texts included, and a Bot API URL
+    # carries the token.
+    for chatty in ("aiohttp.client", "apscheduler", "aiosqlite", "telegram"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

@@ -75,7 +75,7 @@ async def a_session(patient: Patient) -> list[str]:
         label = next((l for l in (NEXT, CONTINUE, "2") if l in message.labels), None)
         if label is None:  # a hold: "Relax" comes by itself
             message = await patient.expect("Relax", timeout=PATIENCE * ATTEMPTS)
-            seen.append("relax")
+            seen.append(message.text.split("\n")[0])
             continue
         previous = message
         message = await next_step(patient, previous, label)

@@ -110,7 +110,7 @@ def test_a_telegram_error_quoting_the_request_url_is_redacted(fmt: str) -> None:
         log.warning("request to %s failed", url)
         try:
             try:
-                raise NetworkError(f"httpx.ConnectError: could not reach {url}")
+                raise NetworkError(f"aiohttp.ClientConnectorError: could not reach {url}")
             except NetworkError as cause:
                 raise InvalidToken(f"The token `{TOKEN}` was rejected by the server.") from cause
         except InvalidToken:
