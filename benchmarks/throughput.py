@@ -10,6 +10,7 @@ Afterwards every tap must be in the database exactly once.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -84,10 +85,10 @@ async def sibot(kind: str, taps: int, options: Options) -> tuple[dict[str, Any],
     return figures, profiler.summary
 
 
-async def bare(kind: str, updates: int) -> dict[str, Any]:
+async def bare(kind: str, updates: int, transport: str = "httpx") -> dict[str, Any]:
     ids = patient_ids(updates)
     async with running_emulator(global_rate=None, chat_rate=None) as emulator:
-        child = bare_process(kind, emulator)
+        child = bare_process(kind, emulator, transport=transport)
         await child.start()
         await child.wait_for_log("ready")
         if kind == "tap":
@@ -99,32 +100,77 @@ async def bare(kind: str, updates: int) -> dict[str, Any]:
     return figures
 
 
+# Every bot runs once per round, the rounds one after the other, and each bot keeps its fastest
+# round: this machine's speed drifts by minutes, and taking turns puts every bot in every phase.
+BOTS: dict[str, Callable[[int, Options], Awaitable[tuple[dict[str, Any], dict[str, Any] | None]]]] = {
+    "bare_tap": lambda taps, options: _no_profile(bare("tap", taps)),
+    "bare_tap_aiohttp": lambda taps, options: _no_profile(bare("tap", taps, "aiohttp")),
+    "bare_echo": lambda taps, options: _no_profile(bare("echo", taps)),
+    "sibot_sqlite": lambda taps, options: sibot("sqlite", taps, options),
+    "sibot_postgresql": lambda taps, options: sibot("postgresql", taps, options),
+}
+
+
+async def _no_profile(figures: Awaitable[dict[str, Any]]) -> tuple[dict[str, Any], None]:
+    return await figures, None
+
+
+async def fastest_rounds(taps: int, rounds: int, options: Options) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in BOTS}
+    for _ in range(rounds):
+        for name, run_bot in BOTS.items():
+            try:
+                figures, profile = await run_bot(taps, options)
+            except DatabaseUnavailable as exc:
+                runs[name].append({"skipped": str(exc)})
+                continue
+            if profile is not None:
+                figures["profile"] = profile
+            runs[name].append(figures)
+    return {name: _fastest(each) for name, each in runs.items()}
+
+
+def _fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fastest round's figures; every round counts for the taps stored exactly once."""
+    measured = [figures for figures in runs if "skipped" not in figures]
+    if not measured:
+        return runs[0]
+    best = dict(max(measured, key=lambda figures: figures["updates_per_s"]))
+    best["rounds_per_s"] = [figures["updates_per_s"] for figures in measured]
+    if "every_tap_stored_once" in best:
+        best["every_tap_stored_once"] = all(figures["every_tap_stored_once"] for figures in measured)
+    return best
+
+
 async def measure(options: Options) -> tuple[dict[str, Any], str]:
-    taps = 60 if options.tiny else 3000
-    bare_tap, bare_echo = await bare("tap", taps), await bare("echo", taps)
-    results: dict[str, Any] = {"taps": taps, "in_flight": IN_FLIGHT, "bare_tap": bare_tap, "bare_echo": bare_echo}
+    taps = 60 if options.tiny else 2000
+    rounds = 1 if options.tiny else 2
+    best = await fastest_rounds(taps, rounds, options)
+    bare_tap, bare_aiohttp, bare_echo = best["bare_tap"], best["bare_tap_aiohttp"], best["bare_echo"]
+    results: dict[str, Any] = {"taps": taps, "in_flight": IN_FLIGHT, "rounds": rounds, **best}
     rows = [
         ["bare PTB: answer + edit", "-", bare_tap["updates_per_s"], bare_tap["p50_ms"], bare_tap["p99_ms"], 1.0, "-"],
+        [
+            "bare PTB on sibot's transport", "-", bare_aiohttp["updates_per_s"], bare_aiohttp["p50_ms"],
+            bare_aiohttp["p99_ms"], ratio(bare_aiohttp["updates_per_s"], bare_tap["updates_per_s"]), "-",
+        ],
         ["bare PTB echo", "-", bare_echo["updates_per_s"], bare_echo["p50_ms"], bare_echo["p99_ms"], ratio(bare_echo["updates_per_s"], bare_tap["updates_per_s"]), "-"],
     ]
     for kind in ("sqlite", "postgresql"):
-        try:
-            ours, profile = await sibot(kind, taps, options)
-        except DatabaseUnavailable as exc:
-            results[f"sibot_{kind}"] = {"skipped": str(exc)}
+        ours = best[f"sibot_{kind}"]
+        if "skipped" in ours:
             continue
         ours["over_bare_tap"] = ratio(ours["updates_per_s"], bare_tap["updates_per_s"])
+        ours["over_bare_tap_same_transport"] = ratio(ours["updates_per_s"], bare_aiohttp["updates_per_s"])
         ours["over_bare_echo"] = ratio(ours["updates_per_s"], bare_echo["updates_per_s"])
         ours["meets_target"] = (ours["over_bare_tap"] or 0) >= TARGET_RATIO and ours["every_tap_stored_once"]
-        if profile is not None:
-            ours["profile"] = profile
-        results[f"sibot_{kind}"] = ours
         rows.insert(0, [
             "sibot pain tap", kind, ours["updates_per_s"], ours["p50_ms"], ours["p99_ms"], ours["over_bare_tap"],
             "yes" if ours["every_tap_stored_once"] else f"no ({ours['stored_twice_or_more']} twice, {ours['not_stored']} missing)",
         ])
     printed = table(
-        f"Pain-tap throughput, {taps:,} taps, {IN_FLIGHT} in flight (target: >= {TARGET_RATIO} of the bare tap bot, each stored once)",
+        f"Pain-tap throughput, {taps:,} taps, {IN_FLIGHT} in flight, fastest of {rounds} rounds"
+        f" (target: >= {TARGET_RATIO} of the bare tap bot, each stored once)",
         ["bot", "database", "updates/s", "p50 ms", "p99 ms", "vs bare tap", "stored once"],
         rows,
     )

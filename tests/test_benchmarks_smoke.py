@@ -19,7 +19,7 @@ import pytest
 from benchmarks import BENCHMARKS
 from benchmarks.stage import REPOSITORY
 
-MACHINE_KEYS = {"cpu", "cores", "python", "date"}
+MACHINE_KEYS = {"cpu", "cores", "python", "python_loop_s", "date"}
 RUN_TIMEOUT = 300
 
 
@@ -73,8 +73,9 @@ def check_holds(figures: dict[str, Any]) -> None:
 
 
 def check_throughput(figures: dict[str, Any]) -> None:
-    for bare in ("bare_tap", "bare_echo"):
+    for bare in ("bare_tap", "bare_tap_aiohttp", "bare_echo"):
         assert figures[bare]["updates"] == figures["taps"] and figures[bare]["unanswered"] == 0
+        assert len(figures[bare]["rounds_per_s"]) == figures["rounds"]
     for kind in ("sqlite", "postgresql"):
         entry = figures[f"sibot_{kind}"]
         if "skipped" in entry:
