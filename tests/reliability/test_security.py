@@ -120,4 +120,4 @@ def test_a_telegram_error_quoting_the_request_url_is_redacted(fmt: str) -> None:
     written = lines.getvalue()
     assert TOKEN_SECRET not in written
     assert written.count("[redacted]") == 3
-    assert "update failed" in written and "ConnectError" in written
+    assert "update failed" in written and "ClientConnectorError" in written
