@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from urllib.parse import quote
 from typing import TextIO
 
 _RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -16,7 +17,8 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self.secrets = [secret for secret in secrets if secret]
+        # A URL carries the token percent-encoded ("123%3AABC"), so both spellings are redacted.
+        self.secrets = sorted({form for secret in secrets if secret for form in (secret, quote(secret, safe=""))})
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
@@ -71,9 +73,10 @@ def log_handler(stream: TextIO, fmt: str, secrets: list[str]) -> logging.Handler
 
 
 def quiet_chatty_libraries(level: str) -> None:
-    # PTB's debug lines quote whole requests, message texts included, and a Bot API URL
-    # carries the token.
-    for chatty in ("aiohttp.client", "apscheduler", "aiosqlite", "telegram"):
+    # httpx (PTB's default transport, still used by any Bot built without ours) logs every
+    # request URL, and a Bot API URL carries the token; PTB's debug lines quote whole requests,
+    # message texts included.
+    for chatty in ("httpx", "httpcore", "aiohttp.client", "apscheduler", "aiosqlite", "telegram"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

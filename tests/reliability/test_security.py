@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 from datetime import UTC, datetime, time
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
@@ -108,6 +109,7 @@ def test_a_telegram_error_quoting_the_request_url_is_redacted(fmt: str) -> None:
     log.addHandler(handler)
     try:
         log.warning("request to %s failed", url)
+        log.info("HTTP Request: GET %s", f"http://127.0.0.1/file/bot{quote(TOKEN, safe='')}/photos/chart.png")
         try:
             try:
                 raise NetworkError(f"aiohttp.ClientConnectorError: could not reach {url}")
@@ -119,5 +121,5 @@ def test_a_telegram_error_quoting_the_request_url_is_redacted(fmt: str) -> None:
         log.removeHandler(handler)
     written = lines.getvalue()
     assert TOKEN_SECRET not in written
-    assert written.count("[redacted]") == 3
+    assert written.count("[redacted]") == 4
     assert "update failed" in written and "ClientConnectorError" in written
