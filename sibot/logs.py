@@ -6,8 +6,8 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
-from urllib.parse import quote
 from typing import TextIO
+from urllib.parse import quote
 
 _RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
