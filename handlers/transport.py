@@ -57,8 +57,6 @@ ApiCall: TypeAlias = Callable[..., Coroutine[Any, Any, ApiResult]]
 
 # Seconds to wait before each new try of a send that met a network fault or a 5xx.
 NETWORK_RETRY_DELAYS = (0.5, 2.0)
-# Telegram counts a second by when calls arrive; network jitter can squeeze our second shorter.
-_WINDOW_MARGIN = 0.05
 # A timer may fire up to a clock tick early; instants this close are due.
 _SLACK_SECONDS = 1e-6
 
@@ -111,26 +109,46 @@ class _TokenBucket:
 
 class _BotWideLimit:
     """At most `per_second` calls in any one second, as Telegram counts, spread out by a token
-    bucket that saves up a tenth of a second's worth, so a timer that fires late loses nothing."""
+    bucket that saves up a tenth of a second's worth, so a timer that fires late loses nothing.
+
+    Telegram counts a call when it arrives, which is after we grant it and before its answer
+    comes. A call is first counted at its grant; once answered, at its answer: the next call may
+    go a second after that. No jitter between the grant and the wire, however long on a busy
+    machine, can then put one call too many into Telegram's second."""
 
     __slots__ = ("_bucket", "_recent")
 
     def __init__(self, per_second: float, now: float) -> None:
         self._bucket = _TokenBucket(per_second, max(1.0, per_second / 10), now)
-        self._recent: deque[float] = deque(maxlen=max(1, int(per_second)))
+        self._recent: deque[_Counted] = deque(maxlen=max(1, int(per_second)))
 
     def ready_at(self, now: float) -> float:
         instant = self._bucket.ready_at(now)
         if len(self._recent) == self._recent.maxlen:
-            instant = max(instant, self._recent[0] + 1 + _WINDOW_MARGIN)
+            instant = max(instant, self._recent[0].at + 1)
         return instant
 
-    def take(self, now: float) -> None:
+    def take(self, now: float) -> _Counted:
+        """Count a granted call; tell `answered` when its answer comes."""
         self._bucket.take(now)
-        self._recent.append(now)
+        counted = _Counted(now)
+        self._recent.append(counted)
+        return counted
 
     def pause_until(self, instant: float) -> None:
         self._bucket.pause_until(instant)
+
+
+class _Counted:
+    """When a call reached Telegram at the latest: its grant, then its answer."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def answered(self, now: float) -> None:
+        self.at = max(self.at, now)
 
 
 class _State(enum.Enum):
@@ -152,11 +170,12 @@ class _Request:
 class _Lane:
     """The calls to one chat, in order, and the chat's token bucket."""
 
-    __slots__ = ("bucket", "generation", "key", "queue", "seqs_by_priority", "state")
+    __slots__ = ("bucket", "generation", "in_flight", "key", "queue", "seqs_by_priority", "state")
 
     def __init__(self, key: Hashable, bucket: _TokenBucket) -> None:
         self.key = key
         self.bucket = bucket
+        self.in_flight: _Counted | None = None  # the bot-wide count of the call in flight
         self.queue: deque[_Request] = deque()
         # the waiting calls' seqs per priority, oldest first: the lane's rank in O(1)
         self.seqs_by_priority: dict[int, deque[int]] = {}
@@ -335,7 +354,11 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
     def _release(self, lane: _Lane) -> None:
         if self._closed:
             return
-        self._settle(lane, asyncio.get_running_loop().time())
+        now = asyncio.get_running_loop().time()
+        if lane.in_flight is not None:
+            lane.in_flight.answered(now)
+            lane.in_flight = None
+        self._settle(lane, now)
         self._pump()
 
     def _hold_back(self, lane: _Lane, exc: RetryAfter) -> None:
@@ -391,7 +414,7 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
             if request is None:
                 self._settle(lane, now)
                 continue
-            overall.take(now)
+            lane.in_flight = overall.take(now)
             lane.bucket.take(now)
             lane.state = _State.BUSY
             lane.generation = next(self._sequence)

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from io import BytesIO
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import num2date
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from typing import TYPE_CHECKING
 
 from sibot.checkins import PAIN_SCALE, DayPain
 from sibot.texts import format_day_month, plural, text
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 WINDOW_DAYS = 30
 FIGURE_INCHES = (8, 6)
@@ -59,6 +57,12 @@ def progress_chart(
     """The PNG of the last 30 days; ValueError when `has_chart_data` finds nothing to draw."""
     if not has_chart_data(days, sessions_by_date, today):
         raise ValueError("no pain scores or sessions in the last 30 days")
+    # matplotlib comes with the first chart, not at start, where it took a sixth of the time
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import num2date
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     first, last = chart_window(today)
     figure = Figure(figsize=FIGURE_INCHES, dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
@@ -113,6 +117,8 @@ def progress_chart(
 def _draw_sessions(
     axes: Axes, sessions_by_date: dict[date, int], first: date, last: date, language: str
 ) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     counts = {
         day: count for day, count in sessions_by_date.items() if first <= day <= last and count > 0
     }

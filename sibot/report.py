@@ -13,11 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from io import BytesIO, StringIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import matplotlib
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
 from sibot.charts import has_chart_data, progress_chart
 from sibot.checkins import (
@@ -32,7 +29,9 @@ from sibot.checkins import (
 )
 from sibot.texts import format_date, format_datetime, format_decimal, format_time, plural, text
 
-FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
 FAMILY = "DejaVu"
 MARGIN = 15  # mm, on A4
 CHART_WIDTH = 105  # mm; the chart keeps its 4:3 shape
@@ -94,11 +93,16 @@ def doctor_report_pdf(report: ReportData, language: str) -> bytes:
 
 
 def _new_pdf() -> FPDF:
+    # fpdf and matplotlib come with the first report, not at start, where they took a third of it
+    import matplotlib
+    from fpdf import FPDF
+
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN)
-    pdf.add_font(FAMILY, "", FONT_DIR / "DejaVuSans.ttf")
-    pdf.add_font(FAMILY, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
+    pdf.add_font(FAMILY, "", fonts / "DejaVuSans.ttf")
+    pdf.add_font(FAMILY, "B", fonts / "DejaVuSans-Bold.ttf")
     pdf.add_page()
     return pdf
 
@@ -123,7 +127,7 @@ def _write(
             line = line[:-1]
         line += "…"
     if last:
-        pdf.cell(width, height, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(width, height, line, new_x="LMARGIN", new_y="NEXT")
     else:
         pdf.cell(width, height, line)
 

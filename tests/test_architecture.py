@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parent.parent / "sibot"
@@ -29,3 +31,12 @@ def test_nothing_under_sibot_imports_telegram_or_handlers() -> None:
     }
     assert offenders == set()
     assert len(list(CORE.rglob("*.py"))) > 5
+
+
+def test_starting_the_bot_leaves_the_drawing_libraries_for_the_first_chart_or_report() -> None:
+    # They were a third of every start; a patient who asks for a chart waits for them once.
+    started = subprocess.run(
+        [sys.executable, "-c", "import sys, bot; print(sorted({'matplotlib', 'fpdf'} & set(sys.modules)))"],
+        cwd=CORE.parent, capture_output=True, text=True, check=True,
+    )
+    assert started.stdout.strip() == "[]"
