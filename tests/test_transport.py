@@ -32,6 +32,8 @@ class FakeApi:
     sent: list[Sent] = field(default_factory=list)
     # label -> errors to raise on its next attempts, in order
     failures: dict[str, list[Exception]] = field(default_factory=dict)
+    # label -> seconds between the grant and reaching Telegram (a busy machine)
+    late: dict[str, float] = field(default_factory=dict)
 
     async def call(
         self,
@@ -41,6 +43,7 @@ class FakeApi:
         endpoint: str = "sendMessage",
     ) -> Any:
         async def post(endpoint: str, data: dict[str, Any]) -> dict[str, Any]:
+            await asyncio.sleep(self.late.get(label, 0))
             self.sent.append(Sent(label, data.get("chat_id"), asyncio.get_running_loop().time()))
             await asyncio.sleep(0)  # a real request yields to the loop
             if self.failures.get(label):
@@ -118,6 +121,16 @@ async def test_never_sends_more_than_the_rate_in_one_second(make_limiter: MakeLi
     times = api.times()
     # the token bucket alone would let the 21st call go 0.95 s after the first
     assert times[20] - times[0] >= 1.0 - TIMER_JITTER
+
+
+async def test_a_call_that_reaches_telegram_late_still_counts_in_its_second(make_limiter: MakeLimiter) -> None:
+    api = FakeApi(await make_limiter(overall_per_second=20, chat_per_second=1000))
+    api.late["m0"] = 0.3
+    await asyncio.gather(*(api.call(f"m{i}", chat_id=1000 + i) for i in range(21)))
+
+    arrivals = sorted(api.times())
+    # counted from its answer, the late call pushes the 21st past its own second at Telegram
+    assert arrivals[20] - arrivals[0] >= 1.0 - TIMER_JITTER
 
 
 async def test_keeps_the_private_chat_rate_with_a_small_burst(make_limiter: MakeLimiter) -> None:
