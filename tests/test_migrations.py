@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 
 from sibot.db import Database, alembic_config, run_alembic
+from migrations import NEWEST_REVISION
 from sibot.models import Base
 
 
@@ -51,3 +52,19 @@ async def test_models_match_migrations(database: Database) -> None:
 async def test_upgrade_twice_is_harmless(database: Database) -> None:
     await database.upgrade()
     assert await database.ping()
+
+
+def test_newest_revision_is_the_head_of_the_migrations() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == NEWEST_REVISION
+
+
+async def test_a_database_behind_the_newest_revision_is_upgraded_at_start(any_database_url: str) -> None:
+    db = Database(any_database_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run_alembic, "upgrade", _revisions()[0])
+        await db.upgrade()
+        async with db.engine.connect() as connection:
+            assert await connection.run_sync(_tables) == set(Base.metadata.tables)
+    finally:
+        await db.dispose()
