@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiosqlite
 from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -29,12 +33,52 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _CallsAtOnce:
+    """Stands where aiosqlite queues each call for its worker thread: the call runs at once."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
+        future, call = item
+        try:
+            result = call()
+        except Exception as error:  # noqa: BLE001 - handed to the awaiting caller, as aiosqlite does
+            if future is None:
+                raise
+            future.set_exception(error)
+        else:
+            if future is not None:
+                future.set_result(result)
+
+
+class _SqliteOnTheLoop(aiosqlite.Connection):
+    """aiosqlite's connection, its calls made on the event loop's thread instead of a worker's.
+
+    With one connection every transaction waits for the one before it. Through the worker thread
+    a transaction held the connection for a dozen trips between the threads, each waiting for its
+    turn in a busy event loop; now it runs through without yielding, in the fraction of a
+    millisecond SQLite takes. Measured here: pain taps went from 80 to 170 a second.
+    """
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._tx = _CallsAtOnce()  # type: ignore[assignment]
+
+    def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
+        return self._connect().__await__()  # there is no worker thread to start
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An engine for a SQLite file or a PostgreSQL server, set up for this bot's load."""
-    if make_url(url).get_backend_name() == "sqlite":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
         # One connection serialises writers in the process: no SQLITE_BUSY between our own
         # transactions, and the lowest p99 measured here. Never hold a session while opening another.
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+        arguments, options = parsed.get_dialect()().create_connect_args(parsed)
+        connector = partial(sqlite3.connect, *arguments, **options)
+
+        async def connect() -> aiosqlite.Connection:
+            return await _SqliteOnTheLoop(connector)
+
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, async_creator=connect)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
