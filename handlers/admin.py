@@ -21,7 +21,7 @@ from telegram.ext import (
 
 from handlers.context import BotContext, core_of
 from handlers.keyboards import callback, feature_pattern, parse_callback
-from handlers.transport import TelegramSender, inline_keyboard
+from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot.operators import (
     NO_COHORT,
     BroadcastView,
@@ -104,9 +104,9 @@ async def broadcast_button(update: Update, context: BotContext) -> None:
     data = parse_callback(query.data)
     broadcast_id = data.int_arg(0) if data is not None else None
     if data is None or broadcast_id is None or data.action not in ("send", "cancel"):
-        await query.answer(text(LANGUAGE, "admin.broadcast_stale"))
+        await acknowledge(query, text(LANGUAGE, "admin.broadcast_stale"))
     elif data.action == "cancel":
-        await query.answer()
+        await acknowledge(query)
         await query.edit_message_text(text(LANGUAGE, "admin.broadcast_cancelled"))
     else:
         await _send_confirmed(update, context, broadcast_id)
@@ -118,9 +118,9 @@ async def _send_confirmed(update: Update, context: BotContext, broadcast_id: int
     assert query is not None and update.effective_chat is not None
     confirmed = await confirm_broadcast(context.core, broadcast_id)
     if confirmed is None:
-        await query.answer(text(LANGUAGE, "admin.broadcast_stale"))
+        await acknowledge(query, text(LANGUAGE, "admin.broadcast_stale"))
         return
-    await query.answer()
+    await acknowledge(query)
     await query.edit_message_text(
         text(LANGUAGE, "admin.broadcast_sending", recipients=confirmed.recipients)
     )

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from handlers import free_text
 from handlers.context import BotContext
 from handlers.settings import reply
+from handlers.transport import acknowledge
 from sibot.ports import OutgoingMessage
 from sibot.texts import DEFAULT_LANGUAGE, available_languages, text
 
@@ -62,7 +63,7 @@ async def other_message(update: Update, context: BotContext) -> None:
 async def unknown_button(update: Update, context: BotContext) -> None:
     """A button nobody handles (an old message of a feature that changed): a short answer."""
     assert update.callback_query is not None
-    await update.callback_query.answer(text(_language(context), "settings.unknown_button"))
+    await acknowledge(update.callback_query, text(_language(context), "settings.unknown_button"))
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -28,7 +28,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from handlers.context import BotContext
 from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
-from handlers.transport import inline_keyboard
+from handlers.transport import acknowledge, inline_keyboard
 from sibot import diary
 from sibot.charts import chart_window, has_chart_data, progress_chart
 from sibot.checkins import (
@@ -121,7 +121,7 @@ async def on_pain_button(update: Update, context: BotContext) -> None:
     action = _PAIN_ACTIONS.get(data.action) if data is not None else None
     handled = data is not None and action is not None and await action(update, context, data)
     if not handled:
-        await query.answer(text(patient.language, "common.stale_button"))
+        await acknowledge(query, text(patient.language, "common.stale_button"))
 
 
 async def _on_score(update: Update, context: BotContext, data: CallbackData) -> bool:
@@ -132,7 +132,7 @@ async def _on_score(update: Update, context: BotContext, data: CallbackData) -> 
         return False
     assert score is not None
     saved = await _save_score(context, score, source)
-    await query.answer(text(patient.language, "diary.pain.saved_answer", score=score))
+    await acknowledge(query, text(patient.language, "diary.pain.saved_answer", score=score))
     where = text(patient.language, "diary.pain.where", score=score)
     keyboard = inline_keyboard(_location_buttons(patient.language, saved.checkin_id, 0))
     if source == CheckinSource.DIARY:
@@ -190,7 +190,7 @@ async def _on_location(update: Update, context: BotContext, data: CallbackData) 
     if checkin_id is None or mask is None:
         return False
     assert query is not None
-    await query.answer()
+    await acknowledge(query)
     await _edit_keyboard(
         query, inline_keyboard(_location_buttons(patient.language, checkin_id, mask))
     )
@@ -205,7 +205,7 @@ async def _on_where(update: Update, context: BotContext, data: CallbackData) -> 
     if await _save_details(context, checkin_id, locations, None) is None:
         return False
     assert query is not None
-    await query.answer()
+    await acknowledge(query)
     await _edit_text(
         query,
         text(patient.language, "diary.pain.symptoms"),
@@ -229,7 +229,7 @@ async def _on_symptom(update: Update, context: BotContext, data: CallbackData) -
         return False
     checkin_id, locations, symptoms = details
     assert query is not None
-    await query.answer()
+    await acknowledge(query)
     await _edit_keyboard(
         query, inline_keyboard(_symptom_buttons(patient.language, checkin_id, locations, symptoms))
     )
@@ -245,7 +245,7 @@ async def _on_done(update: Update, context: BotContext, data: CallbackData) -> b
     if saved is None:
         return False
     assert query is not None and query.message is not None
-    await query.answer()
+    await acknowledge(query)
     await _edit_text(query, _summary(patient.language, saved.score, locations, symptoms))
     await _advise(context, query.message.chat.id, patient, saved.flags)
     return True
@@ -258,7 +258,7 @@ async def _on_gentle(update: Update, context: BotContext, data: CallbackData) ->
         gentle = await diary.switch_to_gentle(session, patient.id)
     if gentle is None:
         return False
-    await query.answer(text(patient.language, "diary.gentle.answer"))
+    await acknowledge(query, text(patient.language, "diary.gentle.answer"))
     await _edit_keyboard(query, None)
     await context.bot.send_message(
         query.message.chat.id,
@@ -504,19 +504,19 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
     data = parse_callback(query.data)
     action = data.action if data is not None else ""
     if action == "no":
-        await query.answer()
+        await acknowledge(query)
         await _edit_text(query, text(patient.language, "diary.delete.kept"))
         return
     asked_at = data.int_arg(0) if data is not None and action == "yes" else None
     if asked_at is None:
-        await query.answer(text(patient.language, "common.stale_button"))
+        await acknowledge(query, text(patient.language, "common.stale_button"))
         return
     now = context.core.clock.now()
     if abs(now.timestamp() - asked_at) > DELETE_CONFIRM_WINDOW.total_seconds():
-        await query.answer(text(patient.language, "diary.delete.expired"), show_alert=True)
+        await acknowledge(query, text(patient.language, "diary.delete.expired"), alert=True)
         return
     await _erase(context, patient.id)
-    await query.answer()
+    await acknowledge(query)
     await _edit_text(query, text(patient.language, "diary.delete.done"))
 
 

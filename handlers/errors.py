@@ -11,6 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from handlers.concurrency import mark_failed
 from handlers.context import BotContext
+from handlers.transport import acknowledge
 from sibot.patients import language_for
 from sibot.texts import text
 
@@ -71,7 +72,7 @@ async def _tell_the_patient(update: Update, context: BotContext, user_id: int | 
     key = "common.db_unavailable" if _database_unreachable(context.error) else "common.error"
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            await acknowledge(update.callback_query)
         await context.bot.send_message(update.effective_chat.id, text(language, key))
     except TelegramError:
         log.warning("could not tell the patient about the failure", extra={"user_id": user_id})

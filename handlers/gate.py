@@ -18,6 +18,7 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 from handlers import onboarding
 from handlers.context import BotContext
 from handlers.keyboards import parse_callback
+from handlers.transport import acknowledge
 from sibot import patients
 from sibot.onboarding import Step
 from sibot.texts import text
@@ -93,7 +94,7 @@ async def _refuse_outside_private_chat(update: Update) -> None:
     """Say once, briefly, that sibot works in private chats; stay silent on group chatter."""
     language = patients.language_for(update.effective_user.language_code if update.effective_user else None)
     if update.callback_query is not None:
-        await update.callback_query.answer(text(language, "onboarding.private_only"))
+        await acknowledge(update.callback_query, text(language, "onboarding.private_only"))
     elif command_of(update.message) is not None and update.message is not None:
         await update.message.reply_text(text(language, "onboarding.private_only"))
 

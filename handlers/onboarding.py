@@ -20,7 +20,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from handlers import free_text, settings
 from handlers.context import BotContext
 from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
-from handlers.transport import inline_keyboard
+from handlers.transport import acknowledge, inline_keyboard
 from sibot import onboarding
 from sibot.checkins import PAIN_SCALE
 from sibot.onboarding import Position, Question, Step
@@ -185,7 +185,7 @@ async def hold_back(update: Update, context: BotContext) -> None:
     before_consent = patient.onboarding_step == Step.DISCLAIMER
     if update.callback_query is not None:
         key = "onboarding.read_and_accept" if before_consent else "onboarding.finish_first_toast"
-        await update.callback_query.answer(text(language, key))
+        await acknowledge(update.callback_query, text(language, key))
         return
     message = update.message
     typed = message is not None and (message.location is not None or (message.text or "")[:1] not in ("/", ""))
@@ -239,18 +239,18 @@ async def on_button(update: Update, context: BotContext) -> None:
     if data is not None and data.action == "pick" and patient.onboarding_step == Step.REMINDER_DAYS:
         mask = settings.mask_of(data)
         if mask is not None:
-            await query.answer()
+            await acknowledge(query)
             picker = settings.day_picker(FEATURE, patient.language, mask)
             await query.edit_message_text(
                 text(patient.language, "settings.days.pick"), parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(picker)
             )
             return
     if data is not None and data.action == "days" and settings.mask_of(data) == 0:
-        await query.answer(text(patient.language, "settings.days.none"))
+        await acknowledge(query, text(patient.language, "settings.days.none"))
         return
     step = None if data is None else _step_of(data)
     if step is None or not await _advance(update, context, step):
-        await query.answer(text(patient.language, "onboarding.stale"))
+        await acknowledge(query, text(patient.language, "onboarding.stale"))
 
 
 def _step_of(data: CallbackData) -> StepCall | None:
@@ -300,7 +300,7 @@ async def _advance(update: Update, context: BotContext, step: StepCall) -> bool:
             screen = await _screen(session, context, after, position, language_code)
     note = _note_between(before, after)
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     await settings.reply(update, screen if note is None else _with_note(note, screen))
     return True
 

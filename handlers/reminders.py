@@ -23,7 +23,7 @@ from telegram.ext import Application, CallbackQueryHandler, Job
 
 from handlers.context import BotContext, core_of
 from handlers.keyboards import feature_pattern, parse_callback
-from handlers.transport import TelegramSender
+from handlers.transport import TelegramSender, acknowledge
 from sibot.dispatcher import MAX_WAIT, Dispatcher
 from sibot.patients import PatientView
 from sibot.reminders import skip_today, snooze
@@ -118,7 +118,7 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
                     answer = text(language, "reminders.snoozed", time=_wall_clock(fire_at, patient))
             elif data.action == "skip" and await skip_today(session, patient.id, message_id, now):
                 answer = text(language, "reminders.skipped")
-    await query.answer(answer)
+    await acknowledge(query, answer)
 
 
 def _wall_clock(instant: datetime, patient: PatientView) -> str:

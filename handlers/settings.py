@@ -20,7 +20,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from handlers import free_text
 from handlers.context import BotContext
 from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
-from handlers.transport import inline_keyboard
+from handlers.transport import acknowledge, inline_keyboard
 from sibot import patients
 from sibot.patients import PatientView
 from sibot.ports import Button, OutgoingMessage
@@ -356,9 +356,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     data = parse_callback(query.data)
     outcome = None if data is None else await _outcome(context, data)
     if outcome is None:
-        await query.answer(text(context.patient.language, "settings.invalid"))
+        await acknowledge(query, text(context.patient.language, "settings.invalid"))
         return
-    await query.answer(outcome.toast)
+    await acknowledge(query, outcome.toast)
     if outcome.edit is not None:
         await query.edit_message_text(
             outcome.edit.text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(outcome.edit.buttons)

@@ -466,11 +466,12 @@ def inline_keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | 
     )
 
 
-async def acknowledge(query: CallbackQuery, notice: str | None = None) -> None:
-    """Answer a button press. The answer only stops the button's spinner, so a failure to send
-    it must not keep the patient from what the press did."""
+async def acknowledge(query: CallbackQuery, notice: str | None = None, *, alert: bool = False) -> None:
+    """Answer a button press, the one way every handler does. The answer only stops the button's
+    spinner (or shows a short notice), so a failure to send it must not keep the patient from
+    what the press did."""
     try:
-        await query.answer(notice)
+        await query.answer(notice, show_alert=alert)
     except TelegramError as exc:
         _LOGGER.info("a button press went unanswered: %s", type(exc).__name__)
 

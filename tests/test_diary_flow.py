@@ -124,6 +124,21 @@ async def test_a_score_alone_is_kept_when_the_rest_is_left(
     await patient.assert_silent(0.3)
 
 
+async def test_a_lost_button_answer_keeps_neither_the_score_nor_the_next_question_back(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator)
+    prompt = await pain_prompt(patient)
+    # the first try and both retries of the answer are lost on the way
+    emulator.faults.add("drop", method="answerCallbackQuery", count=3)
+    await patient.tap("4")
+    await edited(patient, prompt.message_id, "Where do you feel it?")
+    [row] = await checkins_of(bot.core.db, patient.user_id)
+    assert row.score == 4
+    assert emulator.faults.injected == 3
+    await patient.assert_silent(0.3)  # and no "something went wrong"
+
+
 async def test_severe_pain_asks_for_a_pause_and_offers_a_gentler_routine(
     bot: BotHarness, emulator: Emulator
 ) -> None:
