@@ -31,6 +31,11 @@ SLACK_DAYS = 1
 COMPLETED = "completed"
 # Where and what else can be added to a check-in this long after it was made.
 DETAILS_WINDOW = timedelta(hours=2)
+# The same score again this soon, asked for by /pain or a reminder, is the same check-in sent
+# twice: a patient whose answer was slow sends "/pain 4" again, or taps the score twice. (A
+# session's check-ins are guarded by its step token instead.)
+REPEAT_WINDOW = timedelta(minutes=1)
+_REPEATABLE = frozenset({CheckinSource.DIARY, CheckinSource.REMINDER})
 # A gentler routine: the shortest hold the routine allows and at most this many repetitions.
 GENTLE_REPETITIONS = 3
 
@@ -75,6 +80,10 @@ async def record_checkin(
         sharp_or_shooting=sharp_or_shooting,
         session_id=session_id,
     )
+    repeated = await _repeated(session, patient_id, new)
+    if repeated is not None:
+        # Its answer may never have reached the patient: they get it again, flags and all.
+        return CheckinResult(repeated, tuple(await _evaluate(session, patient_id, new, repeated)))
     flags = tuple(await _evaluate(session, patient_id, new))
     row = Checkin(
         patient_id=patient_id,
@@ -119,6 +128,23 @@ async def add_details(
     flags = tuple(flag for flag in fired if flag.rule.value not in stored)
     await _store_flags(session, row, flags, now)
     return DetailsResult(score=row.score, flags=flags)
+
+
+async def _repeated(session: AsyncSession, patient_id: int, new: checkins.Checkin) -> int | None:
+    """The id of the stored check-in that `new` repeats, if any (see REPEAT_WINDOW)."""
+    if new.source not in _REPEATABLE or new.locations or new.symptoms or new.sharp_or_shooting:
+        return None
+    newest = (
+        await session.execute(
+            select(Checkin.id, Checkin.score, Checkin.source)
+            .where(Checkin.patient_id == patient_id, Checkin.at > new.at - REPEAT_WINDOW)
+            .order_by(Checkin.at.desc(), Checkin.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if newest is None or (newest.score, newest.source) != (new.score, new.source.value):
+        return None
+    return newest.id
 
 
 async def _evaluate(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sibot.checkins import CheckinSource, Location, RedFlagRule, Symptom, Urgency
 from sibot.db import Database
 from sibot.diary import (
+    REPEAT_WINDOW,
     add_details,
     delete_patient,
     export_data,
@@ -300,3 +301,49 @@ async def test_delete_patient_erases_every_row_and_returns_session_ids(database:
     assert ben["patients"] == ben["checkins"] == ben["red_flags"] == ben["reminders"] == 1
     async with database.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Reminder)) == 1
+
+
+async def test_the_same_score_again_within_a_minute_is_the_same_checkin(database: Database) -> None:
+    await two_patients(database)
+    later = NOW + REPEAT_WINDOW - timedelta(seconds=1)
+    async with database.transaction() as session:
+        first = await record_checkin(session, ANA, NOW, 9, "diary")
+        again = await record_checkin(session, ANA, later, 9, "diary")
+    # the flags come again, for the answer that may have been lost, but are stored once
+    assert again == first
+    assert [flag.rule for flag in again.flags] == [RedFlagRule.SEVERE_PAIN]
+    async with database.transaction() as session:
+        assert (await session.scalars(select(Checkin.id))).all() == [first.checkin_id]
+        assert await session.scalar(select(func.count()).select_from(RedFlag)) == 1
+
+
+@pytest.mark.parametrize(
+    ("after", "score", "source"),
+    [
+        (REPEAT_WINDOW, 4, "diary"),  # a minute later: a new check-in
+        (timedelta(seconds=5), 5, "diary"),  # another score
+        (timedelta(seconds=5), 4, "reminder"),  # asked for by something else
+        (timedelta(seconds=5), 4, "hurts"),  # sessions guard their own steps
+    ],
+)
+async def test_a_checkin_is_new_after_a_minute_or_with_another_score_or_source(
+    database: Database, after: timedelta, score: int, source: str
+) -> None:
+    await two_patients(database)
+    first_source = "hurts" if source == "hurts" else "diary"
+    async with database.transaction() as session:
+        await record_checkin(session, ANA, NOW, 4, first_source)
+        await record_checkin(session, BEN, NOW + after, score, source)  # another patient's
+        await record_checkin(session, ANA, NOW + after, score, source)
+    async with database.transaction() as session:
+        rows = (await session.execute(select(Checkin.patient_id, Checkin.score).order_by(Checkin.id))).all()
+    assert [tuple(row) for row in rows] == [(ANA, 4), (BEN, score), (ANA, score)]
+
+
+async def test_details_make_a_checkin_new_even_with_the_same_score(database: Database) -> None:
+    await two_patients(database)
+    async with database.transaction() as session:
+        first = await record_checkin(session, ANA, NOW, 4, "diary")
+        detailed = await record_checkin(session, ANA, NOW, 4, "diary", symptoms=[Symptom.FEVER])
+    assert detailed.checkin_id != first.checkin_id
+    assert [flag.rule for flag in detailed.flags] == [RedFlagRule.FEVER]
