@@ -14,8 +14,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as sql
+from sqlalchemy.exc import DBAPIError
 
+import sibot.db
 from handlers.reminders import JOB_NAME, RUNNER_KEY, wake_dispatcher
+from sibot.db import Database
 from sibot.emulator import Emulator
 from sibot.models import Checkin, ReminderDelivery
 from sibot.texts import text
@@ -133,3 +137,38 @@ async def test_sqlite_locked_by_another_process(bot: BotHarness, emulator: Emula
         bot, emulator, clock, holder.hold, holder.release, OUTAGE_SECONDS,
         newcomer=False, wait=3 * SQLITE_BUSY_TIMEOUT + 5,
     )
+
+
+
+async def test_a_restart_while_the_pool_sat_idle_costs_no_update(
+    cluster: ThrowawayCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(cluster.url)
+    try:
+        assert await db.ping()
+        await cluster.stop()
+        await cluster.start()
+        # the pooled connection lost its server, and has sat idle long enough to be pinged
+        monkeypatch.setattr(sibot.db, "PING_AFTER_IDLE_S", 0.0)
+        async with db.transaction() as session:
+            assert await session.scalar(sql("SELECT 1")) == 1
+    finally:
+        await db.dispose()
+
+
+async def test_a_connection_used_a_moment_ago_is_not_pinged(cluster: ThrowawayCluster) -> None:
+    db = Database(cluster.url)
+    try:
+        assert await db.ping()
+        await cluster.stop()
+        await cluster.start()
+        # No ping before it: the one transaction on the dead connection fails...
+        with pytest.raises(DBAPIError) as failed:
+            async with db.transaction() as session:
+                await session.scalar(sql("SELECT 1"))
+        assert failed.value.connection_invalidated
+        # ...and the pool has let it go, so the next one works.
+        async with db.transaction() as session:
+            assert await session.scalar(sql("SELECT 1")) == 1
+    finally:
+        await db.dispose()
