@@ -73,6 +73,7 @@ SENDS_IN_FLIGHT = 16
 _ERROR_LENGTH = 200
 
 OutboxKey = tuple[int, date, str]
+_DeliveryRows = tuple[ReminderDelivery, Reminder, Patient]
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +270,7 @@ class Dispatcher:
                     group.create_task(self._deliver_locked(delivery_id, now, in_flight))
             return
         async with self._db.transaction() as session:
-            outgoing = await self._prepare(session, delivery_ids, now)
+            outgoing = self._outgoing(await _deliveries(session, delivery_ids, locked=True), now)
         await self._deliver_prepared(outgoing, now)
 
     async def _deliver_locked(
@@ -278,8 +279,9 @@ class Dispatcher:
         # The row stays locked while it is sent: another dispatcher skips it, and a crash
         # releases it still pending, for whoever looks next.
         async with in_flight, self._db.transaction() as session:
-            for outgoing in await self._prepare(session, [delivery_id], now):
-                await self._record(session, [await self._attempt(outgoing)], now)
+            rows = await _deliveries(session, [delivery_id], locked=True)
+            for outgoing in self._outgoing(rows, now):
+                self._record_one(*rows[outgoing.delivery_id], await self._attempt(outgoing), now)
 
     async def _deliver_prepared(self, outgoing: list[_Outgoing], now: datetime) -> None:
         # One connection (SQLite): the outcomes that come in while a commit runs share the next.
@@ -302,20 +304,10 @@ class Dispatcher:
                     await self._record(session, batch, now)
                 recorded += len(batch)
 
-    async def _prepare(
-        self, session: AsyncSession, delivery_ids: list[int], now: datetime
-    ) -> list[_Outgoing]:
-        """The messages of the deliveries still pending and due; too late ones expire."""
-        rows = (
-            await session.execute(
-                select(ReminderDelivery, Patient)
-                .join(Patient, Patient.id == ReminderDelivery.patient_id)
-                .where(ReminderDelivery.id.in_(delivery_ids), ReminderDelivery.status == PENDING)
-                .with_for_update(skip_locked=True, of=ReminderDelivery)
-            )
-        ).tuples().all()
+    def _outgoing(self, rows: dict[int, _DeliveryRows], now: datetime) -> list[_Outgoing]:
+        """The messages of the deliveries still due; too late ones expire."""
         outgoing = []
-        for delivery, patient in rows:
+        for delivery, _, patient in rows.values():
             if retry_at(delivery.attempts, delivery.updated_at) > now:
                 continue  # another dispatcher tried it meanwhile
             if now - delivery.due_at >= self._grace:
@@ -336,20 +328,10 @@ class Dispatcher:
         return _Outcome(outgoing.delivery_id, message_id=message_id)
 
     async def _record(self, session: AsyncSession, outcomes: list[_Outcome], now: datetime) -> None:
-        if not outcomes:
-            return
-        rows = (
-            await session.execute(
-                select(ReminderDelivery, Reminder, Patient)
-                .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
-                .join(Patient, Patient.id == ReminderDelivery.patient_id)
-                .where(ReminderDelivery.id.in_([outcome.delivery_id for outcome in outcomes]))
-            )
-        ).tuples().all()
-        by_id = {delivery.id: (delivery, reminder, patient) for delivery, reminder, patient in rows}
+        rows = await _deliveries(session, [outcome.delivery_id for outcome in outcomes], locked=False)
         for outcome in outcomes:
-            if outcome.delivery_id in by_id:  # else the patient was deleted while we sent
-                self._record_one(*by_id[outcome.delivery_id], outcome, now)
+            if outcome.delivery_id in rows:  # else the patient was deleted while we sent
+                self._record_one(*rows[outcome.delivery_id], outcome, now)
 
     def _record_one(
         self,
@@ -441,6 +423,25 @@ async def _claim(
             .with_for_update(skip_locked=True, of=Reminder)
         )
     ).tuples().all()
+
+
+async def _deliveries(
+    session: AsyncSession, delivery_ids: list[int], *, locked: bool
+) -> dict[int, _DeliveryRows]:
+    """The deliveries with their reminders and patients, by id; `locked`: only pending ones, each
+    locked for this transaction, skipping those another dispatcher holds."""
+    query = (
+        select(ReminderDelivery, Reminder, Patient)
+        .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+        .join(Patient, Patient.id == ReminderDelivery.patient_id)
+        .where(ReminderDelivery.id.in_(delivery_ids))
+    )
+    if locked:
+        query = query.where(ReminderDelivery.status == PENDING).with_for_update(
+            skip_locked=True, of=ReminderDelivery
+        )
+    rows = (await session.execute(query)).tuples().all()
+    return {delivery.id: (delivery, reminder, patient) for delivery, reminder, patient in rows}
 
 
 async def _outbox_keys(
