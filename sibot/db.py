@@ -84,6 +84,7 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_async_engine(url, pool_size=10, max_overflow=10)
+    event.listen(engine.sync_engine, "connect", _note_idle_since)  # a new one is alive
     event.listen(engine.sync_engine, "checkin", _note_idle_since)
     event.listen(engine.sync_engine, "checkout", _ping_if_idle)
     return engine

@@ -139,7 +139,6 @@ async def test_sqlite_locked_by_another_process(bot: BotHarness, emulator: Emula
     )
 
 
-
 async def test_a_restart_while_the_pool_sat_idle_costs_no_update(
     cluster: ThrowawayCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
