@@ -18,6 +18,7 @@ from handlers.concurrency import PerChatUpdateProcessor, trace_handlers
 from handlers.context import CORE_KEY, BotContext
 from handlers.errors import FATAL_KEY, on_error
 from handlers.http import AiohttpRequest
+from handlers.lifecycle import polling
 from handlers.transport import PriorityRateLimiter
 from handlers.webhook import serve_webhook
 from sibot.core import Core
@@ -108,8 +109,7 @@ async def _sandbox(settings: Settings) -> int:
     try:
         sandbox_settings = _sandbox_settings(settings, emulator, folder)
         application = build_application(sandbox_settings, token=SANDBOX_TOKEN)
-        try:
-            await start_polling_in_loop(application)
+        async with polling(application):
             write_stdout(
                 "sibot sandbox: chatting with the bot on a local Telegram emulator "
                 f"({sandbox_settings.database_kind} database).\n"
@@ -122,8 +122,6 @@ async def _sandbox(settings: Settings) -> int:
                 patient, folder / "files", read_line=stdin_lines(), write=write_stdout
             )
             await chat.run()
-        finally:
-            await stop_polling_in_loop(application)
     finally:
         await emulator.stop()
     return 0
@@ -144,30 +142,6 @@ def _sandbox_settings(settings: Settings, emulator: Emulator, folder: Path) -> S
             "webhook_url": None,
         }
     )
-
-
-async def start_polling_in_loop(
-    application: Application[Any, Any, Any, Any, Any, Any], poll_timeout: int = 10
-) -> None:
-    """What run_polling does before it waits, so the bot can share a loop (sandbox, tests)."""
-    await application.initialize()
-    assert application.post_init is not None
-    await application.post_init(application)
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(
-        poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
-    )
-
-
-async def stop_polling_in_loop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    if application.updater is not None and application.updater.running:
-        await application.updater.stop()
-    if application.running:
-        await application.stop()
-    await application.shutdown()
-    assert application.post_shutdown is not None
-    await application.post_shutdown(application)
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from sibot.core import Core
 
 CORE_KEY = "core"
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -25,5 +26,5 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return self.bot_data[CORE_KEY]
 
 
-def core_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Core:
+def core_of(application: AnyApplication) -> Core:
     return application.bot_data[CORE_KEY]

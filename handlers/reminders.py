@@ -19,9 +19,9 @@ from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, Job
+from telegram.ext import CallbackQueryHandler, Job
 
-from handlers.context import BotContext, core_of
+from handlers.context import AnyApplication, BotContext, core_of
 from handlers.keyboards import feature_pattern, parse_callback
 from handlers.transport import TelegramSender, acknowledge
 from sibot.dispatcher import MAX_WAIT, Dispatcher
@@ -36,8 +36,6 @@ JOB_NAME = "reminder-dispatcher"
 RUNNER_KEY = "reminder_dispatcher"
 # Never tick again sooner than this: a row another replica holds stays due until it is done.
 MIN_DELAY = timedelta(seconds=1)
-
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 class DispatcherRunner:

@@ -11,21 +11,19 @@ import hmac
 import json
 import logging
 import signal
-from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
-from telegram.ext import Application
 
-from handlers.context import core_of
+from handlers.context import AnyApplication, core_of
+from handlers.lifecycle import running
 from sibot.health import check_health
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_PATH = "/healthz"
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 def webhook_path(webhook_url: str) -> str:
@@ -72,23 +70,13 @@ async def serve_webhook(application: AnyApplication) -> None:
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
-    # The same order as PTB's run_polling: initialize, post_init, start ... stop, shutdown.
-    await application.initialize()
-    try:
-        if application.post_init is not None:
-            await application.post_init(application)
+    async with running(application):
         await application.bot.set_webhook(
             settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
         )
-        await application.start()
         await runner.setup()
         await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
         log.info("webhook server listening", extra={"port": settings.webhook_port})
         await stop.wait()
         # Stop taking updates first, then let the ones already queued finish.
         await runner.cleanup()
-        await application.stop()
-    finally:
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram.ext import Application
 
-from bot import build_application, start_polling_in_loop, stop_polling_in_loop
+from bot import build_application
 from handlers.context import core_of
+from handlers.lifecycle import polling
 from sibot.core import Core
 from sibot.emulator import Emulator
 from sibot.settings import Settings, load_settings
@@ -50,6 +52,7 @@ class BotHarness:
             **settings,
         )
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self._running = AsyncExitStack()
 
     @property
     def core(self) -> Core:
@@ -58,13 +61,13 @@ class BotHarness:
 
     async def start(self) -> None:
         self.application = build_application(self.settings, clock=self.clock, token=TOKEN)
-        await start_polling_in_loop(self.application, poll_timeout=1)
+        await self._running.enter_async_context(polling(self.application, poll_timeout=1))
 
     async def stop(self) -> None:
         if self.application is None:
             return
-        application, self.application = self.application, None
-        await stop_polling_in_loop(application)
+        self.application = None
+        await self._running.aclose()
 
     async def restart(self) -> None:
         await self.stop()
