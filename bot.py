@@ -8,14 +8,14 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 import handlers
 from handlers.concurrency import PerChatUpdateProcessor, trace_handlers
-from handlers.context import CORE_KEY, BotContext
+from handlers.context import CORE_KEY, AnyApplication, BotContext
 from handlers.errors import FATAL_KEY, on_error
 from handlers.http import AiohttpRequest
 from handlers.lifecycle import polling
@@ -38,7 +38,7 @@ SANDBOX_TOKEN = "1000000001:sandbox-token-of-the-local-emulator"
 
 def build_application(
     settings: Settings, *, clock: Clock | None = None, token: str | None = None
-) -> Application[Any, Any, Any, Any, Any, Any]:
+) -> AnyApplication:
     """The bot with every handler registered; the database opens in post_init."""
     bot_token = token or settings.telegram_bot_token.get_secret_value()  # type: ignore[union-attr]
     application = (
@@ -64,7 +64,7 @@ def build_application(
     return application
 
 
-async def _on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def _on_start(application: AnyApplication) -> None:
     core: Core = application.bot_data[CORE_KEY]
     await core.db.upgrade()
     await handlers.on_start(application)
@@ -72,7 +72,7 @@ async def _on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> N
     log.info("ready", extra={"mode": mode, "database": core.db.kind})
 
 
-async def _on_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def _on_stop(application: AnyApplication) -> None:
     core: Core = application.bot_data[CORE_KEY]
     await core.db.dispose()
 

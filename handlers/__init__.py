@@ -8,10 +8,6 @@ PTB runs at most one handler per group for an update, in the order of the groups
 
 from __future__ import annotations
 
-from typing import Any
-
-from telegram.ext import Application
-
 from handlers import admin
 from handlers import commands
 from handlers import diary
@@ -20,9 +16,10 @@ from handlers import gate
 from handlers import onboarding
 from handlers import reminders
 from handlers import settings
+from handlers.context import AnyApplication
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: AnyApplication) -> None:
     """Add every handler of the bot, in the order they must see an update."""
     admin.register(application)
     gate.register(application)  # group -1: the patient in context.patient; onboarding first
@@ -34,7 +31,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     commands.register(application)  # group 0, LAST: /help, unknown command, free text, old buttons
 
 
-async def on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def on_start(application: AnyApplication) -> None:
     """Work each feature does once the database is up: command menu, timers, the dispatcher."""
     await exercise.on_start(application)
     await commands.on_start(application)

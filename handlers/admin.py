@@ -7,19 +7,17 @@ filter does not match, so the update goes on and gets the ordinary unknown-comma
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     filters,
 )
 
-from handlers.context import BotContext, core_of
+from handlers.context import AnyApplication, BotContext, core_of
 from handlers.keyboards import callback, feature_pattern, parse_callback
 from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot.operators import (
@@ -40,7 +38,7 @@ MAX_BROADCAST_LENGTH = 4096
 LANGUAGE = "en"  # operators read the operator texts in English
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: AnyApplication) -> None:
     admins = filters.User(user_id=core_of(application).settings.admin_ids)
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("stats", stats, admins & private), ADMIN_GROUP)

@@ -6,13 +6,11 @@ matches, so anything registered after them would never see an update.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import BotCommand, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import free_text
-from handlers.context import BotContext
+from handlers.context import AnyApplication, BotContext
 from handlers.settings import reply
 from handlers.transport import acknowledge
 from sibot.ports import OutgoingMessage
@@ -66,7 +64,7 @@ async def unknown_button(update: Update, context: BotContext) -> None:
     await acknowledge(update.callback_query, text(_language(context), "settings.unknown_button"))
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: AnyApplication) -> None:
     """/help and the fallbacks; call this after every other feature's register."""
     application.add_handler(CommandHandler("help", show_help))  # group 0
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))  # group 0, fallback
@@ -76,7 +74,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CallbackQueryHandler(unknown_button))  # group 0, fallback
 
 
-async def on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def on_start(application: AnyApplication) -> None:
     """Set the command menu Telegram shows beside the text field, in each language we speak.
 
     Telegram picks the menu by the user's app language; the default one (English) is for the rest."""

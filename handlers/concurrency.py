@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, BaseHandler, BaseUpdateProcessor
+from telegram.ext import BaseHandler, BaseUpdateProcessor
+
+from handlers.context import AnyApplication
 
 log = logging.getLogger("sibot.updates")
 
@@ -48,7 +50,7 @@ def _traced(name: str, callback: Callable[..., Awaitable[Any]]) -> Callable[...,
     return run
 
 
-def trace_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def trace_handlers(application: AnyApplication) -> None:
     """Wrap every registered callback so the update's log line can name the handler."""
     for group in application.handlers.values():
         for handler in group:

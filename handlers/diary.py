@@ -19,14 +19,13 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from handlers.context import BotContext
+from handlers.context import AnyApplication, BotContext
 from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
 from handlers.transport import acknowledge, inline_keyboard
 from sibot import diary
@@ -59,7 +58,7 @@ MAX_ROW_ID = 2**31 - 1  # ids are 32-bit INTEGER columns
 NOT_MODIFIED = "message is not modified"
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: AnyApplication) -> None:
     """The diary's commands and buttons (group 0)."""
     application.add_handler(CommandHandler("pain", ask_pain), group=0)
     application.add_handler(CommandHandler("progress", show_progress), group=0)

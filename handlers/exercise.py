@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
+from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
-from handlers.context import BotContext, core_of
+from handlers.context import AnyApplication, BotContext, core_of
 from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
 from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot import sessions
@@ -60,7 +60,7 @@ SKIP_SCORE = "-"
 Rows = tuple[tuple[Button, ...], ...]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: AnyApplication) -> None:
     """The session's and the library's commands and buttons (group 0)."""
     application.add_handler(CommandHandler("exercise", start_from_command), group=0)
     application.add_handler(CommandHandler("exercises", show_library), group=0)
@@ -72,7 +72,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
 
 
-async def on_start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def on_start(application: AnyApplication) -> None:
     """Pick up the sessions a restart cut off: holds run on, the others ask how to go on."""
     core = core_of(application)
     now = core.clock.now()

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from telegram import Update
-from telegram.ext import Application
 
-from handlers.context import BotContext
+from handlers.context import AnyApplication, BotContext
 
 AnswerCallback = Callable[[Update, BotContext], Awaitable[None]]
 _REGISTRY_KEY = "free_text_answers"
@@ -21,7 +19,7 @@ _REGISTRY_KEY = "free_text_answers"
 _QUOTE_LENGTH = 40
 
 
-def expect(application: Application[Any, Any, Any, Any, Any, Any], awaiting: str, answer: AnswerCallback) -> None:
+def expect(application: AnyApplication, awaiting: str, answer: AnswerCallback) -> None:
     """Have `answer` handle typed text and locations while a patient's `awaiting` is `awaiting`."""
     answers: dict[str, AnswerCallback] = application.bot_data.setdefault(_REGISTRY_KEY, {})
     if awaiting in answers:

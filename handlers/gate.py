@@ -8,15 +8,13 @@ and channels, edits and the like never reach a feature.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.exc import IntegrityError
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from handlers import onboarding
-from handlers.context import BotContext
+from handlers.context import AnyApplication, BotContext
 from handlers.keyboards import parse_callback
 from handlers.transport import acknowledge
 from sibot import patients
@@ -99,5 +97,5 @@ async def _refuse_outside_private_chat(update: Update) -> None:
         await update.message.reply_text(text(language, "onboarding.private_only"))
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: AnyApplication) -> None:
     application.add_handler(TypeHandler(Update, admit), group=-1)

@@ -10,15 +10,14 @@ from __future__ import annotations
 import html
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text, settings
-from handlers.context import BotContext
+from handlers.context import AnyApplication, BotContext
 from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
 from handlers.transport import acknowledge, inline_keyboard
 from sibot import onboarding
@@ -337,7 +336,7 @@ async def _summary(session: AsyncSession, finished: onboarding.Finished) -> Outg
     return OutgoingMessage("\n\n".join(lines), ((start,),))
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: AnyApplication) -> None:
     application.add_handler(CommandHandler("start", start))  # group 0
     application.add_handler(CallbackQueryHandler(on_button, pattern=feature_pattern(FEATURE)))  # group 0
     free_text.expect(application, Step.TIMEZONE.value, on_zone_answer)

@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text
-from handlers.context import BotContext
+from handlers.context import AnyApplication, BotContext
 from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
 from handlers.transport import acknowledge, inline_keyboard
 from sibot import patients
@@ -493,7 +492,7 @@ async def resume(update: Update, context: BotContext) -> None:
     await reply(update, OutgoingMessage(message))
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: AnyApplication) -> None:
     application.add_handler(CommandHandler("settings", show_settings))  # group 0
     application.add_handler(CommandHandler("pause", ask_pause))  # group 0
     application.add_handler(CommandHandler("resume", resume))  # group 0

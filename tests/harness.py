@@ -6,10 +6,8 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram.ext import Application
-
 from bot import build_application
-from handlers.context import core_of
+from handlers.context import AnyApplication, core_of
 from handlers.lifecycle import polling
 from sibot.core import Core
 from sibot.emulator import Emulator
@@ -51,7 +49,7 @@ class BotHarness:
             SIBOT_HOLD_TIME_SCALE=TEST_HOLD_SCALE,
             **settings,
         )
-        self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self.application: AnyApplication | None = None
         self._running = AsyncExitStack()
 
     @property
