@@ -10,7 +10,7 @@ from telegram.error import Conflict, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from handlers.concurrency import mark_failed
-from handlers.context import BotContext
+from handlers.context import AnyApplication, BotContext
 from handlers.transport import acknowledge
 from sibot.patients import language_for
 from sibot.texts import text
@@ -30,14 +30,19 @@ def _database_unreachable(error: BaseException | None) -> bool:
 FATAL_KEY = "fatal_error"
 
 
+def give_up(application: AnyApplication, message: str) -> None:
+    """Log why the bot cannot go on; it then stops with exit status 1 (a service manager's cue)."""
+    log.critical(message)
+    application.bot_data[FATAL_KEY] = message
+
+
 def _stop_for_second_poller(context: BotContext) -> None:
     # Two pollers on one token steal each other's updates; fighting only makes it worse.
-    message = (
+    give_up(
+        context.application,
         "another process is polling Telegram with this bot token; stopping. "
-        "Run one polling process per token, or use webhook mode (WEBHOOK_URL) for replicas."
+        "Run one polling process per token, or use webhook mode (WEBHOOK_URL) for replicas.",
     )
-    log.critical(message)
-    context.bot_data[FATAL_KEY] = message
     _skip_last_poll(context)
     context.application.stop_running()
 

@@ -17,6 +17,7 @@ from aiohttp import web
 from telegram import Update
 
 from handlers.context import AnyApplication, core_of
+from handlers.errors import give_up
 from handlers.lifecycle import running
 from sibot.health import check_health
 
@@ -70,13 +71,26 @@ async def serve_webhook(application: AnyApplication) -> None:
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
+    # Listen before anything else: a port we cannot have fails the start before the database or
+    # Telegram hear of it. Updates that come in before the application runs wait in its queue.
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
+    except OSError as error:
+        await runner.cleanup()
+        give_up(
+            application,
+            f"cannot listen on {settings.webhook_listen}:{settings.webhook_port} for Telegram's "
+            f"webhook calls ({error.strerror}); set WEBHOOK_LISTEN and WEBHOOK_PORT to an address "
+            "this host has and a port no other program uses",
+        )
+        return
+    log.info("webhook server listening", extra={"port": settings.webhook_port})
     async with running(application):
         await application.bot.set_webhook(
             settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
         )
-        await runner.setup()
-        await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
-        log.info("webhook server listening", extra={"port": settings.webhook_port})
+        log.info("webhook set", extra={"webhook_url": settings.webhook_url})
         await stop.wait()
         # Stop taking updates first, then let the ones already queued finish.
         await runner.cleanup()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import sys
@@ -16,10 +17,26 @@ from tests.harness import TOKEN
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
+# Below Linux's ephemeral range (32768-60999): an outgoing connection, which takes its local port
+# from that range, cannot take the port between the probe and the bot's own bind. CI once lost a
+# webhook replica to exactly that.
+_PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port on 127.0.0.1 that nothing listens on, never the same one twice in a test run."""
+    for port in random.sample(_PORTS, len(_PORTS)):
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 class BotProcess:

@@ -117,7 +117,7 @@ async def test_two_bot_processes_on_one_postgresql_database_send_each_reminder_o
                 await asyncio.sleep(1.0)  # time for a double to show up, if there were one
             finally:
                 statuses = await asyncio.gather(*(process.terminate() for process in replicas))
-            assert statuses == [0, 0]
+            assert statuses == [0, 0], [process.raw_log[-20:] for process in replicas]
             assert sends(emulator, 200) == Counter(patient_ids)
             assert await delivery_statuses(url) == {"sent": 500}
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -34,7 +35,7 @@ async def webhook_bot(emulator: Emulator, tmp_path: Path) -> AsyncIterator[tuple
         SIBOT_ADMIN_IDS=str(ADMIN_ID),
     )
     await process.start()
-    await process.wait_for_log("webhook server listening")
+    await process.wait_for_log("webhook set")
     yield process, f"http://127.0.0.1:{port}"
     await process.terminate()
 
@@ -85,6 +86,30 @@ async def test_healthz_reports_a_running_bot(webhook_bot: tuple[BotProcess, str]
         report = await answer.json()
     assert answer.status == 200, report
     assert report["database"] == "ok" and report["dispatcher"] == "ok"
+
+
+async def test_a_webhook_port_in_use_stops_the_start_with_a_clear_message(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", free_port()))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = BotProcess(
+            emulator.base_url,
+            f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}",
+            WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+            WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(port),
+        )
+        await process.start()
+        assert await process.wait() == 1
+    critical = [line for line in process.log_lines if line.get("level") == "CRITICAL"]
+    assert len(critical) == 1 and f"127.0.0.1:{port}" in critical[0]["message"]
+    assert "WEBHOOK_PORT" in critical[0]["message"]
+    assert not any("Traceback" in line for line in process.raw_log)
+    # Telegram was never told to post to a port the bot could not open.
+    assert not [request for request in emulator.requests if request.method == "setWebhook"]
 
 
 async def test_healthz_is_503_when_the_database_is_unreachable(emulator: Emulator) -> None:
