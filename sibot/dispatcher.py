@@ -11,8 +11,9 @@ One `tick(now)` does everything that is due:
 2. Claim due follow-ups the same way: one per day at most, only if the reminder was left alone.
 3. Send every pending outbox row that is due: the ones just claimed, retries after a failure,
    and rows a crash left between claim and send, side by side (the rate limiter paces them),
-   each recorded as soon as Telegram answers. On PostgreSQL a row stays locked while it is sent,
-   so a second dispatcher skips it; SQLite has one process and one tick at a time.
+   each recorded as soon as Telegram answers. On PostgreSQL the rows stay locked while they are
+   sent, a few to a transaction (LOCKED_BATCH), so a second dispatcher skips them; SQLite has
+   one process and one tick at a time.
 
 Nothing is sent for a patient who is inactive (blocked the bot), paused, not onboarded, or who
 already completed that day's session.
@@ -23,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -70,6 +71,9 @@ SEND_CHUNK = 100
 # (p99 437 ms with the whole round in flight, 238 ms with 16, for 0.8 of the fan-out's speed). On
 # PostgreSQL each send in flight also holds a pooled connection and its row's lock.
 SENDS_IN_FLIGHT = 16
+# On PostgreSQL a transaction locks this many deliveries, sends them and records them: one
+# transaction per delivery spent most of the fan-out in round trips to the server.
+LOCKED_BATCH = 8
 _ERROR_LENGTH = 200
 
 OutboxKey = tuple[int, date, str]
@@ -252,8 +256,8 @@ class Dispatcher:
                 due.append(row.id)
             else:
                 later.append(at)
-        for start in range(0, len(due), SEND_CHUNK):
-            await self._deliver(due[start : start + SEND_CHUNK], now)
+        for chunk in _split(due, SEND_CHUNK):
+            await self._deliver(chunk, now)
             # a fan-out paced by Telegram's limits takes minutes: still alive, says /healthz
             self._heartbeat.beat(self._clock.now())
         return min(later, default=None)
@@ -264,24 +268,29 @@ class Dispatcher:
         A crash can then double only the messages Telegram took in the moment before it.
         """
         if self._locks_while_sending:
-            in_flight = asyncio.Semaphore(SENDS_IN_FLIGHT)
+            batches = iter(_split(delivery_ids, LOCKED_BATCH))
             async with asyncio.TaskGroup() as group:
-                for delivery_id in delivery_ids:
-                    group.create_task(self._deliver_locked(delivery_id, now, in_flight))
+                for _ in range(SENDS_IN_FLIGHT // LOCKED_BATCH):
+                    group.create_task(self._deliver_locked(batches, now))
             return
         async with self._db.transaction() as session:
             outgoing = self._outgoing(await _deliveries(session, delivery_ids, locked=True), now)
         await self._deliver_prepared(outgoing, now)
 
-    async def _deliver_locked(
-        self, delivery_id: int, now: datetime, in_flight: asyncio.Semaphore
-    ) -> None:
-        # The row stays locked while it is sent: another dispatcher skips it, and a crash
-        # releases it still pending, for whoever looks next.
-        async with in_flight, self._db.transaction() as session:
-            rows = await _deliveries(session, [delivery_id], locked=True)
-            for outgoing in self._outgoing(rows, now):
-                self._record_one(*rows[outgoing.delivery_id], await self._attempt(outgoing), now)
+    async def _deliver_locked(self, batches: Iterator[list[int]], now: datetime) -> None:
+        """Take the next batch until none is left: lock its rows, send them side by side, record.
+
+        The rows stay locked while they are sent: another dispatcher skips them, and a crash
+        releases them still pending, for whoever looks next.
+        """
+        for batch in batches:
+            async with self._db.transaction() as session:
+                rows = await _deliveries(session, batch, locked=True)
+                outcomes = await asyncio.gather(
+                    *(self._attempt(outgoing) for outgoing in self._outgoing(rows, now))
+                )
+                for outcome in outcomes:
+                    self._record_one(*rows[outcome.delivery_id], outcome, now)
 
     async def _deliver_prepared(self, outgoing: list[_Outgoing], now: datetime) -> None:
         # One connection (SQLite): the outcomes that come in while a commit runs share the next.
@@ -371,6 +380,10 @@ class Dispatcher:
             next_followup = await session.scalar(select(func.min(Reminder.followup_at)))
         candidates = [t for t in (next_fire, next_followup, next_retry) if t is not None]
         return min([now + MAX_WAIT, *(max(t, now) for t in candidates)])
+
+
+def _split(items: list[int], size: int) -> list[list[int]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 async def _let_others_run() -> None:

@@ -283,6 +283,27 @@ async def test_a_patient_who_blocked_the_bot_is_marked_inactive(database, settin
     assert [chat for chat, _, _ in sender.sent] == [PATIENT]
 
 
+async def test_each_delivery_of_one_batch_keeps_its_own_outcome(database, settings, clock):
+    # On PostgreSQL the three share one locked batch; on SQLite one round of sends.
+    patients = [PATIENT, PATIENT + 1, PATIENT + 2]
+    for patient_id in patients:
+        await add_patient(database, patient_id)
+    sender = RecordingSender([RecipientBlocked("Forbidden: bot was blocked"), TemporarySendFailure("Bad Gateway")])
+
+    await make_dispatcher(database, settings, sender).tick(DUE)
+
+    assert [chat for chat, _, _ in sender.sent] == [PATIENT + 2]
+    outcomes = [(row.patient_id, row.status, row.attempts, row.error) for row in await deliveries(database)]
+    assert outcomes == [
+        (PATIENT, "failed", 1, "Forbidden: bot was blocked"),
+        (PATIENT + 1, "pending", 1, "Bad Gateway"),
+        (PATIENT + 2, "sent", 1, None),
+    ]
+    async with database.transaction() as session:
+        active = {p.id: p.active for p in (await session.scalars(select(Patient))).all()}
+    assert active == {PATIENT: False, PATIENT + 1: True, PATIENT + 2: True}
+
+
 @pytest.mark.parametrize(
     "values",
     [
