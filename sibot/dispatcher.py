@@ -37,6 +37,7 @@ from sibot.core import Core
 from sibot.db import Database
 from sibot.health import Heartbeat
 from sibot.models import ExerciseSession, Patient, Reminder, ReminderDelivery
+from sibot.patients import takes_reminders
 from sibot.ports import Clock, OutgoingMessage, Priority, RecipientBlocked, Sender, SendError
 from sibot.reminders import (
     DAILY,
@@ -148,7 +149,7 @@ class Dispatcher:
             for reminder, patient, occurrence, kind in due:
                 if (
                     now - occurrence.fire_at < self._grace
-                    and _reachable(patient, now)
+                    and takes_reminders(patient, now)
                     and occurrence.local_date not in done[patient.id]
                     and _open(taken, reminder.id, occurrence.local_date, kind)
                 ):
@@ -193,7 +194,7 @@ class Dispatcher:
                 if (
                     now - due_at < self._grace
                     and reminder.enabled
-                    and _reachable(patient, now)
+                    and takes_reminders(patient, now)
                     and patient.followups_enabled
                     and day not in done[patient.id]
                     and not any(start >= reminded_at for start in started[patient.id])
@@ -397,12 +398,6 @@ def _message_for(delivery: ReminderDelivery, patient: Patient) -> OutgoingMessag
         return followup_message(patient.language)
     minutes = estimated_minutes(ROUTINE_KEYS, patient.hold_seconds, patient.repetitions)
     return reminder_message(patient.language, minutes)
-
-
-def _reachable(patient: Patient, now: datetime) -> bool:
-    """Whether a reminder may go to the patient at all right now."""
-    paused = patient.paused_until is not None and patient.paused_until > now
-    return patient.active and patient.onboarding_step is None and not paused
 
 
 def _pending(

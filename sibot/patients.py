@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -48,7 +49,28 @@ class PatientView:
         return ZoneInfo(self.timezone)
 
     def paused_at(self, now: datetime) -> bool:
-        return self.paused_until is not None and self.paused_until > now
+        return is_paused(self, now)
+
+
+class Reachability(Protocol):
+    """What says whether a patient may get messages unasked: a view or a loaded row."""
+
+    @property
+    def active(self) -> bool: ...
+    @property
+    def onboarding_step(self) -> str | None: ...
+    @property
+    def paused_until(self) -> datetime | None: ...
+
+
+def is_paused(patient: Reachability, now: datetime) -> bool:
+    return patient.paused_until is not None and patient.paused_until > now
+
+
+def takes_reminders(patient: Reachability, now: datetime) -> bool:
+    """Whether a reminder may go to the patient now: they have not blocked the bot, finished
+    onboarding, and are not pausing."""
+    return patient.active and patient.onboarding_step is None and not is_paused(patient, now)
 
 
 def view_of(patient: Patient) -> PatientView:
