@@ -7,6 +7,8 @@ import asyncio
 import logging
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,28 +105,42 @@ async def _sandbox(settings: Settings) -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="sibot-sandbox-"))
     # Logs would break into the chat: they go to a file instead.
-    logging.getLogger().handlers[0].setStream(open(folder / "sibot.log", "a", encoding="utf-8"))
-    emulator = Emulator(SANDBOX_TOKEN)
-    await emulator.start()
-    try:
-        sandbox_settings = _sandbox_settings(settings, emulator, folder)
-        application = build_application(sandbox_settings, token=SANDBOX_TOKEN)
-        async with polling(application):
-            write_stdout(
-                "sibot sandbox: chatting with the bot on a local Telegram emulator "
-                f"({sandbox_settings.database_kind} database).\n"
-                f"Files and logs go to {folder}\n"
-                "Type /start to begin. A number presses that button; /location LAT LON shares a "
-                "location; /quit or Ctrl-D ends.\n"
-            )
-            patient = emulator.patient(first_name="Sam", language_code="en")
-            chat = TerminalChat(
-                patient, folder / "files", read_line=stdin_lines(), write=write_stdout
-            )
-            await chat.run()
-    finally:
-        await emulator.stop()
+    with _logging_to(folder / "sibot.log"):
+        emulator = Emulator(SANDBOX_TOKEN)
+        await emulator.start()
+        try:
+            sandbox_settings = _sandbox_settings(settings, emulator, folder)
+            application = build_application(sandbox_settings, token=SANDBOX_TOKEN)
+            async with polling(application):
+                write_stdout(
+                    "sibot sandbox: chatting with the bot on a local Telegram emulator "
+                    f"({sandbox_settings.database_kind} database).\n"
+                    f"Files and logs go to {folder}\n"
+                    "Type /start to begin. A number presses that button; /location LAT LON "
+                    "shares a location; /quit or Ctrl-D ends.\n"
+                )
+                patient = emulator.patient(first_name="Sam", language_code="en")
+                chat = TerminalChat(
+                    patient, folder / "files", read_line=stdin_lines(), write=write_stdout
+                )
+                await chat.run()
+        finally:
+            await emulator.stop()
     return 0
+
+
+@contextmanager
+def _logging_to(path: Path) -> Iterator[None]:
+    """The log goes to `path` for the block, then back to where it went before."""
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    with path.open("a", encoding="utf-8") as stream:
+        previous = handler.setStream(stream)
+        try:
+            yield
+        finally:
+            if previous is not None:
+                handler.setStream(previous)
 
 
 def _sandbox_settings(settings: Settings, emulator: Emulator, folder: Path) -> Settings:
