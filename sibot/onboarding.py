@@ -76,7 +76,7 @@ async def position_of(session: AsyncSession, patient: PatientView) -> Position |
     if step == Step.CLEARANCE:
         return Position(Step.CLEARANCE, Question(question))
     if step == Step.SAFETY:
-        return Position(Step.SAFETY, await _next_question(session, patient.id))
+        return Position(Step.SAFETY, _first_unanswered(await _answered(session, patient.id)))
     return Position(Step(step))
 
 
@@ -94,7 +94,10 @@ async def answer_question(
 ) -> PatientView | None:
     """Store one safety answer; a yes to a red-flag question holds onboarding for clearance."""
     patient = await _at_step(session, patient_id, Step.SAFETY)
-    if patient is None or await _next_question(session, patient_id) != question:
+    if patient is None:
+        return None
+    answered = await _answered(session, patient_id)
+    if _first_unanswered(answered) != question:
         return None
     session.add(SafetyAnswer(patient_id=patient_id, question=question.value, answer=yes, answered_at=now))
     await session.flush()
@@ -103,7 +106,7 @@ async def answer_question(
     if yes and question in EMERGENCY_QUESTIONS | DOCTOR_QUESTIONS:
         patient.onboarding_step = f"{Step.CLEARANCE}:{question}"
     else:
-        await _after_safety_answer(session, patient)
+        _after_safety_answer(patient, answered | {question.value})
     return view_of(patient)
 
 
@@ -115,7 +118,7 @@ async def confirm_clearance(
     if patient is None:
         return None
     patient.cleared_at = now
-    await _after_safety_answer(session, patient)
+    _after_safety_answer(patient, await _answered(session, patient_id))
     return view_of(patient)
 
 
@@ -201,16 +204,19 @@ def _go_to(patient: Patient, step: Step | None) -> None:
     patient.awaiting = step.value if step in TYPED_STEPS else None
 
 
-async def _after_safety_answer(session: AsyncSession, patient: Patient) -> None:
+def _after_safety_answer(patient: Patient, answered: frozenset[str]) -> None:
     """On to the next safety question, or to the time zone once every one is answered."""
-    if await _next_question(session, patient.id) is None:
+    if _first_unanswered(answered) is None:
         _go_to(patient, Step.TIMEZONE)
     else:
         patient.onboarding_step = Step.SAFETY
 
 
-async def _next_question(session: AsyncSession, patient_id: int) -> Question | None:
-    answered = set(
-        await session.scalars(select(SafetyAnswer.question).where(SafetyAnswer.patient_id == patient_id))
-    )
+async def _answered(session: AsyncSession, patient_id: int) -> frozenset[str]:
+    """The safety questions the patient has answered."""
+    query = select(SafetyAnswer.question).where(SafetyAnswer.patient_id == patient_id)
+    return frozenset(await session.scalars(query))
+
+
+def _first_unanswered(answered: frozenset[str]) -> Question | None:
     return next((question for question in Question if question.value not in answered), None)
