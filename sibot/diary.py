@@ -7,7 +7,7 @@ Every function takes the caller's session and never commits: the caller owns the
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -80,11 +80,14 @@ async def record_checkin(
         sharp_or_shooting=sharp_or_shooting,
         session_id=session_id,
     )
-    repeated = await _repeated(session, patient_id, new)
+    # One query serves the rules and the repeat check.
+    history = await _history(session, patient_id, new, checkins.reads_history(new) or _repeatable(new))
+    repeated = _repeated(new, history)
     if repeated is not None:
         # Its answer may never have reached the patient: they get it again, flags and all.
-        return CheckinResult(repeated, tuple(await _evaluate(session, patient_id, new, repeated)))
-    flags = tuple(await _evaluate(session, patient_id, new))
+        del history[repeated]
+        return CheckinResult(repeated, tuple(checkins.evaluate(new, list(history.values()))))
+    flags = tuple(checkins.evaluate(new, list(history.values())))
     row = Checkin(
         patient_id=patient_id,
         at=new.at,
@@ -121,7 +124,10 @@ async def add_details(
         row.locations = sorted(Location(value) for value in locations)
     if symptoms is not None:
         row.symptoms = sorted(Symptom(value) for value in symptoms)
-    fired = await _evaluate(session, patient_id, _as_checkin(row), leave_out=checkin_id)
+    changed = _as_checkin(row)
+    history = await _history(session, patient_id, changed, checkins.reads_history(changed))
+    history.pop(checkin_id, None)
+    fired = checkins.evaluate(changed, list(history.values()))
     stored = set(
         await session.scalars(select(RedFlag.rule).where(RedFlag.checkin_id == checkin_id))
     )
@@ -130,32 +136,30 @@ async def add_details(
     return DetailsResult(score=row.score, flags=flags)
 
 
-async def _repeated(session: AsyncSession, patient_id: int, new: checkins.Checkin) -> int | None:
+def _repeatable(new: checkins.Checkin) -> bool:
+    return new.source in _REPEATABLE and not (new.locations or new.symptoms or new.sharp_or_shooting)
+
+
+def _repeated(new: checkins.Checkin, history: dict[int, checkins.Checkin]) -> int | None:
     """The id of the stored check-in that `new` repeats, if any (see REPEAT_WINDOW)."""
-    if new.source not in _REPEATABLE or new.locations or new.symptoms or new.sharp_or_shooting:
+    newest = next(reversed(history.items()), None)
+    if not _repeatable(new) or newest is None:
         return None
-    newest = (
-        await session.execute(
-            select(Checkin.id, Checkin.score, Checkin.source)
-            .where(Checkin.patient_id == patient_id, Checkin.at > new.at - REPEAT_WINDOW)
-            .order_by(Checkin.at.desc(), Checkin.id.desc())
-            .limit(1)
-        )
-    ).first()
-    if newest is None or (newest.score, newest.source) != (new.score, new.source.value):
+    newest_id, checkin = newest
+    if checkin.at <= new.at - REPEAT_WINDOW or (checkin.score, checkin.source) != (new.score, new.source):
         return None
-    return newest.id
+    return newest_id
 
 
-async def _evaluate(
-    session: AsyncSession, patient_id: int, new: checkins.Checkin, leave_out: int | None = None
-) -> list[checkins.RedFlag]:
-    """The flags `new` sets off; the patient's recent history is loaded only if a rule reads it."""
-    history: list[checkins.Checkin] = []
-    if checkins.reads_history(new):
-        since = new.at - timedelta(days=HISTORY_DAYS)
-        history = await _checkins_since(session, patient_id, since, leave_out)
-    return checkins.evaluate(new, history)
+async def _history(
+    session: AsyncSession, patient_id: int, new: checkins.Checkin, needed: bool
+) -> dict[int, checkins.Checkin]:
+    """The patient's check-ins of the HISTORY_DAYS before `new`, by id, oldest first; without a
+    query when not `needed` (the rules give the same flags then with no history at all)."""
+    if not needed:
+        return {}
+    rows = await _checkin_rows(session, patient_id, new.at - timedelta(days=HISTORY_DAYS))
+    return {row.id: _as_checkin(row) for row in rows}
 
 
 async def _store_flags(
@@ -282,16 +286,21 @@ async def export_data(session: AsyncSession, patient_id: int) -> Export:
 
 
 async def _checkins_since(
-    session: AsyncSession, patient_id: int, since: datetime | None, leave_out: int | None = None
+    session: AsyncSession, patient_id: int, since: datetime | None
 ) -> list[checkins.Checkin]:
+    return [_as_checkin(row) for row in await _checkin_rows(session, patient_id, since)]
+
+
+async def _checkin_rows(
+    session: AsyncSession, patient_id: int, since: datetime | None
+) -> Sequence[Checkin]:
+    """The patient's check-ins since `since` (all when None), oldest first."""
     query = (
         select(Checkin).where(Checkin.patient_id == patient_id).order_by(Checkin.at, Checkin.id)
     )
     if since is not None:
         query = query.where(Checkin.at >= since)
-    if leave_out is not None:
-        query = query.where(Checkin.id != leave_out)
-    return [_as_checkin(row) for row in await session.scalars(query)]
+    return (await session.scalars(query)).all()
 
 
 def _as_checkin(row: Checkin) -> checkins.Checkin:
