@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +21,10 @@ log = logging.getLogger(__name__)
 
 NO_COHORT = ""
 BROADCAST_BATCH = 500
+# Sends of a broadcast in flight at once. The rate limiter paces them at Telegram's limit, and at
+# bulk priority a patient's own messages go first. One at a time, each waiting for its answer,
+# a broadcast went at one round trip's pace: about a third of the limit against Telegram.
+BROADCAST_IN_FLIGHT = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +157,19 @@ async def _recipient_batch(core: Core, after_id: int) -> list[int]:
         return list((await session.scalars(query)).all())
 
 
+async def _send_one(core: Core, sender: Sender, patient_id: int, message: OutgoingMessage) -> bool:
+    """Whether the message reached the patient; one who blocked the bot is marked inactive."""
+    try:
+        await sender.send(patient_id, message, priority=Priority.BULK)
+    except RecipientBlocked:
+        await _mark_blocked(core, patient_id)
+        return False
+    except SendError:
+        log.warning("broadcast message failed", extra={"user_id": patient_id})
+        return False
+    return True
+
+
 async def _mark_blocked(core: Core, patient_id: int) -> None:
     async with core.db.transaction() as session:
         patient = await session.get(Patient, patient_id)
@@ -161,20 +180,20 @@ async def _mark_blocked(core: Core, patient_id: int) -> None:
 async def send_broadcast(core: Core, sender: Sender, broadcast: BroadcastView) -> BroadcastResult:
     """Send a confirmed broadcast, as the plain text it is, at bulk priority; record the counts."""
     message = OutgoingMessage(html.escape(broadcast.text))
-    sent = failed = 0
+    delivered: Counter[bool] = Counter()
+    in_flight = asyncio.Semaphore(BROADCAST_IN_FLIGHT)
+
+    async def deliver(patient_id: int) -> None:
+        async with in_flight:
+            delivered[await _send_one(core, sender, patient_id, message)] += 1
+
     last_id = 0
     while batch := await _recipient_batch(core, last_id):
-        for patient_id in batch:
-            try:
-                await sender.send(patient_id, message, priority=Priority.BULK)
-                sent += 1
-            except RecipientBlocked:
-                failed += 1
-                await _mark_blocked(core, patient_id)
-            except SendError:
-                failed += 1
-                log.warning("broadcast message failed", extra={"user_id": patient_id})
+        async with asyncio.TaskGroup() as group:
+            for patient_id in batch:
+                group.create_task(deliver(patient_id))
         last_id = batch[-1]
+    sent, failed = delivered[True], delivered[False]
     async with core.db.transaction() as session:
         row = await session.get(Broadcast, broadcast.id)
         if row is not None:

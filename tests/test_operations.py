@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import timedelta
 
@@ -11,8 +12,16 @@ from sqlalchemy import update
 from sibot.core import Core
 from sibot.db import Database
 from sibot.emulator import Emulator, Patient
-from sibot.models import ExerciseSession, Patient as PatientRow, RedFlag
-from sibot.operators import draft_broadcast, stats_by_cohort, total
+from sibot.models import Broadcast, ExerciseSession, Patient as PatientRow, RedFlag
+from sibot.operators import (
+    BROADCAST_IN_FLIGHT,
+    confirm_broadcast,
+    draft_broadcast,
+    send_broadcast,
+    stats_by_cohort,
+    total,
+)
+from sibot.ports import OutgoingMessage, Priority, RecipientBlocked, TemporarySendFailure
 from sibot.settings import load_settings
 from sibot.texts import text
 from tests.factories import onboarded_patient
@@ -139,6 +148,53 @@ async def test_stats_and_broadcast_recipients_on_both_databases(
     ]
     assert total(rows).patients == 4
     assert (await draft_broadcast(core, ADMIN_ID, "hello")).recipients == 3
+
+
+class CountingSender:
+    """Answers after a moment, like Telegram; counts the sends in flight at once."""
+
+    def __init__(self, blocked: int, failing: int) -> None:
+        self.blocked, self.failing = blocked, failing
+        self.in_flight = self.most_in_flight = 0
+        self.sent: list[tuple[int, Priority]] = []
+
+    async def send(self, chat_id: int, message: OutgoingMessage, *, priority: Priority) -> int:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            if chat_id == self.blocked:
+                raise RecipientBlocked("Forbidden: bot was blocked by the user")
+            if chat_id == self.failing:
+                raise TemporarySendFailure("Bad Gateway")
+            self.sent.append((chat_id, priority))
+            return len(self.sent)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_a_broadcast_sends_side_by_side_and_counts_every_outcome(
+    database: Database, clock: ManualClock
+) -> None:
+    core = Core(settings=load_settings(require_token=False), db=database, clock=clock)
+    for patient_id in range(1, 41):
+        await onboarded_patient(database, patient_id, clock.now())
+    sender = CountingSender(blocked=7, failing=8)
+    broadcast = await draft_broadcast(core, ADMIN_ID, "Clinic closed <Monday>")
+    confirmed = await confirm_broadcast(core, broadcast.id)
+    assert confirmed is not None
+
+    result = await send_broadcast(core, sender, confirmed)
+
+    assert (result.sent, result.failed) == (38, 2)
+    assert sorted(chat for chat, _ in sender.sent) == [n for n in range(1, 41) if n not in (7, 8)]
+    assert {priority for _, priority in sender.sent} == {Priority.BULK}
+    assert 1 < sender.most_in_flight <= BROADCAST_IN_FLIGHT
+    async with database.transaction() as session:
+        assert (await session.get(PatientRow, 7)).active is False  # type: ignore[union-attr]
+        assert (await session.get(PatientRow, 8)).active is True  # type: ignore[union-attr]
+        row = await session.get(Broadcast, broadcast.id)
+        assert row is not None and (row.sent, row.failed) == (38, 2) and row.finished_at is not None
 
 
 async def test_logs_carry_no_names_and_no_message_texts(
