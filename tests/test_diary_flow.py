@@ -326,6 +326,26 @@ async def test_pain_with_a_number_saves_it_at_once_and_junk_gets_the_question(
     assert (row.score, row.source) == (8, "diary")
 
 
+async def test_the_same_pain_score_sent_again_within_a_minute_is_one_checkin(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = await onboarded(bot, emulator)
+    await patient.send("/pain 4")
+    first = await patient.expect("Pain 4/10 saved")
+    bot.clock.advance(timedelta(seconds=20))
+    await patient.send("/pain 4")  # the answer was slow, so the patient sent it again
+    again = await patient.expect("Pain 4/10 saved")
+    # a new message whose buttons add details to the stored check-in
+    assert again.message_id != first.message_id and again.button_data == first.button_data
+    [row] = await checkins_of(bot.core.db, patient.user_id)
+    assert row.score == 4
+
+    bot.clock.advance(timedelta(minutes=2))
+    await patient.send("/pain 4")  # later, it is a new check-in
+    await patient.expect("Pain 4/10 saved")
+    assert [row.score for row in await checkins_of(bot.core.db, patient.user_id)] == [4, 4]
+
+
 async def seed_month(db: Database, patient_id: int, now: datetime) -> None:
     """Two weeks of diary scores (6 then 4), a severe day, and a completed session yesterday."""
     async with db.transaction() as session:
