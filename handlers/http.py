@@ -10,6 +10,8 @@ on the way. aiohttp has no write timeout: the read timeout bounds each wait for 
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -21,6 +23,7 @@ from telegram.request import BaseRequest, RequestData
 CONNECTIONS = 256
 DEFAULT_TIMEOUT_S = 5.0
 POOL_TIMEOUT_S = 1.0
+_JSON = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -66,7 +69,7 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method, url, timeout=timeout, **_body(request_data)
             ) as response:
                 return response.status, await response.read()
         except (TimeoutError, asyncio.TimeoutError) as error:
@@ -79,13 +82,15 @@ def _seconds(value: ODVInput[float], default: float | None) -> float | None:
     return default if isinstance(value, DefaultValue) else value
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
-    """Plain parameters as a form, as PTB's own transport sends them; files as multipart."""
+def _body(request_data: RequestData | None) -> dict[str, Any]:
+    """Plain parameters as one JSON object, which the Bot API takes as well as PTB's form: the form
+    carries every object JSON-encoded and then percent-encoded, a tenth of a fan-out's time here.
+    Files go as multipart, with the other parameters as form fields."""
     if request_data is None:
-        return None
+        return {}
     if not request_data.contains_files:
-        return request_data.json_parameters
+        return {"data": json.dumps(request_data.parameters).encode(), "headers": _JSON}
     form = aiohttp.FormData(request_data.json_parameters)
     for name, (filename, content, *mimetype) in request_data.multipart_data.items():
         form.add_field(name, content, filename=filename, content_type=mimetype[0] if mimetype else None)
-    return form
+    return {"data": form}

@@ -6,7 +6,7 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from handlers.http import AiohttpRequest
@@ -27,6 +27,17 @@ async def test_a_message_and_a_file_arrive_as_sent(client: Bot, emulator: Emulat
     text, document = await patient.next_message(), await patient.next_message()
     assert text.text == "Hello there · ✅"
     assert (document.document, document.filename, document.text) == (b"%PDF-1.4 bytes", "report.pdf", "Your report")
+
+
+async def test_buttons_and_entities_arrive_as_sent(client: Bot, emulator: Emulator) -> None:
+    # Plain calls go as one JSON body, with the keyboard and the entities as nested objects.
+    patient = emulator.patient()
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Start ▶", callback_data="s:start")]])
+    bold = MessageEntity(MessageEntity.BOLD, offset=0, length=5)
+    sent = await client.send_message(patient.user_id, "Hello there", reply_markup=keyboard, entities=[bold])
+    message = await patient.next_message()
+    assert (message.text, message.button_data) == ("Hello there", {"Start ▶": "s:start"})
+    assert sent.entities == (bold,) and sent.reply_markup == keyboard
 
 
 async def test_telegram_refusals_come_back_as_ptb_errors(client: Bot, emulator: Emulator) -> None:
