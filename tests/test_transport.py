@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any, TypeAlias
 
 import pytest
+from telegram import InlineKeyboardMarkup
 from telegram.error import NetworkError, RetryAfter
 
 from handlers.transport import PriorityRateLimiter, inline_keyboard
@@ -311,3 +312,14 @@ def test_inline_keyboard_renders_rows_of_buttons() -> None:
     rendered = [[(b.text, b.callback_data) for b in row] for row in markup.inline_keyboard]
     assert rendered == [[("Start", "s:start"), ("Later", "s:later")], [("Stop", "s:stop")]]
     assert inline_keyboard(()) is None
+
+
+def test_a_keyboard_built_once_is_sent_as_ptb_would_send_it() -> None:
+    rows = ((Button("Start", "s:start"), Button("Later", "s:later")), (Button("Stop", "s:stop"),))
+    markup = inline_keyboard(rows)
+    assert markup is not None and inline_keyboard(rows) is markup
+
+    plain = InlineKeyboardMarkup(markup.inline_keyboard)
+    assert markup.to_dict() == plain.to_dict() and markup.to_json() == plain.to_json()
+    markup.to_dict()["added"] = True  # what one caller does to its dict the next never sees
+    assert markup.to_dict() == plain.to_dict()
