@@ -19,7 +19,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 
 # Below Linux's ephemeral range (32768-60999): an outgoing connection, which takes its local port
 # from that range, cannot take the port between the probe and the bot's own bind. CI once lost a
-# webhook replica to exactly that.
+# webhook replica, most likely to exactly that.
 _PORTS = range(20000, 32768)
 _handed_out: set[int] = set()
 
