@@ -111,3 +111,15 @@ class BotProcess:
                 self.log_lines.append({"message": line})
             self._new_line.set()
         self._new_line.set()
+
+
+def webhook_process(base_url: str, database_url: str, port: int, **environment: str) -> BotProcess:
+    """A bot process in webhook mode, taking Telegram's posts on 127.0.0.1:`port`."""
+    return BotProcess(
+        base_url,
+        database_url,
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        **environment,
+    )

@@ -20,7 +20,7 @@ from sibot.reminders import configure_reminder
 from sibot.schedule import EVERY_DAY
 from tests.databases import postgres_database_url
 from tests.harness import TOKEN
-from tests.processes import BotProcess, free_port
+from tests.processes import BotProcess, free_port, webhook_process
 
 REMINDER = "Time for your SI joint routine"
 
@@ -126,12 +126,4 @@ async def test_two_bot_processes_on_one_postgresql_database_send_each_reminder_o
 
 def replica(emulator: Emulator, url: str) -> BotProcess:
     """A bot process in webhook mode, so two can run on one token (pollers would conflict)."""
-    port = free_port()
-    return BotProcess(
-        emulator.base_url,
-        url,
-        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
-        WEBHOOK_LISTEN="127.0.0.1",
-        WEBHOOK_PORT=str(port),
-        SIBOT_SEND_RATE="1000",
-    )
+    return webhook_process(emulator.base_url, url, free_port(), SIBOT_SEND_RATE="1000")

@@ -16,7 +16,7 @@ from handlers.webhook import build_web_app
 from sibot.emulator import Emulator
 from sibot.settings import load_settings
 from tests.harness import TOKEN
-from tests.processes import BotProcess, free_port
+from tests.processes import BotProcess, free_port, webhook_process
 
 SECRET = "webhook-secret_0123456789"
 ADMIN_ID = 777
@@ -25,12 +25,10 @@ ADMIN_ID = 777
 @pytest.fixture
 async def webhook_bot(emulator: Emulator, tmp_path: Path) -> AsyncIterator[tuple[BotProcess, str]]:
     port = free_port()
-    process = BotProcess(
+    process = webhook_process(
         emulator.base_url,
         f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}",
-        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
-        WEBHOOK_LISTEN="127.0.0.1",
-        WEBHOOK_PORT=str(port),
+        port,
         WEBHOOK_SECRET_TOKEN=SECRET,
         SIBOT_ADMIN_IDS=str(ADMIN_ID),
     )
@@ -95,13 +93,7 @@ async def test_a_webhook_port_in_use_stops_the_start_with_a_clear_message(
         taken.bind(("127.0.0.1", free_port()))
         taken.listen()
         port = taken.getsockname()[1]
-        process = BotProcess(
-            emulator.base_url,
-            f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}",
-            WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
-            WEBHOOK_LISTEN="127.0.0.1",
-            WEBHOOK_PORT=str(port),
-        )
+        process = webhook_process(emulator.base_url, f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}", port)
         await process.start()
         assert await process.wait() == 1
     critical = [line for line in process.log_lines if line.get("level") == "CRITICAL"]
