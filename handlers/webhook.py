@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
+from telegram.error import TelegramError
 
 from handlers.context import AnyApplication, core_of
 from handlers.errors import give_up
@@ -87,10 +88,18 @@ async def serve_webhook(application: AnyApplication) -> None:
         return
     log.info("webhook server listening", extra={"port": settings.webhook_port})
     async with running(application):
-        await application.bot.set_webhook(
-            settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
-        )
-        log.info("webhook set", extra={"webhook_url": settings.webhook_url})
-        await stop.wait()
+        try:
+            await application.bot.set_webhook(
+                settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+            )
+        except TelegramError as error:
+            give_up(
+                application,
+                f"Telegram refused WEBHOOK_URL ({error.message}); it must be an HTTPS address "
+                "Telegram can reach, on port 443, 80, 88 or 8443",
+            )
+        else:
+            log.info("webhook set", extra={"webhook_url": settings.webhook_url})
+            await stop.wait()
         # Stop taking updates first, then let the ones already queued finish.
         await runner.cleanup()

@@ -104,6 +104,18 @@ async def test_a_webhook_port_in_use_stops_the_start_with_a_clear_message(
     assert not [request for request in emulator.requests if request.method == "setWebhook"]
 
 
+async def test_a_webhook_telegram_refuses_stops_the_start_with_a_clear_message(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.faults.add("5xx", method="setWebhook", status=400)
+    process = webhook_process(emulator.base_url, f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}", free_port())
+    await process.start()
+    assert await process.wait() == 1
+    critical = [line for line in process.log_lines if line.get("level") == "CRITICAL"]
+    assert len(critical) == 1 and "WEBHOOK_URL" in critical[0]["message"]
+    assert not any("Traceback" in line for line in process.raw_log)
+
+
 async def test_healthz_is_503_when_the_database_is_unreachable(emulator: Emulator) -> None:
     settings = load_settings(
         require_token=False,
