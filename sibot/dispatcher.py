@@ -27,9 +27,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -78,19 +79,23 @@ LOCKED_BATCH = 8
 _ERROR_LENGTH = 200
 
 OutboxKey = tuple[int, date, str]
-_DeliveryRows = tuple[ReminderDelivery, Reminder, Patient]
 
 
 @dataclass(frozen=True, slots=True)
 class _Outgoing:
+    """A delivery to try now, with what recording its outcome needs."""
+
     delivery_id: int
+    reminder_id: int
     chat_id: int
+    attempts: int  # the tries before this one
+    followup_day: date | None  # the day whose follow-up a successful send schedules
     message: OutgoingMessage
 
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    delivery_id: int
+    outgoing: _Outgoing
     message_id: int | None = None
     blocked: bool = False
     error: str | None = None
@@ -275,7 +280,7 @@ class Dispatcher:
                     group.create_task(self._deliver_locked(batches, now))
             return
         async with self._db.transaction() as session:
-            outgoing = self._outgoing(await _deliveries(session, delivery_ids, locked=True), now)
+            outgoing = await self._due(session, delivery_ids, now)
         await self._deliver_prepared(outgoing, now)
 
     async def _deliver_locked(self, batches: Iterator[list[int]], now: datetime) -> None:
@@ -286,12 +291,9 @@ class Dispatcher:
         """
         for batch in batches:
             async with self._db.transaction() as session:
-                rows = await _deliveries(session, batch, locked=True)
-                outcomes = await asyncio.gather(
-                    *(self._attempt(outgoing) for outgoing in self._outgoing(rows, now))
-                )
-                for outcome in outcomes:
-                    self._record_one(*rows[outcome.delivery_id], outcome, now)
+                outgoing = await self._due(session, batch, now)
+                outcomes = await asyncio.gather(*(self._attempt(item) for item in outgoing))
+                await self._record(session, outcomes, now)
 
     async def _deliver_prepared(self, outgoing: list[_Outgoing], now: datetime) -> None:
         # One connection (SQLite): the outcomes that come in while a commit runs share the next.
@@ -314,16 +316,45 @@ class Dispatcher:
                     await self._record(session, batch, now)
                 recorded += len(batch)
 
-    def _outgoing(self, rows: dict[int, _DeliveryRows], now: datetime) -> list[_Outgoing]:
-        """The messages of the deliveries still due; too late ones expire."""
-        outgoing = []
-        for delivery, _, patient in rows.values():
-            if retry_at(delivery.attempts, delivery.updated_at) > now:
+    async def _due(
+        self, session: AsyncSession, delivery_ids: list[int], now: datetime
+    ) -> list[_Outgoing]:
+        """The messages of the deliveries still pending and due, each row locked (PostgreSQL)
+        and skipped if another dispatcher holds it; too late ones expire."""
+        rows = (
+            await session.execute(
+                select(
+                    ReminderDelivery.id, ReminderDelivery.reminder_id, ReminderDelivery.patient_id,
+                    ReminderDelivery.occurrence_date, ReminderDelivery.kind,
+                    ReminderDelivery.attempts, ReminderDelivery.updated_at, ReminderDelivery.due_at,
+                    Patient.language, Patient.hold_seconds, Patient.repetitions,
+                    Patient.followups_enabled,
+                )
+                .join(Patient, Patient.id == ReminderDelivery.patient_id)
+                .where(ReminderDelivery.id.in_(delivery_ids), ReminderDelivery.status == PENDING)
+                .with_for_update(skip_locked=True, of=ReminderDelivery)
+            )
+        ).all()
+        outgoing, expired = [], []
+        for row in rows:
+            if retry_at(row.attempts, row.updated_at) > now:
                 continue  # another dispatcher tried it meanwhile
-            if now - delivery.due_at >= self._grace:
-                delivery.status, delivery.updated_at = EXPIRED, now
+            if now - row.due_at >= self._grace:
+                expired.append(row.id)
                 continue
-            outgoing.append(_Outgoing(delivery.id, patient.id, _message_for(delivery, patient)))
+            follows_up = row.kind != FOLLOWUP and row.followups_enabled
+            outgoing.append(
+                _Outgoing(
+                    row.id, row.reminder_id, row.patient_id, row.attempts,
+                    row.occurrence_date if follows_up else None, _message_for(row),
+                )
+            )
+        if expired:
+            await session.execute(
+                update(ReminderDelivery)
+                .where(ReminderDelivery.id.in_(expired))
+                .values(status=EXPIRED, updated_at=now)
+            )
         return outgoing
 
     async def _attempt(self, outgoing: _Outgoing) -> _Outcome:
@@ -332,46 +363,40 @@ class Dispatcher:
                 outgoing.chat_id, outgoing.message, priority=Priority.REMINDER
             )
         except RecipientBlocked as exc:
-            return _Outcome(outgoing.delivery_id, blocked=True, error=str(exc))
+            return _Outcome(outgoing, blocked=True, error=str(exc))
         except SendError as exc:
-            return _Outcome(outgoing.delivery_id, error=str(exc) or type(exc).__name__)
-        return _Outcome(outgoing.delivery_id, message_id=message_id)
+            return _Outcome(outgoing, error=str(exc) or type(exc).__name__)
+        return _Outcome(outgoing, message_id=message_id)
 
-    async def _record(self, session: AsyncSession, outcomes: list[_Outcome], now: datetime) -> None:
-        rows = await _deliveries(session, [outcome.delivery_id for outcome in outcomes], locked=False)
-        for outcome in outcomes:
-            if outcome.delivery_id in rows:  # else the patient was deleted while we sent
-                self._record_one(*rows[outcome.delivery_id], outcome, now)
-
-    def _record_one(
-        self,
-        delivery: ReminderDelivery,
-        reminder: Reminder,
-        patient: Patient,
-        outcome: _Outcome,
-        now: datetime,
+    async def _record(
+        self, session: AsyncSession, outcomes: Sequence[_Outcome], now: datetime
     ) -> None:
-        delivery.attempts += 1
-        delivery.updated_at = now
-        delivery.error = outcome.error[:_ERROR_LENGTH] if outcome.error else None
-        if outcome.message_id is not None:
-            delivery.status, delivery.sent_at, delivery.message_id = SENT, now, outcome.message_id
-            if delivery.kind != FOLLOWUP and patient.followups_enabled:
-                reminder.followup_at = now + self._followup_delay
-                reminder.followup_date = delivery.occurrence_date
-        elif outcome.blocked:
-            log.info("patient blocked the bot; reminders stop", extra={"user_id": patient.id})
-            delivery.status = FAILED
-            patient.active = False
-            reminder.followup_at = reminder.followup_date = None
-        else:
-            gave_up = delivery.attempts >= MAX_ATTEMPTS
-            log.warning(
-                "reminder not sent",
-                extra={"delivery_id": delivery.id, "attempts": delivery.attempts, "gave_up": gave_up},
-            )
-            if gave_up:
-                delivery.status = FAILED
+        """Write the outcomes: each delivery's status and tries, the follow-ups the sent ones
+        schedule, the patients who blocked the bot; one statement each, whatever the count.
+
+        A row deleted while its message was out (the patient deleted their data) is left alone.
+        """
+        followups, blocked = [], set()
+        for outcome in outcomes:
+            outgoing = outcome.outgoing
+            if outcome.message_id is not None and outgoing.followup_day is not None:
+                at = now + self._followup_delay
+                followups.append(_followup(outgoing.reminder_id, at, outgoing.followup_day))
+            elif outcome.blocked:
+                log.info("patient blocked the bot; reminders stop", extra={"user_id": outgoing.chat_id})
+                followups.append(_followup(outgoing.reminder_id, None, None))
+                blocked.add(outgoing.chat_id)
+        # Several parameter sets: executemany, not the ORM's bulk update by primary key.
+        connection = await session.connection()
+        if outcomes:
+            by_id = ReminderDelivery.id == bindparam("delivery_id")
+            changes = [_delivery_change(outcome, now) for outcome in outcomes]
+            await connection.execute(update(ReminderDelivery).where(by_id), changes)
+        if followups:
+            by_id = Reminder.id == bindparam("reminder")
+            await connection.execute(update(Reminder).where(by_id), followups)
+        if blocked:
+            await connection.execute(update(Patient).where(Patient.id.in_(blocked)).values(active=False))
 
     async def _next_tick(self, now: datetime, next_retry: datetime | None) -> datetime:
         async with self._db.transaction() as session:
@@ -393,11 +418,38 @@ async def _let_others_run() -> None:
     await asyncio.sleep(0)
 
 
-def _message_for(delivery: ReminderDelivery, patient: Patient) -> OutgoingMessage:
-    if delivery.kind == FOLLOWUP:
-        return followup_message(patient.language)
-    minutes = estimated_minutes(ROUTINE_KEYS, patient.hold_seconds, patient.repetitions)
-    return reminder_message(patient.language, minutes)
+def _message_for(row: Row[Any]) -> OutgoingMessage:
+    """The message of a delivery row, which carries its kind and its patient's settings."""
+    if row.kind == FOLLOWUP:
+        return followup_message(row.language)
+    minutes = estimated_minutes(ROUTINE_KEYS, row.hold_seconds, row.repetitions)
+    return reminder_message(row.language, minutes)
+
+
+def _followup(reminder_id: int, at: datetime | None, day: date | None) -> dict[str, Any]:
+    return {"reminder": reminder_id, "followup_at": at, "followup_date": day}
+
+
+def _delivery_change(outcome: _Outcome, now: datetime) -> dict[str, Any]:
+    """The delivery's row after this attempt: sent, failed for good, or pending a retry."""
+    delivery_id, attempts = outcome.outgoing.delivery_id, outcome.outgoing.attempts + 1
+    sent = outcome.message_id is not None
+    if sent:
+        status = SENT
+    elif outcome.blocked or attempts >= MAX_ATTEMPTS:
+        status = FAILED
+    else:
+        status = PENDING
+    if not sent and not outcome.blocked:
+        log.warning(
+            "reminder not sent",
+            extra={"delivery_id": delivery_id, "attempts": attempts, "gave_up": status == FAILED},
+        )
+    return {
+        "delivery_id": delivery_id, "status": status, "attempts": attempts, "updated_at": now,
+        "sent_at": now if sent else None, "message_id": outcome.message_id,
+        "error": outcome.error[:_ERROR_LENGTH] if outcome.error else None,
+    }
 
 
 def _pending(
@@ -431,25 +483,6 @@ async def _claim(
             .with_for_update(skip_locked=True, of=Reminder)
         )
     ).tuples().all()
-
-
-async def _deliveries(
-    session: AsyncSession, delivery_ids: list[int], *, locked: bool
-) -> dict[int, _DeliveryRows]:
-    """The deliveries with their reminders and patients, by id; `locked`: only pending ones, each
-    locked for this transaction, skipping those another dispatcher holds."""
-    query = (
-        select(ReminderDelivery, Reminder, Patient)
-        .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
-        .join(Patient, Patient.id == ReminderDelivery.patient_id)
-        .where(ReminderDelivery.id.in_(delivery_ids))
-    )
-    if locked:
-        query = query.where(ReminderDelivery.status == PENDING).with_for_update(
-            skip_locked=True, of=ReminderDelivery
-        )
-    rows = (await session.execute(query)).tuples().all()
-    return {delivery.id: (delivery, reminder, patient) for delivery, reminder, patient in rows}
 
 
 async def _outbox_keys(
