@@ -70,12 +70,14 @@ FIRST_RETRY_DELAY = timedelta(seconds=30)  # doubled after every further failure
 # round are sent at once; the rate limiter paces the sends.
 SEND_CHUNK = 100
 # A fan-out with more in flight fills the event loop, and a patient's "Relax" waits behind it
-# (p99 437 ms with the whole round in flight, 238 ms with 16, for 0.8 of the fan-out's speed). On
-# PostgreSQL each send in flight also holds a pooled connection and its row's lock.
+# (p99 437 ms with the whole round in flight, 238 ms with 16, for 0.8 of the fan-out's speed).
 SENDS_IN_FLIGHT = 16
 # On PostgreSQL a transaction locks this many deliveries, sends them and records them: one
-# transaction per delivery spent most of the fan-out in round trips to the server.
+# transaction per delivery spent most of the fan-out in round trips to the server. Each spends
+# part of its time on the database with nothing in flight, so one more transaction than
+# SENDS_IN_FLIGHT needs keeps about that many sending (0.51 to 0.55-0.66 of the limit here).
 LOCKED_BATCH = 8
+LOCKED_TRANSACTIONS = SENDS_IN_FLIGHT // LOCKED_BATCH + 1
 _ERROR_LENGTH = 200
 
 OutboxKey = tuple[int, date, str]
@@ -150,7 +152,9 @@ class Dispatcher:
                 for reminder, patient in rows
             ]
             done = await self._completed_days(session, [patient for _, patient in rows], now)
-            taken = await _outbox_keys(session, [(reminder.id, occurrence.local_date) for reminder, _, occurrence, _ in due])
+            taken = await _outbox_keys(
+                session, [(reminder.id, occurrence.local_date) for reminder, _, occurrence, _ in due]
+            )
             for reminder, patient, occurrence, kind in due:
                 if (
                     now - occurrence.fire_at < self._grace
@@ -276,7 +280,7 @@ class Dispatcher:
         if self._locks_while_sending:
             batches = iter(_split(delivery_ids, LOCKED_BATCH))
             async with asyncio.TaskGroup() as group:
-                for _ in range(SENDS_IN_FLIGHT // LOCKED_BATCH):
+                for _ in range(LOCKED_TRANSACTIONS):
                     group.create_task(self._deliver_locked(batches, now))
             return
         async with self._db.transaction() as session:

@@ -9,6 +9,7 @@ sees to that, whatever the row says). The zone is always the patient's, read fro
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -220,6 +221,10 @@ async def _current_occurrence(
     return reminder, delivery.occurrence_date
 
 
+# A fan-out sends the same few messages to thousands: building each one's fifteen buttons and
+# its texts again was 6% of the bot's samples in a profile of the fan-out. The messages are
+# frozen, and so are the catalogs.
+@functools.cache
 def reminder_message(language: str, minutes: int) -> OutgoingMessage:
     """The daily reminder (and a snoozed one): start, snooze, skip, and a one-tap pain row."""
     body = plural(language, "reminders.due", minutes) + "\n\n" + text(language, "reminders.pain_prompt")
@@ -240,6 +245,7 @@ def reminder_message(language: str, minutes: int) -> OutgoingMessage:
     )
 
 
+@functools.cache
 def followup_message(language: str) -> OutgoingMessage:
     """The one gentle follow-up of a reminder that was left alone."""
     return OutgoingMessage(
