@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from sibot.db import Database
+from sibot.diary import delete_patient
 from sibot.dispatcher import MAX_ATTEMPTS, MAX_WAIT, Dispatcher
 from sibot.health import Heartbeat
 from sibot.models import ExerciseSession, Patient, Reminder, ReminderDelivery
@@ -302,6 +303,39 @@ async def test_each_delivery_of_one_batch_keeps_its_own_outcome(database, settin
     async with database.transaction() as session:
         active = {p.id: p.active for p in (await session.scalars(select(Patient))).all()}
     assert active == {PATIENT: False, PATIENT + 1: True, PATIENT + 2: True}
+
+
+async def test_a_patient_deleted_while_their_reminder_is_out_stays_deleted(database, settings, clock):
+    # On SQLite nothing holds the delivery while it is sent, so the deletion goes through at once;
+    # on PostgreSQL the batch holds the delivery's lock, so the deletion waits for its commit.
+    await add_patient(database, PATIENT)
+    await add_patient(database, PATIENT + 1)
+    deletions: list[asyncio.Task[list[int]]] = []
+
+    async def delete_first() -> list[int]:
+        async with database.transaction() as session:
+            return await delete_patient(session, PATIENT)
+
+    class DeletingSender(RecordingSender):
+        async def send(
+            self, chat_id: int, message: OutgoingMessage, *, priority: Priority = Priority.INTERACTIVE
+        ) -> int:
+            if chat_id == PATIENT:
+                deletions.append(asyncio.create_task(delete_first()))
+                if database.kind == "sqlite":
+                    await deletions[0]
+            return await super().send(chat_id, message, priority=priority)
+
+    sender = DeletingSender()
+    await make_dispatcher(database, settings, sender).tick(DUE)
+    await asyncio.gather(*deletions)
+
+    assert sorted(chat for chat, _, _ in sender.sent) == [PATIENT, PATIENT + 1]
+    assert [(row.patient_id, row.status) for row in await deliveries(database)] == [(PATIENT + 1, "sent")]
+    async with database.transaction() as session:
+        assert await session.get(Patient, PATIENT) is None
+        reminders = (await session.scalars(select(Reminder))).all()
+    assert [(r.patient_id, r.followup_at is not None) for r in reminders] == [(PATIENT + 1, True)]
 
 
 @pytest.mark.parametrize(
