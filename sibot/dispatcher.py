@@ -380,21 +380,30 @@ class Dispatcher:
 
         A row deleted while its message was out (the patient deleted their data) is left alone.
         """
-        followups, blocked = [], set()
+        changes, followups, blocked = [], [], set()
         for outcome in outcomes:
-            outgoing = outcome.outgoing
-            if outcome.message_id is not None and outgoing.followup_day is not None:
-                at = now + self._followup_delay
-                followups.append(_followup(outgoing.reminder_id, at, outgoing.followup_day))
+            outgoing, change = outcome.outgoing, _delivery_change(outcome, now)
+            changes.append(change)
+            if change["status"] == SENT:
+                if outgoing.followup_day is not None:
+                    at = now + self._followup_delay
+                    followups.append(_followup(outgoing.reminder_id, at, outgoing.followup_day))
             elif outcome.blocked:
                 log.info("patient blocked the bot; reminders stop", extra={"user_id": outgoing.chat_id})
                 followups.append(_followup(outgoing.reminder_id, None, None))
                 blocked.add(outgoing.chat_id)
+            else:
+                log.warning(
+                    "reminder not sent",
+                    extra={
+                        "delivery_id": outgoing.delivery_id, "attempts": change["attempts"],
+                        "gave_up": change["status"] == FAILED,
+                    },
+                )
         # Several parameter sets: executemany, not the ORM's bulk update by primary key.
         connection = await session.connection()
-        if outcomes:
+        if changes:
             by_id = ReminderDelivery.id == bindparam("delivery_id")
-            changes = [_delivery_change(outcome, now) for outcome in outcomes]
             await connection.execute(update(ReminderDelivery).where(by_id), changes)
         if followups:
             by_id = Reminder.id == bindparam("reminder")
@@ -436,7 +445,7 @@ def _followup(reminder_id: int, at: datetime | None, day: date | None) -> dict[s
 
 def _delivery_change(outcome: _Outcome, now: datetime) -> dict[str, Any]:
     """The delivery's row after this attempt: sent, failed for good, or pending a retry."""
-    delivery_id, attempts = outcome.outgoing.delivery_id, outcome.outgoing.attempts + 1
+    attempts = outcome.outgoing.attempts + 1
     sent = outcome.message_id is not None
     if sent:
         status = SENT
@@ -444,14 +453,9 @@ def _delivery_change(outcome: _Outcome, now: datetime) -> dict[str, Any]:
         status = FAILED
     else:
         status = PENDING
-    if not sent and not outcome.blocked:
-        log.warning(
-            "reminder not sent",
-            extra={"delivery_id": delivery_id, "attempts": attempts, "gave_up": status == FAILED},
-        )
     return {
-        "delivery_id": delivery_id, "status": status, "attempts": attempts, "updated_at": now,
-        "sent_at": now if sent else None, "message_id": outcome.message_id,
+        "delivery_id": outcome.outgoing.delivery_id, "status": status, "attempts": attempts,
+        "updated_at": now, "sent_at": now if sent else None, "message_id": outcome.message_id,
         "error": outcome.error[:_ERROR_LENGTH] if outcome.error else None,
     }
 
