@@ -30,8 +30,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Row, bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from sibot.core import Core
@@ -51,7 +51,7 @@ from sibot.reminders import (
     followup_message,
     following_occurrence,
     reminder_message,
-    schedule,
+    scheduled,
 )
 from sibot.routine import ROUTINE_KEYS, estimated_minutes
 from sibot.schedule import Occurrence
@@ -147,31 +147,38 @@ class Dispatcher:
             )
             if not rows:
                 return 0
-            due = [
-                (reminder, patient, *self._advance(reminder, ZoneInfo(patient.timezone), now))
-                for reminder, patient in rows
-            ]
-            done = await self._completed_days(session, [patient for _, patient in rows], now)
+            due = [(row, *self._advance(row, now)) for row in rows]
+            done = await self._completed_days(session, rows, now)
             taken = await _outbox_keys(
-                session, [(reminder.id, occurrence.local_date) for reminder, _, occurrence, _ in due]
+                session, [(row.id, occurrence.local_date) for row, occurrence, _, _ in due]
             )
-            for reminder, patient, occurrence, kind in due:
+            connection = await session.connection()
+            await connection.execute(
+                update(Reminder).where(Reminder.id == bindparam("reminder")),
+                [{"reminder": row.id, **scheduled(following)} for row, _, _, following in due],
+            )
+            pending = []
+            for row, occurrence, kind, _ in due:
                 if (
                     now - occurrence.fire_at < self._grace
-                    and takes_reminders(patient, now)
-                    and occurrence.local_date not in done[patient.id]
-                    and _open(taken, reminder.id, occurrence.local_date, kind)
+                    and takes_reminders(row, now)
+                    and occurrence.local_date not in done[row.patient_id]
+                    and _open(taken, row.id, occurrence.local_date, kind)
                 ):
-                    session.add(_pending(reminder, occurrence.local_date, kind, occurrence.fire_at, now))
+                    pending.append(_pending(row, occurrence, kind, now))
+            await _add_pending(connection, pending)
             return len(rows)
 
-    def _advance(self, reminder: Reminder, zone: ZoneInfo, now: datetime) -> tuple[Occurrence, str]:
-        """The newest due occurrence of `reminder` and its kind; the reminder moves past it.
+    def _advance(
+        self, reminder: Row[Any], now: datetime
+    ) -> tuple[Occurrence, str, Occurrence | None]:
+        """The newest due occurrence of a claimed `reminder`, its kind, and the occurrence the
+        reminder moves on to.
 
         After a long downtime the search starts a day before the grace: anything older could
         never be sent anyway.
         """
-        assert reminder.next_fire_at is not None
+        zone = ZoneInfo(reminder.timezone)
         local_date = reminder.occurrence_date or reminder.next_fire_at.astimezone(zone).date()
         current, kind = Occurrence(local_date, reminder.next_fire_at), reminder.next_kind
         after = max(current.fire_at, now - self._grace - timedelta(days=1))
@@ -181,42 +188,44 @@ class Dispatcher:
             following = following_occurrence(
                 reminder, zone, following.fire_at, after_date=following.local_date
             )
-        schedule(reminder, following)
-        return current, kind
+        return current, kind, following
 
     async def _claim_followups(self, now: datetime) -> int:
         async with self._db.transaction() as session:
             rows = await _claim(session, Reminder.followup_at, Reminder.followup_at <= now)
             if not rows:
                 return 0
-            patients = [patient for _, patient in rows]
-            done = await self._completed_days(session, patients, now)
-            started = await self._session_starts(session, patients, now)
-            taken = await _outbox_keys(
-                session, [(reminder.id, reminder.followup_date) for reminder, _ in rows]
+            done = await self._completed_days(session, rows, now)
+            started = await self._session_starts(session, rows, now)
+            taken = await _outbox_keys(session, [(row.id, row.followup_date) for row in rows])
+            connection = await session.connection()
+            await connection.execute(
+                update(Reminder)
+                .where(Reminder.id.in_([row.id for row in rows]))
+                .values(followup_at=None, followup_date=None)
             )
-            for reminder, patient in rows:
-                due_at, day = reminder.followup_at, reminder.followup_date
-                assert due_at is not None and day is not None
-                reminder.followup_at = reminder.followup_date = None
-                reminded_at = due_at - self._followup_delay
+            pending = []
+            for row in rows:
+                followup = Occurrence(row.followup_date, row.followup_at)
+                reminded_at = followup.fire_at - self._followup_delay
                 if (
-                    now - due_at < self._grace
-                    and reminder.enabled
-                    and takes_reminders(patient, now)
-                    and patient.followups_enabled
-                    and day not in done[patient.id]
-                    and not any(start >= reminded_at for start in started[patient.id])
-                    and _open(taken, reminder.id, day, FOLLOWUP)
+                    now - followup.fire_at < self._grace
+                    and row.enabled
+                    and takes_reminders(row, now)
+                    and row.followups_enabled
+                    and followup.local_date not in done[row.patient_id]
+                    and not any(start >= reminded_at for start in started[row.patient_id])
+                    and _open(taken, row.id, followup.local_date, FOLLOWUP)
                 ):
-                    session.add(_pending(reminder, day, FOLLOWUP, due_at, now))
+                    pending.append(_pending(row, followup, FOLLOWUP, now))
+            await _add_pending(connection, pending)
             return len(rows)
 
     async def _completed_days(
-        self, session: AsyncSession, patients: list[Patient], now: datetime
+        self, session: AsyncSession, claimed: Sequence[Row[Any]], now: datetime
     ) -> defaultdict[int, set[date]]:
-        """Per patient, the local dates of recent completed sessions."""
-        zones = {patient.id: ZoneInfo(patient.timezone) for patient in patients}
+        """Per patient of the claimed reminders, the local dates of recent completed sessions."""
+        zones = {row.patient_id: ZoneInfo(row.timezone) for row in claimed}
         rows = await session.execute(
             select(ExerciseSession.patient_id, ExerciseSession.ended_at).where(
                 ExerciseSession.patient_id.in_(zones),
@@ -230,12 +239,13 @@ class Dispatcher:
         return days
 
     async def _session_starts(
-        self, session: AsyncSession, patients: list[Patient], now: datetime
+        self, session: AsyncSession, claimed: Sequence[Row[Any]], now: datetime
     ) -> defaultdict[int, list[datetime]]:
-        """Per patient, when their sessions of the last day or so started."""
+        """Per patient of the claimed reminders, when their sessions of the last day or so
+        started."""
         rows = await session.execute(
             select(ExerciseSession.patient_id, ExerciseSession.started_at).where(
-                ExerciseSession.patient_id.in_([patient.id for patient in patients]),
+                ExerciseSession.patient_id.in_([row.patient_id for row in claimed]),
                 ExerciseSession.started_at >= now - self._followup_delay - self._grace,
             )
         )
@@ -461,12 +471,19 @@ def _delivery_change(outcome: _Outcome, now: datetime) -> dict[str, Any]:
 
 
 def _pending(
-    reminder: Reminder, day: date, kind: str, due_at: datetime, now: datetime
-) -> ReminderDelivery:
-    return ReminderDelivery(
-        reminder_id=reminder.id, patient_id=reminder.patient_id, occurrence_date=day, kind=kind,
-        status=PENDING, attempts=0, due_at=due_at, created_at=now, updated_at=now,
-    )
+    reminder: Row[Any], occurrence: Occurrence, kind: str, now: datetime
+) -> dict[str, Any]:
+    """The outbox row of a claimed reminder's occurrence, to send at once."""
+    return {
+        "reminder_id": reminder.id, "patient_id": reminder.patient_id,
+        "occurrence_date": occurrence.local_date, "kind": kind, "status": PENDING, "attempts": 0,
+        "due_at": occurrence.fire_at, "created_at": now, "updated_at": now,
+    }
+
+
+async def _add_pending(connection: AsyncConnection, deliveries: list[dict[str, Any]]) -> None:
+    if deliveries:
+        await connection.execute(insert(ReminderDelivery), deliveries)
 
 
 def _open(taken: set[OutboxKey], reminder_id: int, day: date, kind: str) -> bool:
@@ -474,23 +491,33 @@ def _open(taken: set[OutboxKey], reminder_id: int, day: date, kind: str) -> bool
     return (reminder_id, day, kind) not in taken and (reminder_id, day, SKIP) not in taken
 
 
+# What a claim needs of a reminder and its patient, read as plain columns: with ORM objects,
+# the unit of work took 40% of a claim's time (cProfile, 5,000 reminders due at once).
+_CLAIMED = (
+    Reminder.id, Reminder.patient_id, Reminder.local_time, Reminder.weekdays, Reminder.enabled,
+    Reminder.next_fire_at, Reminder.occurrence_date, Reminder.next_kind, Reminder.followup_at,
+    Reminder.followup_date, Patient.timezone, Patient.active, Patient.onboarding_step,
+    Patient.paused_until, Patient.followups_enabled,
+)
+
+
 async def _claim(
     session: AsyncSession,
     order: InstrumentedAttribute[datetime | None],
     *where: ColumnElement[bool] | InstrumentedAttribute[bool],
-) -> Sequence[tuple[Reminder, Patient]]:
-    """Up to CLAIM_BATCH reminders matching `where`, oldest `order` first, with their patients,
-    locked; rows another dispatcher holds are skipped."""
+) -> Sequence[Row[Any]]:
+    """Up to CLAIM_BATCH reminders matching `where`, oldest `order` first, with their patients'
+    settings, locked; rows another dispatcher holds are skipped."""
     return (
         await session.execute(
-            select(Reminder, Patient)
+            select(*_CLAIMED)
             .join(Patient, Patient.id == Reminder.patient_id)
             .where(*where)
             .order_by(order)
             .limit(CLAIM_BATCH)
             .with_for_update(skip_locked=True, of=Reminder)
         )
-    ).tuples().all()
+    ).all()
 
 
 async def _outbox_keys(

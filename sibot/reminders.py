@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -143,8 +144,19 @@ async def skip_today(
     return True
 
 
+class ReminderRule(Protocol):
+    """What a reminder's occurrences follow: a loaded row or the columns the dispatcher claimed."""
+
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def weekdays(self) -> int: ...
+    @property
+    def local_time(self) -> time: ...
+
+
 def following_occurrence(
-    reminder: Reminder, zone: ZoneInfo, after: datetime, *, after_date: date | None = None
+    reminder: ReminderRule, zone: ZoneInfo, after: datetime, *, after_date: date | None = None
 ) -> Occurrence | None:
     """The next regular occurrence after `after`, on a local date after `after_date` if given."""
     if not reminder.enabled or not reminder.weekdays:
@@ -158,11 +170,18 @@ def following_occurrence(
 
 def schedule(reminder: Reminder, occurrence: Occurrence | None, kind: str = DAILY) -> None:
     """Make `occurrence` the reminder's pending one; None leaves nothing pending."""
+    for column, value in scheduled(occurrence, kind).items():
+        setattr(reminder, column, value)
+
+
+def scheduled(occurrence: Occurrence | None, kind: str = DAILY) -> dict[str, Any]:
+    """The reminder's columns that make `occurrence` its pending one."""
     if occurrence is None:
-        reminder.occurrence_date, reminder.next_fire_at = None, None
-    else:
-        reminder.occurrence_date, reminder.next_fire_at = occurrence.local_date, occurrence.fire_at
-    reminder.next_kind = kind
+        return {"occurrence_date": None, "next_fire_at": None, "next_kind": kind}
+    return {
+        "occurrence_date": occurrence.local_date, "next_fire_at": occurrence.fire_at,
+        "next_kind": kind,
+    }
 
 
 def _schedule_from(
