@@ -32,7 +32,9 @@ def register(application: AnyApplication) -> None:
 
 
 async def on_start(application: AnyApplication) -> None:
-    """Work each feature does once the database is up: command menu, timers, the dispatcher."""
+    """Work each feature does once the database is up: command menu, timers, the dispatcher,
+    broadcasts to resume."""
     await exercise.on_start(application)
     await commands.on_start(application)
     await reminders.on_start(application)  # the reminder dispatcher job
+    await admin.on_start(application)  # broadcasts a stop or a crash cut off

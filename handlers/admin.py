@@ -7,6 +7,7 @@ filter does not match, so the update goes on and gets the ordinary unknown-comma
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -26,6 +27,7 @@ from sibot.operators import (
     CohortStats,
     confirm_broadcast,
     draft_broadcast,
+    resume_broadcasts,
     send_broadcast,
     stats_by_cohort,
     total,
@@ -36,6 +38,9 @@ from sibot.texts import text
 ADMIN_GROUP = -2
 MAX_BROADCAST_LENGTH = 4096
 LANGUAGE = "en"  # operators read the operator texts in English
+# A broadcast whose replica died is taken over once its hold (BROADCAST_HOLD) has run out.
+RESUME_EVERY = timedelta(minutes=1)
+RESUME_JOB = "broadcast-resume"
 
 
 def register(application: AnyApplication) -> None:
@@ -113,7 +118,7 @@ async def broadcast_button(update: Update, context: BotContext) -> None:
 
 async def _send_confirmed(update: Update, context: BotContext, broadcast_id: int) -> None:
     query = update.callback_query
-    assert query is not None and update.effective_chat is not None
+    assert query is not None
     confirmed = await confirm_broadcast(context.core, broadcast_id)
     if confirmed is None:
         await acknowledge(query, text(LANGUAGE, "admin.broadcast_stale"))
@@ -124,14 +129,40 @@ async def _send_confirmed(update: Update, context: BotContext, broadcast_id: int
     )
     # Sending to thousands takes minutes at bulk priority: do it beside the update, not in it.
     context.application.create_task(
-        _deliver(context, confirmed, update.effective_chat.id),
-        update=update,
-        name=f"broadcast:{broadcast_id}",
+        _deliver(context.application, confirmed), update=update, name=f"broadcast:{broadcast_id}"
     )
 
 
-async def _deliver(context: BotContext, broadcast: BroadcastView, admin_chat: int) -> None:
-    result = await send_broadcast(context.core, TelegramSender(context.bot), broadcast)
-    await context.bot.send_message(
-        admin_chat, text(LANGUAGE, "admin.broadcast_done", sent=result.sent, failed=result.failed)
+async def on_start(application: AnyApplication) -> None:
+    """Look now, and then every minute, for broadcasts nobody is sending any more."""
+    job_queue = application.job_queue
+    assert job_queue is not None, "install python-telegram-bot[job-queue]"
+    # Two jobs: a repeating one's first run, due before the job queue starts, would be skipped.
+    # No misfire grace limit: the look at start must happen, however late.
+    job_queue.run_once(
+        _resume, when=0, name=RESUME_JOB, job_kwargs={"misfire_grace_time": None}
     )
+    job_queue.run_repeating(_resume, interval=RESUME_EVERY, first=RESUME_EVERY, name=RESUME_JOB)
+
+
+async def _resume(context: BotContext) -> None:
+    for broadcast in await resume_broadcasts(context.core):
+        context.application.create_task(
+            _deliver(context.application, broadcast), name=f"broadcast:{broadcast.id}"
+        )
+        await context.bot.send_message(
+            broadcast.admin_id,
+            text(LANGUAGE, "admin.broadcast_resumed", recipients=broadcast.recipients),
+        )
+
+
+async def _deliver(application: AnyApplication, broadcast: BroadcastView) -> None:
+    """Send the broadcast; a bot that is stopping leaves the rest to its next start."""
+    sender = TelegramSender(application.bot)
+    core = core_of(application)
+    result = await send_broadcast(core, sender, broadcast, lambda: application.running)
+    if result is not None:
+        await application.bot.send_message(
+            broadcast.admin_id,
+            text(LANGUAGE, "admin.broadcast_done", sent=result.sent, failed=result.failed),
+        )

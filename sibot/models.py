@@ -230,3 +230,9 @@ class Broadcast(Base):
     finished_at: Mapped[datetime | None]
     sent: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    # Sending: every recipient up to patient id `sent_through` has had their try. The replica
+    # `held_by` sends it until `held_until` and renews that as it goes; once it has passed (the
+    # replica died) another one goes on from `sent_through`.
+    sent_through: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    held_by: Mapped[str | None] = mapped_column(String(32))
+    held_until: Mapped[datetime | None]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot.core import Core
@@ -20,7 +21,11 @@ from sibot.ports import OutgoingMessage, Priority, RecipientBlocked, Sender, Sen
 log = logging.getLogger(__name__)
 
 NO_COHORT = ""
-BROADCAST_BATCH = 500
+# Sends between two writes of a broadcast's progress: a crash sends at most these twice.
+BROADCAST_CHUNK = 50
+# How long a replica holds a broadcast it sends; every chunk renews the hold. When a replica dies,
+# another one (or the restarted one) goes on once the hold has run out.
+BROADCAST_HOLD = timedelta(minutes=2)
 # Sends of a broadcast in flight at once. The rate limiter paces them at Telegram's limit, and at
 # bulk priority a patient's own messages go first. One at a time, each waiting for its answer,
 # a broadcast went at one round trip's pace: about a third of the limit against Telegram.
@@ -43,17 +48,23 @@ class CohortStats:
 
 @dataclass(frozen=True, slots=True)
 class BroadcastView:
-    """A stored broadcast: its plain text as the operator typed it, and who would get it."""
+    """A stored broadcast: its plain text as the operator typed it, and who would get it (or,
+    once it is under way, who is still to get it). `hold` names this replica's hold on it."""
 
     id: int
+    admin_id: int
     text: str
     recipients: int
+    hold: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class BroadcastResult:
-    sent: int
-    failed: int
+class BroadcastProgress:
+    """How far a broadcast got: every recipient up to patient id `sent_through` had their try."""
+
+    sent: int = 0
+    failed: int = 0
+    sent_through: int = 0
 
 
 async def _grouped(
@@ -127,22 +138,49 @@ async def draft_broadcast(core: Core, admin_id: int, text: str) -> BroadcastView
         session.add(broadcast)
         await session.flush()
         recipients = await _recipient_count(session)
-    return BroadcastView(broadcast.id, text, recipients)
+    return BroadcastView(broadcast.id, admin_id, text, recipients)
 
 
 async def confirm_broadcast(core: Core, broadcast_id: int) -> BroadcastView | None:
-    """Mark a draft confirmed, once; None when it does not exist or was confirmed before."""
+    """Mark a draft confirmed, once, and held by the caller, who sends it; None when it does not
+    exist or was confirmed before."""
+    now = core.clock.now()
     async with core.db.transaction() as session:
         broadcast = await session.get(Broadcast, broadcast_id, with_for_update=True)
         if broadcast is None or broadcast.confirmed_at is not None:
             return None
-        broadcast.confirmed_at = core.clock.now()
-        recipients = await _recipient_count(session)
-    return BroadcastView(broadcast.id, broadcast.text, recipients)
+        broadcast.confirmed_at = now
+        return await _take(session, broadcast, now)
 
 
-async def _recipient_count(session: AsyncSession) -> int:
-    query = select(func.count()).select_from(Patient).where(_reachable())
+async def resume_broadcasts(core: Core) -> list[BroadcastView]:
+    """Take over the confirmed broadcasts nobody is sending: the bot stopped while it sent them,
+    or the replica that did died and its hold ran out. The caller sends each."""
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        orphans = await session.scalars(
+            select(Broadcast)
+            .where(
+                Broadcast.confirmed_at.is_not(None),
+                Broadcast.finished_at.is_(None),
+                or_(Broadcast.held_until.is_(None), Broadcast.held_until <= now),
+            )
+            .order_by(Broadcast.id)
+            .with_for_update(skip_locked=True)
+        )
+        return [await _take(session, broadcast, now) for broadcast in orphans.all()]
+
+
+async def _take(session: AsyncSession, broadcast: Broadcast, now: datetime) -> BroadcastView:
+    broadcast.held_by, broadcast.held_until = uuid.uuid4().hex, now + BROADCAST_HOLD
+    recipients = await _recipient_count(session, after=broadcast.sent_through)
+    return BroadcastView(
+        broadcast.id, broadcast.admin_id, broadcast.text, recipients, broadcast.held_by
+    )
+
+
+async def _recipient_count(session: AsyncSession, after: int = 0) -> int:
+    query = select(func.count()).select_from(Patient).where(_reachable(), Patient.id > after)
     return await session.scalar(query) or 0
 
 
@@ -152,7 +190,7 @@ async def _recipient_batch(core: Core, after_id: int) -> list[int]:
             select(Patient.id)
             .where(_reachable(), Patient.id > after_id)
             .order_by(Patient.id)
-            .limit(BROADCAST_BATCH)
+            .limit(BROADCAST_CHUNK)
         )
         return list((await session.scalars(query)).all())
 
@@ -177,9 +215,41 @@ async def _mark_blocked(core: Core, patient_id: int) -> None:
             patient.active = False
 
 
-async def send_broadcast(core: Core, sender: Sender, broadcast: BroadcastView) -> BroadcastResult:
-    """Send a confirmed broadcast, as the plain text it is, at bulk priority; record the counts."""
+async def send_broadcast(
+    core: Core, sender: Sender, broadcast: BroadcastView, keep_going: Callable[[], bool]
+) -> BroadcastProgress | None:
+    """Send a broadcast the caller holds, from where it got to, as the plain text it is, at bulk
+    priority; the counts once every recipient had their try.
+
+    The progress is stored after every chunk, which renews the hold. None when it stops early:
+    `keep_going` said so (the bot is stopping: the hold is let go, and the next start goes on at
+    once), or the hold was lost (it ran out, and another replica took the broadcast over).
+    """
     message = OutgoingMessage(html.escape(broadcast.text))
+    progress = await _progress(core, broadcast)
+    while progress is not None:
+        if not keep_going():
+            await _store(core, broadcast, progress, held_until=None)
+            return None
+        batch = await _recipient_batch(core, progress.sent_through)
+        if not batch:
+            now = core.clock.now()
+            finished = await _store(core, broadcast, progress, held_until=None, finished_at=now)
+            return progress if finished else None
+        delivered = await _send_chunk(core, sender, batch, message)
+        progress = BroadcastProgress(
+            progress.sent + delivered[True], progress.failed + delivered[False], batch[-1]
+        )
+        renewed = core.clock.now() + BROADCAST_HOLD
+        if not await _store(core, broadcast, progress, held_until=renewed):
+            progress = None
+    log.warning("broadcast stopped: no longer held here", extra={"broadcast_id": broadcast.id})
+    return None
+
+
+async def _send_chunk(
+    core: Core, sender: Sender, patient_ids: list[int], message: OutgoingMessage
+) -> Counter[bool]:
     delivered: Counter[bool] = Counter()
     in_flight = asyncio.Semaphore(BROADCAST_IN_FLIGHT)
 
@@ -187,15 +257,41 @@ async def send_broadcast(core: Core, sender: Sender, broadcast: BroadcastView) -
         async with in_flight:
             delivered[await _send_one(core, sender, patient_id, message)] += 1
 
-    last_id = 0
-    while batch := await _recipient_batch(core, last_id):
-        async with asyncio.TaskGroup() as group:
-            for patient_id in batch:
-                group.create_task(deliver(patient_id))
-        last_id = batch[-1]
-    sent, failed = delivered[True], delivered[False]
+    async with asyncio.TaskGroup() as group:
+        for patient_id in patient_ids:
+            group.create_task(deliver(patient_id))
+    return delivered
+
+
+async def _progress(core: Core, broadcast: BroadcastView) -> BroadcastProgress | None:
+    """How far the broadcast got; None unless the caller holds it."""
     async with core.db.transaction() as session:
         row = await session.get(Broadcast, broadcast.id)
-        if row is not None:
-            row.sent, row.failed, row.finished_at = sent, failed, core.clock.now()
-    return BroadcastResult(sent, failed)
+    if row is None or row.held_by is None or row.held_by != broadcast.hold:
+        return None
+    return BroadcastProgress(row.sent, row.failed, row.sent_through)
+
+
+async def _store(
+    core: Core,
+    broadcast: BroadcastView,
+    progress: BroadcastProgress,
+    *,
+    held_until: datetime | None,
+    finished_at: datetime | None = None,
+) -> bool:
+    """Write the progress if the caller still holds the broadcast; whether it did. Without
+    `held_until` the hold ends: the broadcast is finished, or left for the next start."""
+    values = {
+        "sent": progress.sent, "failed": progress.failed, "sent_through": progress.sent_through,
+        "held_until": held_until, "finished_at": finished_at,
+    }
+    if held_until is None:
+        values["held_by"] = None
+    async with core.db.transaction() as session:
+        result = await session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast.id, Broadcast.held_by == broadcast.hold)
+            .values(**values)
+        )
+    return bool(result.rowcount)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, select, text
 
 from sibot.db import Database, alembic_config, run_alembic
 from migrations import NEWEST_REVISION
-from sibot.models import Base
+from sibot.models import Base, Broadcast
 
 
 def _revisions() -> list[str]:
@@ -66,5 +67,28 @@ async def test_a_database_behind_the_newest_revision_is_upgraded_at_start(any_da
         await db.upgrade()
         async with db.engine.connect() as connection:
             assert await connection.run_sync(_tables) == set(Base.metadata.tables)
+    finally:
+        await db.dispose()
+
+
+async def test_an_unfinished_broadcast_of_an_earlier_version_is_not_sent_again(
+    any_database_url: str,
+) -> None:
+    db = Database(any_database_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run_alembic, "upgrade", "0002")
+            await connection.execute(
+                text(
+                    "INSERT INTO broadcasts (admin_id, text, created_at, confirmed_at, sent, failed)"
+                    " VALUES (1, 'cut off', :at, :at, 10, 0)"
+                ),
+                {"at": datetime(2026, 11, 30, 9, 0, tzinfo=UTC)},
+            )
+        await db.upgrade()
+        async with db.transaction() as session:
+            broadcast = await session.scalar(select(Broadcast))
+        assert broadcast is not None and broadcast.finished_at == broadcast.confirmed_at
+        assert (broadcast.sent_through, broadcast.held_by) == (0, None)
     finally:
         await db.dispose()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -14,9 +16,13 @@ from sibot.db import Database
 from sibot.emulator import Emulator, Patient
 from sibot.models import Broadcast, ExerciseSession, Patient as PatientRow, RedFlag
 from sibot.operators import (
+    BROADCAST_CHUNK,
+    BROADCAST_HOLD,
     BROADCAST_IN_FLIGHT,
+    BroadcastView,
     confirm_broadcast,
     draft_broadcast,
+    resume_broadcasts,
     send_broadcast,
     stats_by_cohort,
     total,
@@ -184,7 +190,7 @@ async def test_a_broadcast_sends_side_by_side_and_counts_every_outcome(
     confirmed = await confirm_broadcast(core, broadcast.id)
     assert confirmed is not None
 
-    result = await send_broadcast(core, sender, confirmed)
+    result = await send_broadcast(core, sender, confirmed, lambda: True)
 
     assert (result.sent, result.failed) == (38, 2)
     assert sorted(chat for chat, _ in sender.sent) == [n for n in range(1, 41) if n not in (7, 8)]
@@ -195,6 +201,132 @@ async def test_a_broadcast_sends_side_by_side_and_counts_every_outcome(
         assert (await session.get(PatientRow, 8)).active is True  # type: ignore[union-attr]
         row = await session.get(Broadcast, broadcast.id)
         assert row is not None and (row.sent, row.failed) == (38, 2) and row.finished_at is not None
+
+
+class RecordingSender:
+    """Takes every message at once; `on_send` runs before each, with the count sent so far."""
+
+    def __init__(self, on_send: Callable[[int], Awaitable[None]] | None = None) -> None:
+        self.chats: list[int] = []
+        self.on_send = on_send
+
+    async def send(self, chat_id: int, message: OutgoingMessage, *, priority: Priority) -> int:
+        if self.on_send is not None:
+            await self.on_send(len(self.chats))
+        self.chats.append(chat_id)
+        return len(self.chats)
+
+
+async def _confirmed_broadcast(core: Core, patients: int) -> BroadcastView:
+    for patient_id in range(1, patients + 1):
+        await onboarded_patient(core.db, patient_id, core.clock.now())
+    confirmed = await confirm_broadcast(core, (await draft_broadcast(core, ADMIN_ID, "Hi")).id)
+    assert confirmed is not None
+    return confirmed
+
+
+async def _broadcast_row(core: Core, broadcast_id: int) -> Broadcast:
+    async with core.db.transaction() as session:
+        row = await session.get(Broadcast, broadcast_id)
+    assert row is not None
+    return row
+
+
+async def test_a_broadcast_the_bot_stops_goes_on_from_there_at_the_next_start(
+    database: Database, clock: ManualClock
+) -> None:
+    core = Core(settings=load_settings(require_token=False), db=database, clock=clock)
+    confirmed = await _confirmed_broadcast(core, 120)
+    sender = RecordingSender()
+    checks = iter([True])  # the bot starts stopping once the first chunk is under way
+
+    assert await send_broadcast(core, sender, confirmed, lambda: next(checks, False)) is None
+
+    row = await _broadcast_row(core, confirmed.id)
+    assert (row.sent, row.sent_through) == (BROADCAST_CHUNK, BROADCAST_CHUNK)
+    assert row.held_by is None and row.finished_at is None
+    [resumed] = await resume_broadcasts(core)  # at once: the stopping bot let it go
+    assert (resumed.id, resumed.admin_id, resumed.recipients) == (confirmed.id, ADMIN_ID, 70)
+    result = await send_broadcast(core, sender, resumed, lambda: True)
+    assert result is not None and (result.sent, result.failed) == (120, 0)
+    assert sorted(sender.chats) == list(range(1, 121))  # everyone once
+    row = await _broadcast_row(core, confirmed.id)
+    assert row.sent == 120 and row.finished_at is not None and row.held_by is None
+    assert await resume_broadcasts(core) == []
+
+
+async def test_a_broadcast_whose_replica_died_is_taken_over_once_its_hold_runs_out(
+    database: Database, clock: ManualClock
+) -> None:
+    core = Core(settings=load_settings(require_token=False), db=database, clock=clock)
+    confirmed = await _confirmed_broadcast(core, 120)
+    died = asyncio.Event()
+
+    async def hang_after_60(count: int) -> None:
+        if count >= 60:
+            died.set()
+            await asyncio.Event().wait()  # no answer ever comes: the process is gone
+
+    hanging = RecordingSender(hang_after_60)
+    dying = asyncio.create_task(send_broadcast(core, hanging, confirmed, lambda: True))
+    await died.wait()
+    dying.cancel()  # killed: nothing more is written
+    with contextlib.suppress(asyncio.CancelledError):
+        await dying
+
+    assert await resume_broadcasts(core) == []  # still held by the dead replica
+    clock.advance(BROADCAST_HOLD)
+    looks = await asyncio.gather(resume_broadcasts(core), resume_broadcasts(core))  # two replicas
+    [resumed] = looks[0] + looks[1]
+    sender = RecordingSender()
+    result = await send_broadcast(core, sender, resumed, lambda: True)
+
+    assert result is not None and (result.sent, result.failed) == (120, 0)
+    assert sender.chats == list(range(51, 121))  # from the last stored chunk on
+    assert (await _broadcast_row(core, confirmed.id)).finished_at is not None
+
+
+async def test_a_replica_whose_hold_ran_out_stops_and_leaves_the_rest_to_the_new_holder(
+    database: Database, clock: ManualClock
+) -> None:
+    core = Core(settings=load_settings(require_token=False), db=database, clock=clock)
+    confirmed = await _confirmed_broadcast(core, 120)
+    taken_over: list[BroadcastView] = []
+    stalled = asyncio.Event()
+
+    async def stall_then_lose_the_hold(count: int) -> None:
+        if count == 10 and not stalled.is_set():  # the chunk outlasts the hold; a replica takes over
+            stalled.set()
+            clock.advance(BROADCAST_HOLD)
+            taken_over.extend(await resume_broadcasts(core))
+
+    slow = RecordingSender(stall_then_lose_the_hold)
+    assert await send_broadcast(core, slow, confirmed, lambda: True) is None
+    assert slow.chats == list(range(1, 51))  # its chunk ended, and its write was refused
+
+    [resumed] = taken_over
+    assert resumed.recipients == 120  # the chunk never got written: it goes again
+    result = await send_broadcast(core, RecordingSender(), resumed, lambda: True)
+    assert result is not None and result.sent == 120
+
+
+async def test_a_broadcast_cut_off_by_a_restart_goes_on_after_it(
+    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+) -> None:
+    readers = [await _patient_in(admin_bot, emulator, None) for _ in range(90)]
+    await admin.send("/broadcast The clinic moves on Monday")
+    await admin.expect("This goes to")
+    await admin.tap("Send it")
+    await readers[10].expect("The clinic moves")  # under way, at 30 a second
+
+    await admin_bot.restart()  # the stopping bot finishes its chunk, stores it and lets go
+
+    resumed = await admin.expect("cut off by a restart")
+    assert resumed.text == text("en", "admin.broadcast_resumed", recipients=90 - BROADCAST_CHUNK)
+    done = await admin.expect("Broadcast finished")
+    assert "90 sent, 0 failed" in done.text
+    for reader in readers:
+        assert [m.text for m in reader.messages] == ["The clinic moves on Monday"]
 
 
 async def test_logs_carry_no_names_and_no_message_texts(

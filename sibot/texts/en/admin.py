@@ -21,5 +21,6 @@ MESSAGES = {
     "admin.broadcast_sending": "Sending to {recipients} patients…",
     "admin.broadcast_cancelled": "Cancelled. Nothing was sent.",
     "admin.broadcast_done": "Broadcast finished: {sent} sent, {failed} failed.",
+    "admin.broadcast_resumed": "Your broadcast was cut off by a restart. It goes on now, to the {recipients} patients still waiting for it.",
     "admin.broadcast_stale": "This broadcast was already handled.",
 }
