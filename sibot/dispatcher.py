@@ -380,6 +380,11 @@ class Dispatcher:
             return _Outcome(outgoing, blocked=True, error=str(exc))
         except SendError as exc:
             return _Outcome(outgoing, error=str(exc) or type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - a fault of ours must not undo its batch mates
+            log.exception(
+                "reminder send failed unexpectedly", extra={"delivery_id": outgoing.delivery_id}
+            )
+            return _Outcome(outgoing, error=f"{type(exc).__name__}: {exc}")
         return _Outcome(outgoing, message_id=message_id)
 
     async def _record(

@@ -51,8 +51,8 @@ class RecordingSender:
         return [message.text for chat, message, _ in self.sent if chat == chat_id]
 
 
-class ProcessKilled(Exception):
-    """Stands for a SIGKILL: nothing after it runs."""
+class ProcessKilled(BaseException):
+    """Stands for a SIGKILL: nothing after it runs (no `except Exception` sees it)."""
 
 
 class CrashingSender:
@@ -201,7 +201,7 @@ async def test_after_days_of_downtime_only_the_newest_occurrence_goes(database, 
 async def test_a_pending_row_left_by_a_crash_is_sent_at_the_next_start(database, settings, clock):
     await add_patient(database)
     clock.set(DUE)
-    with pytest.raises(ExceptionGroup):  # the TaskGroup wraps the "kill"
+    with pytest.raises(BaseExceptionGroup):  # the TaskGroup wraps the "kill"
         await make_dispatcher(database, settings, CrashingSender()).tick(clock.now())
     [row] = await deliveries(database)
     assert (row.status, row.attempts) == ("pending", 0)
@@ -219,7 +219,7 @@ async def test_a_pending_row_left_by_a_crash_is_sent_at_the_next_start(database,
 async def test_a_crash_older_than_the_grace_is_not_sent_late(database, settings, clock):
     await add_patient(database)
     clock.set(DUE)
-    with pytest.raises(ExceptionGroup):
+    with pytest.raises(BaseExceptionGroup):
         await make_dispatcher(database, settings, CrashingSender()).tick(clock.now())
 
     sender = RecordingSender()
@@ -286,23 +286,27 @@ async def test_a_patient_who_blocked_the_bot_is_marked_inactive(database, settin
 
 async def test_each_delivery_of_one_batch_keeps_its_own_outcome(database, settings, clock):
     # On PostgreSQL the three share one locked batch; on SQLite one round of sends.
-    patients = [PATIENT, PATIENT + 1, PATIENT + 2]
+    patients = [PATIENT, PATIENT + 1, PATIENT + 2, PATIENT + 3]
     for patient_id in patients:
         await add_patient(database, patient_id)
-    sender = RecordingSender([RecipientBlocked("Forbidden: bot was blocked"), TemporarySendFailure("Bad Gateway")])
+    # the third is a fault of the bot's own, which must not undo the others' records either
+    sender = RecordingSender(
+        [RecipientBlocked("Forbidden: bot was blocked"), TemporarySendFailure("Bad Gateway"), KeyError("id")]
+    )
 
     await make_dispatcher(database, settings, sender).tick(DUE)
 
-    assert [chat for chat, _, _ in sender.sent] == [PATIENT + 2]
+    assert [chat for chat, _, _ in sender.sent] == [PATIENT + 3]
     outcomes = [(row.patient_id, row.status, row.attempts, row.error) for row in await deliveries(database)]
     assert outcomes == [
         (PATIENT, "failed", 1, "Forbidden: bot was blocked"),
         (PATIENT + 1, "pending", 1, "Bad Gateway"),
-        (PATIENT + 2, "sent", 1, None),
+        (PATIENT + 2, "pending", 1, "KeyError: 'id'"),
+        (PATIENT + 3, "sent", 1, None),
     ]
     async with database.transaction() as session:
         active = {p.id: p.active for p in (await session.scalars(select(Patient))).all()}
-    assert active == {PATIENT: False, PATIENT + 1: True, PATIENT + 2: True}
+    assert active == {PATIENT: False, PATIENT + 1: True, PATIENT + 2: True, PATIENT + 3: True}
 
 
 async def test_a_patient_deleted_while_their_reminder_is_out_stays_deleted(database, settings, clock):
