@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import io
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -32,6 +33,7 @@ from sibot.settings import load_settings
 from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import ADMIN_ID, BotHarness, ManualClock
+from tests.processes import BotProcess
 
 
 
@@ -327,6 +329,39 @@ async def test_a_broadcast_cut_off_by_a_restart_goes_on_after_it(
     assert "90 sent, 0 failed" in done.text
     for reader in readers:
         assert [m.text for m in reader.messages] == ["The clinic moves on Monday"]
+
+
+async def test_a_bot_process_stopped_mid_broadcast_exits_at_once_and_its_next_start_goes_on(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}"
+    database = Database(url)
+    await database.upgrade()
+    readers = [emulator.patient() for _ in range(90)]
+    for reader in readers:
+        await onboarded_patient(database, reader.user_id, datetime.now(UTC))
+    await database.dispose()
+    admin = emulator.patient(first_name="Olga", user_id=ADMIN_ID)
+    first = BotProcess(emulator.base_url, url, SIBOT_ADMIN_IDS=str(ADMIN_ID))
+    await first.start()
+    await first.wait_for_log("ready")
+    await admin.send("/broadcast The clinic moves on Monday")
+    await admin.expect("This goes to")
+    await admin.tap("Send it")
+    await readers[10].expect("The clinic moves")
+
+    async with asyncio.timeout(10):  # SIGTERM: the chunk under way ends, and so does the process
+        assert await first.terminate() == 0
+    assert sum(len(reader.messages) for reader in readers) == BROADCAST_CHUNK
+
+    second = BotProcess(emulator.base_url, url, SIBOT_ADMIN_IDS=str(ADMIN_ID))
+    await second.start()
+    try:
+        await admin.expect("cut off by a restart", timeout=20)
+        assert "90 sent, 0 failed" in (await admin.expect("Broadcast finished", timeout=20)).text
+    finally:
+        assert await second.terminate() == 0
+    assert all(len(reader.messages) == 1 for reader in readers)
 
 
 async def test_logs_carry_no_names_and_no_message_texts(
