@@ -285,7 +285,7 @@ async def test_a_patient_who_blocked_the_bot_is_marked_inactive(database, settin
 
 
 async def test_each_delivery_of_one_batch_keeps_its_own_outcome(database, settings, clock):
-    # On PostgreSQL the three share one locked batch; on SQLite one round of sends.
+    # On PostgreSQL the four share one locked batch; on SQLite one round of sends.
     patients = [PATIENT, PATIENT + 1, PATIENT + 2, PATIENT + 3]
     for patient_id in patients:
         await add_patient(database, patient_id)
