@@ -43,7 +43,9 @@ class DispatcherRunner:
 
     def __init__(self, application: AnyApplication) -> None:
         self._core = core_of(application)
-        self._dispatcher = Dispatcher.for_core(self._core, TelegramSender(application.bot))
+        self._dispatcher = Dispatcher.for_core(
+            self._core, TelegramSender(application.bot), lambda: application.running
+        )
         self._application = application
         self._lock = asyncio.Lock()
         self._job: Job[Any] | None = None

@@ -13,7 +13,8 @@ One `tick(now)` does everything that is due:
    and rows a crash left between claim and send, side by side (the rate limiter paces them),
    each recorded as soon as Telegram answers. On PostgreSQL the rows stay locked while they are
    sent, a few to a transaction (LOCKED_BATCH), so a second dispatcher skips them; SQLite has
-   one process and one tick at a time.
+   one process and one tick at a time. A bot that is stopping sends no further chunk or batch:
+   what is left stays pending, for its next start.
 
 Nothing is sent for a patient who is inactive (blocked the bot), paused, not onboarded, or who
 already completed that day's session.
@@ -24,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -114,9 +115,17 @@ class Dispatcher:
     """Sends due reminders through a `Sender`; one instance per process, one tick at a time."""
 
     def __init__(
-        self, db: Database, settings: Settings, heartbeat: Heartbeat, sender: Sender, clock: Clock
+        self,
+        db: Database,
+        settings: Settings,
+        heartbeat: Heartbeat,
+        sender: Sender,
+        clock: Clock,
+        keep_going: Callable[[], bool] = lambda: True,
     ) -> None:
         self._db = db
+        # A stop waits for the tick: at 30 msg/s a fan-out of thousands would hold it for minutes.
+        self._keep_going = keep_going
         self._clock = clock
         self._grace = settings.reminder_grace
         self._followup_delay = settings.followup_delay
@@ -125,8 +134,8 @@ class Dispatcher:
         self._locks_while_sending = db.kind == "postgresql"
 
     @classmethod
-    def for_core(cls, core: Core, sender: Sender) -> Dispatcher:
-        return cls(core.db, core.settings, core.heartbeat, sender, core.clock)
+    def for_core(cls, core: Core, sender: Sender, keep_going: Callable[[], bool]) -> Dispatcher:
+        return cls(core.db, core.settings, core.heartbeat, sender, core.clock, keep_going)
 
     async def tick(self, now: datetime) -> datetime:
         """Claim and send everything due at `now`; return when the next tick should be."""
@@ -277,6 +286,8 @@ class Dispatcher:
             else:
                 later.append(at)
         for chunk in _split(due, SEND_CHUNK):
+            if not self._keep_going():
+                break
             await self._deliver(chunk, now)
             # a fan-out paced by Telegram's limits takes minutes: still alive, says /healthz
             self._heartbeat.beat(self._clock.now())
@@ -304,6 +315,8 @@ class Dispatcher:
         releases them still pending, for whoever looks next.
         """
         for batch in batches:
+            if not self._keep_going():
+                return
             async with self._db.transaction() as session:
                 outgoing = await self._due(session, batch, now)
                 outcomes = await asyncio.gather(*(self._attempt(item) for item in outgoing))

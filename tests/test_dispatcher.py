@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from sibot.db import Database
 from sibot.diary import delete_patient
-from sibot.dispatcher import MAX_ATTEMPTS, MAX_WAIT, Dispatcher
+from sibot.dispatcher import MAX_ATTEMPTS, MAX_WAIT, SEND_CHUNK, Dispatcher
 from sibot.health import Heartbeat
 from sibot.models import ExerciseSession, Patient, Reminder, ReminderDelivery
 from sibot.ports import OutgoingMessage, Priority, RecipientBlocked, TemporarySendFailure
@@ -544,6 +544,27 @@ async def test_many_due_reminders_are_claimed_in_batches_and_sent_once(database,
     async with database.transaction() as session:
         statuses = Counter((await session.scalars(select(ReminderDelivery.status))).all())
     assert statuses == {"sent": 450}
+
+
+async def test_a_stopping_bot_ends_the_fan_out_early_and_its_next_start_sends_the_rest(
+    database, settings
+):
+    ids = await add_many_patients(database, 450)
+    sender = RecordingSender()
+    stopping = Dispatcher(
+        database, settings, Heartbeat(), sender, ManualClock(START),  # type: ignore[arg-type]
+        keep_going=lambda: sender.calls < 20,  # the stop comes after 20 sends began
+    )
+
+    await stopping.tick(DUE)
+
+    sent_before_the_stop = len(sender.sent)
+    assert 20 <= sent_before_the_stop <= SEND_CHUNK  # the chunk or batches under way, no more
+    async with database.transaction() as session:
+        statuses = Counter((await session.scalars(select(ReminderDelivery.status))).all())
+    assert statuses == {"sent": sent_before_the_stop, "pending": 450 - sent_before_the_stop}
+    await make_dispatcher(database, settings, sender).tick(DUE + timedelta(minutes=1))
+    assert sorted(chat for chat, _, _ in sender.sent) == ids  # everyone once
 
 
 async def test_two_dispatchers_on_postgresql_send_each_reminder_once(settings):

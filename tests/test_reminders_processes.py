@@ -1,4 +1,5 @@
-"""Reminders across real bot processes: a SIGKILL between claim and send, and two replicas.
+"""Reminders across real bot processes: a SIGKILL between claim and send, a SIGTERM in the middle
+of a fan-out, and two replicas.
 
 The processes run `python bot.py` on the real clock, so the reminders here are due the minute
 the test starts.
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from sibot.db import Database
+from sibot.dispatcher import SEND_CHUNK
 from sibot.emulator import Emulator
 from sibot.models import Patient, ReminderDelivery
 from sibot.reminders import configure_reminder
@@ -100,6 +102,32 @@ async def test_a_bot_killed_between_claim_and_send_sends_once_after_restart(emul
         assert await second.terminate() == 0
     assert sends(emulator, 200)[patient.user_id] == 1
     assert await delivery_statuses(url) == {"sent": 1}
+
+
+async def test_a_bot_stopped_mid_fan_out_exits_at_once_and_its_next_start_sends_the_rest(
+    emulator, tmp_path
+):
+    patient_ids = [emulator.patient().user_id for _ in range(300)]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}"
+    await seed_due_reminders(url, patient_ids)
+    first = BotProcess(emulator.base_url, url)
+    await first.start()
+    await wait_until(lambda: sum(sends(emulator, 200).values()) >= 10)
+
+    # SIGTERM at Telegram's 30 a second: the chunk under way ends, not the 10 s of the fan-out
+    async with asyncio.timeout(8):
+        assert await first.terminate() == 0
+    assert sum(sends(emulator, 200).values()) <= SEND_CHUNK
+
+    second = BotProcess(emulator.base_url, url)
+    await second.start()
+    try:
+        await wait_until(lambda: sum(sends(emulator, 200).values()) >= len(patient_ids))
+        await asyncio.sleep(0.5)  # time for a double to show up, if there were one
+    finally:
+        assert await second.terminate() == 0
+    assert sends(emulator, 200) == Counter(patient_ids)
+    assert await delivery_statuses(url) == {"sent": len(patient_ids)}
 
 
 async def test_two_bot_processes_on_one_postgresql_database_send_each_reminder_once():
