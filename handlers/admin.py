@@ -2,6 +2,9 @@
 
 They sit in group -2, before the gatekeeper, and stop the update there. For anyone else the
 filter does not match, so the update goes on and gets the ordinary unknown-command answer.
+
+A job looks at start and every minute for broadcasts a stop or a dead replica cut off, and goes
+on with them (`sibot.operators.resume_broadcasts`).
 """
 
 from __future__ import annotations
