@@ -10,7 +10,7 @@ on with them (`sibot.operators.resume_broadcasts`).
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -140,12 +140,12 @@ async def on_start(application: AnyApplication) -> None:
     """Look now, and then every minute, for broadcasts nobody is sending any more."""
     job_queue = application.job_queue
     assert job_queue is not None, "install python-telegram-bot[job-queue]"
-    # Two jobs: a repeating one's first run, due before the job queue starts, would be skipped.
-    # No misfire grace limit: the look at start must happen, however late.
-    job_queue.run_once(
-        _resume, when=0, name=RESUME_JOB, job_kwargs={"misfire_grace_time": None}
+    # A first run given as `first=0` falls due before the job queue starts, and APScheduler then
+    # moves it one interval on; a run time of its own (no misfire limit) keeps the look at start.
+    job_queue.run_repeating(
+        _resume, interval=RESUME_EVERY, name=RESUME_JOB,
+        job_kwargs={"next_run_time": datetime.now(UTC), "misfire_grace_time": None},
     )
-    job_queue.run_repeating(_resume, interval=RESUME_EVERY, first=RESUME_EVERY, name=RESUME_JOB)
 
 
 async def _resume(context: BotContext) -> None:
