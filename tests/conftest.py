@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from sibot.db import Database
 from sibot.logs import log_handler, quiet_chatty_libraries
 from tests.databases import database_url
 from tests.harness import TOKEN
-from tests.reliability.counters import COUNTS
+from tests.reliability.counters import COUNTS, Counts, add
 
 if TYPE_CHECKING:
     from sibot.emulator import Emulator
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 DATABASE_KINDS = ["sqlite", "postgresql"]
 # The part of the test bot's token that is secret; a log line must never show it.
 TOKEN_SECRET = TOKEN.split(":", 1)[1]
+_COUNTS_KEY = "sibot_reliability_counts"
 
 
 @pytest.fixture(autouse=True)
@@ -111,6 +113,19 @@ async def admin_bot(emulator: Emulator, tmp_path: Path, clock: ManualClock) -> A
     await harness.start()
     yield harness
     await harness.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A parallel worker hands its reliability figures to the controller, which prints the sum."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[_COUNTS_KEY] = asdict(COUNTS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """Add a finished worker's figures to this (the controller's) counts."""
+    add(Counts(**node.workeroutput.get(_COUNTS_KEY, {})))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

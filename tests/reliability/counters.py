@@ -21,6 +21,14 @@ class Counts:
 COUNTS = Counts()
 
 
+def add(other: Counts) -> None:
+    """Add another process's figures (a parallel test worker's) to this one's."""
+    for field in fields(Counts):
+        if field.name != "ran":
+            setattr(COUNTS, field.name, getattr(COUNTS, field.name) + getattr(other, field.name))
+    COUNTS.ran = COUNTS.ran or other.ran
+
+
 def faults(injected: int) -> None:
     COUNTS.faults_injected += injected
     COUNTS.ran = True
