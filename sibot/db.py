@@ -87,7 +87,10 @@ class DatabaseLock:
     def __enter__(self) -> None:
         if self.path is None:
             return
-        lock = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            lock = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return  # a missing folder, no permission: SQLite, which cannot work there either, says so
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -84,8 +84,8 @@ async def test_the_database_its_log_and_its_lock_are_readable_by_their_owner_alo
         async with DatabaseLock(url):
             await database.upgrade()
             modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in tmp_path.iterdir()}
-            with pytest.raises(DatabaseInUse):
-                DatabaseLock(url).__enter__()
+            with pytest.raises(DatabaseInUse), DatabaseLock(url):
+                pass
     finally:
         os.umask(previous_umask)
         await database.dispose()

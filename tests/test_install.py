@@ -85,10 +85,9 @@ def _install(python: str, folder: Path) -> Path:
             shutil.copy(REPOSITORY / source, build / source)
     venv = folder / "venv"
     subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet", str(build)],
-        check=True, capture_output=True,
-    )
+    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet"]
+    installed = subprocess.run([*pip, str(build)], capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr[-2000:]
     shutil.rmtree(build)
     return venv
 
