@@ -53,7 +53,7 @@ async def test_a_second_bot_on_one_sqlite_file_refuses_to_start(
     assert await first.terminate() == 0
 
 
-async def test_migrate_waits_for_the_bot_and_a_lock_left_by_a_killed_bot_locks_nothing(
+async def test_migrate_refuses_beside_a_running_bot_and_a_lock_left_by_a_killed_one_locks_nothing(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}"
