@@ -6,7 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-RUN useradd --create-home --uid 10001 sibot
+# /data is made here, as root, for the bot's user: the SQLite default (sibot.db in the working
+# folder) must be writable by it, and by nobody else. A named volume takes this owner and mode
+# the first time it is mounted.
+RUN useradd --create-home --uid 10001 sibot \
+    && install --directory --owner=sibot --group=sibot --mode=700 /data
 WORKDIR /app
 
 COPY pyproject.toml README.md bot.py ./
@@ -16,9 +20,9 @@ COPY migrations ./migrations
 RUN pip install .
 
 USER sibot
-# SQLite lives here when DATABASE_URL is not set to PostgreSQL.
 WORKDIR /data
 VOLUME ["/data"]
+# The webhook server (WEBHOOK_PORT); polling mode listens on nothing.
 EXPOSE 8443
 
 CMD ["sibot"]

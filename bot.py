@@ -24,7 +24,7 @@ from handlers.lifecycle import polling
 from handlers.transport import PriorityRateLimiter
 from handlers.webhook import serve_webhook
 from sibot.core import Core
-from sibot.db import Database
+from sibot.db import Database, DatabaseInUse, DatabaseLock
 from sibot.logs import configure_logging
 from sibot.ports import Clock, SystemClock
 from sibot.settings import Settings, SettingsError, load_settings
@@ -82,17 +82,19 @@ async def _on_stop(application: AnyApplication) -> None:
 def _run(settings: Settings) -> int:
     """Serve until stopped; 0 after a clean stop, 1 when the bot had to give up."""
     application = build_application(settings)
-    if settings.webhook_mode:
-        asyncio.run(serve_webhook(application))
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    with DatabaseLock(settings.database_url):
+        if settings.webhook_mode:
+            asyncio.run(serve_webhook(application))
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 1 if FATAL_KEY in application.bot_data else 0
 
 
 async def _migrate(settings: Settings) -> None:
     database = Database(settings.database_url)
     try:
-        await database.upgrade()
+        async with DatabaseLock(settings.database_url):  # never pull the schema from under a bot
+            await database.upgrade()
     finally:
         await database.dispose()
 
@@ -111,7 +113,7 @@ async def _sandbox(settings: Settings) -> int:
         try:
             sandbox_settings = _sandbox_settings(settings, emulator, folder)
             application = build_application(sandbox_settings, token=SANDBOX_TOKEN)
-            async with polling(application):
+            async with DatabaseLock(sandbox_settings.database_url), polling(application):
                 write_stdout(
                     "sibot sandbox: chatting with the bot on a local Telegram emulator "
                     f"({sandbox_settings.database_kind} database).\n"
@@ -168,6 +170,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except DatabaseInUse as error:
+        log.critical(str(error))
+        return 2
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parse_args(argv)
     try:
         settings = load_settings(require_token=not args.sandbox)

@@ -521,8 +521,7 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
 
 async def _erase(context: BotContext, patient_id: int) -> None:
     """The rows (reminders and outbox included), the running hold timers, PTB's own memory."""
-    async with context.core.db.transaction() as session:
-        session_ids = await diary.delete_patient(session, patient_id)
+    session_ids = await diary.erase_patient(context.core.db, patient_id)
     job_queue = context.application.job_queue
     if job_queue is not None:
         for session_id in session_ids:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import logging
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Generator
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
+log = logging.getLogger(__name__)
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -32,7 +37,80 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, not merely unlinked: /delete must erase. Some
+    # builds of SQLite do this by default, others not.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (relative to the working folder, as SQLite reads it); None for
+    PostgreSQL and for a database in memory."""
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name)
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner alone, before SQLite creates it with the
+    umask's 0644. SQLite gives its -wal and -shm files the mode of the database file."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        pass  # a missing folder, no permission: SQLite's own error says so next
+
+
+class DatabaseInUse(Exception):
+    """Another process serves the same SQLite file: two bots would both send every reminder."""
+
+    def __init__(self, path: Path, holder: str) -> None:
+        super().__init__(
+            f"{path} is in use by another sibot process (PID {holder}); stop it first: "
+            "one bot per SQLite file (run several only on PostgreSQL)"
+        )
+
+
+class DatabaseLock:
+    """Holds a SQLite database for this process alone, in a `with` or `async with` block.
+
+    An advisory lock on `<database>.lock` beside it, with this process's id inside. The kernel
+    lets go of it when the process ends, however it ends, so a file left behind locks nothing.
+    PostgreSQL needs none: replicas share it safely. Entering raises DatabaseInUse when taken.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.path = sqlite_file(url)
+        self._lock: int | None = None
+
+    def __enter__(self) -> None:
+        if self.path is None:
+            return
+        try:
+            lock = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return  # a missing folder, no permission: SQLite, which cannot work there either, says so
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(lock, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(lock)
+            raise DatabaseInUse(self.path, holder) from None
+        os.ftruncate(lock, 0)
+        os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
+        self._lock = lock
+
+    def __exit__(self, *_exception: object) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    async def __aenter__(self) -> None:
+        self.__enter__()
+
+    async def __aexit__(self, *exception: object) -> None:
+        self.__exit__(*exception)
 
 
 class _CallsAtOnce:
@@ -76,8 +154,11 @@ def create_engine(url: str) -> AsyncEngine:
         # transactions, and the lowest p99 measured here. Never hold a session while opening another.
         arguments, options = parsed.get_dialect()().create_connect_args(parsed)
         connector = partial(sqlite3.connect, *arguments, **options)
+        path = sqlite_file(url)
 
         async def connect() -> aiosqlite.Connection:
+            if path is not None:
+                _create_private(path)
             return await _SqliteOnTheLoop(connector)
 
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, async_creator=connect)
@@ -131,6 +212,23 @@ class Database:
             if revision == "head" and await connection.run_sync(_at_newest_revision):
                 return
             await connection.run_sync(run_alembic, "upgrade", revision)
+
+    async def forget_deleted(self) -> None:
+        """Make rows deleted a moment ago unreadable from the database's files.
+
+        SQLite's write-ahead log keeps earlier versions of the pages, the erased rows in them,
+        until it happens to write over them; a TRUNCATE checkpoint copies the newest pages into
+        the database file and empties the log. PostgreSQL keeps deleted rows as dead tuples
+        until VACUUM reuses their space, which is its own business.
+        """
+        if self.kind != "sqlite":
+            return
+        async with self.engine.connect() as connection:
+            busy, _, _ = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+        if busy:
+            # Another connection (a `sqlite3` shell, a backup) read an older snapshot past the
+            # busy timeout; the erased rows stay in the log until SQLite writes over them.
+            log.warning("the write-ahead log still holds erased rows: another reader kept it busy")
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sibot import checkins
 from sibot.charts import WINDOW_DAYS
 from sibot.checkins import CheckinSource, Location, Symptom, validate_pain
+from sibot.db import Database
 from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, Reminder
 from sibot.report import FlagEvent, ReportData, RoutineSettings, SessionRecord
 from sibot.routine import MIN_HOLD_SECONDS, build_steps
@@ -176,6 +177,15 @@ async def _store_flags(
         for flag in flags
     )
     await session.flush()
+
+
+async def erase_patient(db: Database, patient_id: int) -> list[int]:
+    """/delete: every row about the patient, and the copies of them the database's files keep.
+    Returns the ids of their exercise sessions, for the caller's "hold:<id>" timers."""
+    async with db.transaction() as session:
+        session_ids = await delete_patient(session, patient_id)
+    await db.forget_deleted()
+    return session_ids
 
 
 async def delete_patient(session: AsyncSession, patient_id: int) -> list[int]:

@@ -52,6 +52,10 @@ class BotProcess:
             "SIBOT_LOG_LEVEL": "INFO",
             **environment,
         }
+        self.command = [sys.executable, str(REPOSITORY / "bot.py")]
+        self.cwd = REPOSITORY
+        # user, group and extra_groups, to start the bot as someone else (tests run as root)
+        self.credentials: dict[str, Any] = {}
         self.process: asyncio.subprocess.Process | None = None
         self.log_lines: list[dict[str, Any]] = []
         self.raw_log: list[str] = []
@@ -60,10 +64,10 @@ class BotProcess:
 
     async def start(self, *arguments: str) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, str(REPOSITORY / "bot.py"), *arguments,
-            cwd=REPOSITORY, env=self.environment,
+            *self.command, *arguments,
+            cwd=self.cwd, env=self.environment,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, **self.credentials,
         )
         self._reader = asyncio.create_task(self._read_logs())
 
