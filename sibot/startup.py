@@ -53,7 +53,10 @@ async def with_retries(attempt: Callable[[], Awaitable[T]], classify: Classify, 
     last pause when the outage lasts; an exception `classify` does not know goes up unchanged.
     """
     tries = len(pauses) + 1
-    for number, pause in enumerate([*pauses, None], start=1):
+    pauses_left = iter(pauses)
+    number = 0
+    while True:
+        number += 1
         try:
             return await attempt()
         except Exception as error:
@@ -61,12 +64,12 @@ async def with_retries(attempt: Callable[[], Awaitable[T]], classify: Classify, 
             if failure is None:
                 raise
             if not failure.outage:
-                raise failure from None
+                raise failure from error
+            pause = next(pauses_left, None)
             if pause is None:
-                raise StartupFailure(f"{failure}; gave up after {tries} tries", outage=True) from None
+                raise StartupFailure(f"{failure}; gave up after {tries} tries", outage=True) from error
             log.warning(f"{failure}; trying again in {pause:g} s", extra={"try": number, "tries": tries})
-            await asyncio.sleep(pause)
-    raise AssertionError("unreachable: the last try returns or raises")
+        await asyncio.sleep(pause)
 
 
 async def upgrade_database(database: Database, url: str, pauses: Sequence[float]) -> None:
@@ -86,7 +89,7 @@ def database_failure(error: Exception, url: str) -> StartupFailure | None:
             "backup taken before the upgrade",
             outage=False,
         )
-    if isinstance(cause, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError):
+    if isinstance(cause, asyncpg.InvalidAuthorizationSpecificationError):  # a wrong password too
         return StartupFailure(
             f"PostgreSQL at {where} refused the login ({cause}); fix the user name and password "
             "in DATABASE_URL, or create the role",
@@ -99,7 +102,7 @@ def database_failure(error: Exception, url: str) -> StartupFailure | None:
             outage=False,
         )
     if isinstance(cause, asyncpg.CannotConnectNowError | asyncpg.TooManyConnectionsError):
-        return StartupFailure(f"PostgreSQL at {where} does not take connections yet ({cause})", outage=True)
+        return StartupFailure(f"PostgreSQL at {where} does not take connections now ({cause})", outage=True)
     if isinstance(cause, sqlite3.OperationalError) and "unable to open" in str(cause):
         return StartupFailure(
             f"cannot open the SQLite database {where} ({cause}); make sure its folder exists and "

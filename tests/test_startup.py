@@ -4,6 +4,8 @@ restart can help (2: the operator must fix something; 1: an outage outlasted the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,11 +13,10 @@ import pytest
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
-from migrations import NEWEST_REVISION
 from sibot.db import Database
 from sibot.emulator import Emulator
 from tests.conftest import TOKEN_SECRET
-from tests.databases import POSTGRES_URL, database_url, require_postgres
+from tests.databases import POSTGRES_URL, database_url, postgres_database_url, require_postgres
 from tests.harness import TOKEN
 from tests.processes import BotProcess, free_port, webhook_process
 
@@ -181,17 +182,44 @@ async def test_a_telegram_outage_that_ends_during_the_retries_lets_the_bot_start
         await emulator.stop()
 
 
-async def test_migrate_needs_no_telegram_token(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}"
-    process = _without_token(BotProcess("http://127.0.0.1:9/bot", url))
-    await process.start("migrate")
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    writer.close()
 
-    assert await process.wait() == 0
-    assert any(line["message"] == "database is at the newest revision" for line in process.log_lines)
-    database = Database(url)
+
+@contextlib.asynccontextmanager
+async def _forwarding(port: int, to: tuple[str, int]) -> AsyncIterator[None]:
+    """127.0.0.1:`port` forwarded to `to`: the database server comes back on that port."""
+
+    async def connect(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection(*to)
+        await asyncio.gather(_pipe(client_reader, server_writer), _pipe(server_reader, client_writer))
+
+    server = await asyncio.start_server(connect, "127.0.0.1", port)
     try:
-        async with database.transaction() as session:
-            assert (await session.execute(sql("SELECT version_num FROM alembic_version"))).scalar() == NEWEST_REVISION
+        yield
     finally:
-        await database.dispose()
+        server.close()
 
+
+async def test_a_database_outage_that_ends_during_the_retries_lets_the_bot_start(emulator: Emulator) -> None:
+    async with postgres_database_url() as url:
+        real = make_url(url)
+        port = free_port()
+        process = BotProcess(
+            emulator.base_url,
+            real.set(port=port).render_as_string(hide_password=False),
+            SIBOT_STARTUP_RETRIES="0.5,1,1,1,1,1,1,1,1,1",
+        )
+        await process.start()
+        try:
+            await process.wait_for_log_containing("cannot reach the database")
+            async with _forwarding(port, (real.host or "127.0.0.1", real.port or 5432)):
+                await process.wait_for_log("ready", timeout=30)
+                assert await process.terminate() == 0
+        finally:
+            if process.process is not None and process.process.returncode is None:
+                await process.kill()
