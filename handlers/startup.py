@@ -24,15 +24,15 @@ class ConnectingApplication(Application[Any, Any, Any, Any, Any, Any]):
     async def initialize(self) -> None:
         settings = core_of(self).settings
         host = urlsplit(settings.telegram_api_base_url).netloc
-        try:
-            await with_retries(
-                super().initialize, lambda error: telegram_failure(error, host), settings.startup_retries
-            )
-        except BaseException:
-            # A failed getMe leaves the HTTP sessions open, and Application.shutdown skips an
-            # application that never initialized: close them here, or Python warns at exit.
-            await self.bot.shutdown()
-            raise
+        await with_retries(
+            super().initialize, lambda error: telegram_failure(error, host), settings.startup_retries
+        )
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        # A failed getMe leaves the bot's HTTP sessions open, and PTB's shutdown skips an
+        # application that never initialized: Python would warn of unclosed sessions at exit.
+        await self.bot.shutdown()
 
 
 def telegram_failure(error: Exception, host: str) -> StartupFailure | None:

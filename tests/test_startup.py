@@ -223,3 +223,16 @@ async def test_a_database_outage_that_ends_during_the_retries_lets_the_bot_start
         finally:
             if process.process is not None and process.process.returncode is None:
                 await process.kill()
+
+
+async def test_a_polling_bot_stopped_while_it_waits_for_telegram_exits_at_once_and_quietly(tmp_path: Path) -> None:
+    process = BotProcess(
+        f"http://127.0.0.1:{free_port()}/bot", f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}",
+        SIBOT_STARTUP_RETRIES="30",
+    )
+    await process.start()
+    await process.wait_for_log_containing("cannot reach Telegram")
+
+    assert await process.terminate(timeout=10) == 0
+    assert not any("exception" in line or line["level"] in ("ERROR", "CRITICAL") for line in process.log_lines)
+    assert all(line.get("level") for line in process.log_lines), process.raw_log
