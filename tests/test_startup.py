@@ -46,8 +46,11 @@ async def _failed_start(process: BotProcess, *arguments: str) -> tuple[int, list
     return status, critical
 
 
-def _without_token(process: BotProcess) -> BotProcess:
-    del process.environment["TELEGRAM_BOT_TOKEN"]
+def _bot(base_url: str, database_url: str, command: str, **environment: str) -> BotProcess:
+    """The bot, or `sibot migrate`, which needs no token and is given none."""
+    process = BotProcess(base_url, database_url, **environment)
+    if command == "migrate":
+        del process.environment["TELEGRAM_BOT_TOKEN"]
     return process
 
 
@@ -79,11 +82,7 @@ async def test_a_database_only_the_operator_can_fix_stops_the_start_with_status_
 ) -> None:
     if url.startswith("postgresql"):
         await require_postgres()
-    process = BotProcess(emulator.base_url, url)
-    if command == "migrate":
-        _without_token(process)
-
-    status, [line] = await _failed_start(process, command)
+    status, [line] = await _failed_start(_bot(emulator.base_url, url, command), command)
 
     assert status == 2
     assert cause in line and "DATABASE_URL" in line
@@ -96,7 +95,7 @@ async def test_a_database_only_the_operator_can_fix_stops_the_start_with_status_
 async def test_a_database_newer_than_the_code_stops_the_start_with_status_2(
     emulator: Emulator, newer_database_url: str, command: str
 ) -> None:
-    status, [line] = await _failed_start(BotProcess(emulator.base_url, newer_database_url), command)
+    status, [line] = await _failed_start(_bot(emulator.base_url, newer_database_url, command), command)
 
     assert status == 2
     assert "schema revision 9999_from_the_future" in line and "a newer sibot upgraded it" in line
@@ -106,7 +105,7 @@ async def test_a_database_newer_than_the_code_stops_the_start_with_status_2(
 async def test_a_database_that_does_not_answer_is_tried_again_then_status_1(
     emulator: Emulator, command: str
 ) -> None:
-    process = BotProcess(emulator.base_url, _postgres(port=free_port()), SIBOT_STARTUP_RETRIES="0.1,0.1")
+    process = _bot(emulator.base_url, _postgres(port=free_port()), command, SIBOT_STARTUP_RETRIES="0.1,0.1")
 
     status, [line] = await _failed_start(process, command)
 
