@@ -112,7 +112,7 @@ def database_failure(error: Exception, url: str) -> StartupFailure | None:
     if isinstance(cause, sqlite3.OperationalError) and "readonly" in str(cause):
         return StartupFailure(
             f"the SQLite database {where} is read-only ({cause}); let the bot's user write the "
-            "file and its folder",
+            "file and its folder, or point DATABASE_URL at a file it may write",
             outage=False,
         )
     if isinstance(cause, OSError) or (isinstance(error, DBAPIError) and error.connection_invalidated):

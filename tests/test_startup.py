@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -66,22 +66,30 @@ async def newer_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> 
         yield url
 
 
+def _read_only_sqlite(folder: Path) -> str:
+    (folder / "sibot.db").touch()
+    return f"sqlite+aiosqlite:///file:{folder / 'sibot.db'}?mode=ro&uri=true"
+
+
 OPERATOR_MUST_FIX = [
-    pytest.param(_postgres(username="no_such_role"), 'refused the login (role "no_such_role" does not exist)', id="role"),
-    pytest.param(_postgres(database="no_such_database"), "has no such database", id="database"),
+    pytest.param(lambda _: _postgres(username="no_such_role"), 'refused the login (role "no_such_role" does not exist)', id="role"),
+    pytest.param(lambda _: _postgres(database="no_such_database"), "has no such database", id="database"),
     # Tests run as root, which may write anywhere: a folder that is a file stands in for one the
     # bot may not write. SQLite says the same for both ("unable to open database file").
-    pytest.param("sqlite+aiosqlite:////dev/null/sibot/sibot.db", "cannot open the SQLite database", id="sqlite-folder"),
+    pytest.param(lambda _: "sqlite+aiosqlite:////dev/null/sibot/sibot.db", "cannot open the SQLite database", id="sqlite-folder"),
+    pytest.param(_read_only_sqlite, "is read-only (attempt to write a readonly database)", id="sqlite-read-only"),
 ]
 
 
-@pytest.mark.parametrize(("url", "cause"), OPERATOR_MUST_FIX)
+@pytest.mark.parametrize(("make_url_in", "cause"), OPERATOR_MUST_FIX)
 @pytest.mark.parametrize("command", ["run", "migrate"])
 async def test_a_database_only_the_operator_can_fix_stops_the_start_with_status_2(
-    emulator: Emulator, url: str, cause: str, command: str
+    emulator: Emulator, tmp_path: Path, make_url_in: Callable[[Path], str], cause: str, command: str
 ) -> None:
+    url = make_url_in(tmp_path)
     if url.startswith("postgresql"):
         await require_postgres()
+
     status, [line] = await _failed_start(_bot(emulator.base_url, url, command), command)
 
     assert status == 2
