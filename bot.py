@@ -21,13 +21,15 @@ from handlers.context import CORE_KEY, AnyApplication, BotContext
 from handlers.errors import FATAL_KEY, on_error
 from handlers.http import AiohttpRequest
 from handlers.lifecycle import polling
+from handlers.startup import ConnectingApplication
 from handlers.transport import PriorityRateLimiter
 from handlers.webhook import serve_webhook
 from sibot.core import Core
-from sibot.db import Database, DatabaseInUse, DatabaseLock
+from sibot.db import Database
 from sibot.logs import configure_logging
 from sibot.ports import Clock, SystemClock
 from sibot.settings import Settings, SettingsError, load_settings
+from sibot.startup import DatabaseLock, StartupFailure, upgrade_database
 
 if TYPE_CHECKING:
     from sibot.emulator import Emulator
@@ -45,6 +47,7 @@ def build_application(
     bot_token = token or settings.telegram_bot_token.get_secret_value()  # type: ignore[union-attr]
     application = (
         ApplicationBuilder()
+        .application_class(ConnectingApplication)
         .token(bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.removesuffix("/bot") + "/file/bot")
@@ -68,7 +71,7 @@ def build_application(
 
 async def _on_start(application: AnyApplication) -> None:
     core: Core = application.bot_data[CORE_KEY]
-    await core.db.upgrade()
+    await upgrade_database(core.db, core.settings.database_url, core.settings.startup_retries)
     await handlers.on_start(application)
     mode = "webhook" if core.settings.webhook_mode else "polling"
     log.info("ready", extra={"mode": mode, "database": core.db.kind})
@@ -94,7 +97,7 @@ async def _migrate(settings: Settings) -> None:
     database = Database(settings.database_url)
     try:
         async with DatabaseLock(settings.database_url):  # never pull the schema from under a bot
-            await database.upgrade()
+            await upgrade_database(database, settings.database_url, settings.startup_retries)
     finally:
         await database.dispose()
 
@@ -170,22 +173,23 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except DatabaseInUse as error:
-        log.critical(str(error))
-        return 2
-
-
-def _main(argv: list[str] | None) -> int:
     args = _parse_args(argv)
     try:
-        settings = load_settings(require_token=not args.sandbox)
+        # `migrate` never talks to Telegram, and the sandbox talks to its own emulator.
+        settings = load_settings(require_token=args.command == "run" and not args.sandbox)
     except SettingsError as error:
         print(f"sibot: {error}", file=sys.stderr)
         return 2
     token = settings.telegram_bot_token
     configure_logging(settings.log_level, settings.log_format, [token.get_secret_value()] if token else [])
+    try:
+        return _command(args, settings)
+    except StartupFailure as failure:
+        log.critical(str(failure), extra={"exit_status": failure.exit_status})
+        return failure.exit_status
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         log.info("database is at the newest revision", extra={"database": settings.database_kind})

@@ -17,8 +17,8 @@ from handlers.context import AnyApplication
 @asynccontextmanager
 async def running(application: AnyApplication) -> AsyncIterator[None]:
     """The application started, with its post_init done; stopped and shut down on the way out."""
-    await application.initialize()
     try:
+        await application.initialize()
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()

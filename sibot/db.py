@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import os
 import sqlite3
@@ -60,57 +59,6 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     except OSError:
         pass  # a missing folder, no permission: SQLite's own error says so next
-
-
-class DatabaseInUse(Exception):
-    """Another process serves the same SQLite file: two bots would both send every reminder."""
-
-    def __init__(self, path: Path, holder: str) -> None:
-        super().__init__(
-            f"{path} is in use by another sibot process (PID {holder}); stop it first: "
-            "one bot per SQLite file (run several only on PostgreSQL)"
-        )
-
-
-class DatabaseLock:
-    """Holds a SQLite database for this process alone, in a `with` or `async with` block.
-
-    An advisory lock on `<database>.lock` beside it, with this process's id inside. The kernel
-    lets go of it when the process ends, however it ends, so a file left behind locks nothing.
-    PostgreSQL needs none: replicas share it safely. Entering raises DatabaseInUse when taken.
-    """
-
-    def __init__(self, url: str) -> None:
-        self.path = sqlite_file(url)
-        self._lock: int | None = None
-
-    def __enter__(self) -> None:
-        if self.path is None:
-            return
-        try:
-            lock = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError:
-            return  # a missing folder, no permission: SQLite, which cannot work there either, says so
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(lock, 32, 0).decode(errors="replace").strip() or "unknown"
-            os.close(lock)
-            raise DatabaseInUse(self.path, holder) from None
-        os.ftruncate(lock, 0)
-        os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
-        self._lock = lock
-
-    def __exit__(self, *_exception: object) -> None:
-        if self._lock is not None:
-            os.close(self._lock)
-            self._lock = None
-
-    async def __aenter__(self) -> None:
-        self.__enter__()
-
-    async def __aexit__(self, *exception: object) -> None:
-        self.__exit__(*exception)
 
 
 class _CallsAtOnce:

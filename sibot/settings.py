@@ -28,7 +28,7 @@ _ASYNC_DRIVERS = {
 
 # What a good value looks like, shown in the error for a bad one.
 EXAMPLES = {
-    "TELEGRAM_BOT_TOKEN": "TELEGRAM_BOT_TOKEN=123456789:AAE-your-token-from-BotFather",
+    "TELEGRAM_BOT_TOKEN": "TELEGRAM_BOT_TOKEN=123456789:AAE-your-token-from-BotFather-12345",
     "DATABASE_URL": "DATABASE_URL=postgresql+asyncpg://sibot:secret@db.example.org/sibot",
     "TELEGRAM_API_BASE_URL": "TELEGRAM_API_BASE_URL=https://api.telegram.org/bot",
     "SIBOT_ADMIN_IDS": "SIBOT_ADMIN_IDS=12345678,87654321",
@@ -43,6 +43,7 @@ EXAMPLES = {
     "WEBHOOK_LISTEN": "WEBHOOK_LISTEN=0.0.0.0",
     "WEBHOOK_PORT": "WEBHOOK_PORT=8443",
     "WEBHOOK_SECRET_TOKEN": "WEBHOOK_SECRET_TOKEN=a-long-random-string_0123",
+    "SIBOT_STARTUP_RETRIES": "SIBOT_STARTUP_RETRIES=1s,2s,4s,8s,16s,30s",
 }
 
 
@@ -87,6 +88,11 @@ class Settings(BaseSettings):
     webhook_listen: str = Field("0.0.0.0", validation_alias="WEBHOOK_LISTEN")
     webhook_port: int = Field(8443, ge=1, le=65535, validation_alias="WEBHOOK_PORT")
     webhook_secret_token: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET_TOKEN")
+    # The pauses between tries of a start-up step that meets an outage: about a minute in all,
+    # within systemd's 90 s for a start, and the service manager's restart takes over from there.
+    startup_retries: Annotated[tuple[float, ...], NoDecode] = Field(
+        (1.0, 2.0, 4.0, 8.0, 16.0, 30.0), validation_alias="SIBOT_STARTUP_RETRIES"
+    )
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -144,6 +150,13 @@ class Settings(BaseSettings):
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)
+
+    @field_validator("startup_retries", mode="before")
+    @classmethod
+    def _comma_separated_durations(cls, value: Any) -> tuple[float, ...]:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        return tuple(parse_duration(pause).total_seconds() for pause in value)
 
     @field_validator("webhook_secret_token")
     @classmethod

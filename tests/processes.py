@@ -9,6 +9,7 @@ import random
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +74,17 @@ class BotProcess:
 
     async def wait_for_log(self, message: str, timeout: float = 20) -> dict[str, Any]:
         """The first log line whose message is `message`, waiting for it."""
+        return await self._wait_for(lambda line: line.get("message") == message, timeout)
+
+    async def wait_for_log_containing(self, fragment: str, timeout: float = 20) -> dict[str, Any]:
+        """The first log line whose message contains `fragment`, waiting for it."""
+        return await self._wait_for(lambda line: fragment in line.get("message", ""), timeout)
+
+    async def _wait_for(self, wanted: Callable[[dict[str, Any]], bool], timeout: float) -> dict[str, Any]:
         async with asyncio.timeout(timeout):
             while True:
                 for line in self.log_lines:
-                    if line.get("message") == message:
+                    if wanted(line):
                         return line
                 if self.process is not None and self.process.returncode is not None:
                     raise AssertionError(f"the bot exited early: {self.raw_log[-5:]}")

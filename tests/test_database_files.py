@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sibot.db import Database, DatabaseInUse, DatabaseLock
+from sibot.db import Database
+from sibot.startup import DatabaseInUse, DatabaseLock
 from sibot.emulator import Emulator, Patient
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness

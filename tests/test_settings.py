@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sibot.settings import SettingsError, load_settings
+from sibot.settings import EXAMPLES, Settings, SettingsError, load_settings
 
 GOOD_TOKEN = "123456789:AAE-abcdefghijklmnopqrstuvwxyz012345"
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,7 @@ def test_values_are_read_and_normalised(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("SIBOT_LOG_FORMAT", "JSON")
     monkeypatch.setenv("SIBOT_REMINDER_GRACE", "90m")
     monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/hook")
+    monkeypatch.setenv("SIBOT_STARTUP_RETRIES", "0.5, 2m")
     settings = load_settings()
     assert settings.database_url == "postgresql+asyncpg://u:p@db/sibot"
     assert settings.database_kind == "postgresql"
@@ -53,6 +55,13 @@ def test_values_are_read_and_normalised(monkeypatch: pytest.MonkeyPatch) -> None
     assert (settings.log_level, settings.log_format) == ("DEBUG", "json")
     assert settings.reminder_grace == timedelta(minutes=90)
     assert settings.webhook_mode
+    assert settings.startup_retries == (0.5, 120.0)
+
+
+def test_startup_retries_default_to_about_a_minute_and_can_be_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(require_token=False).startup_retries == (1, 2, 4, 8, 16, 30)
+    monkeypatch.setenv("SIBOT_STARTUP_RETRIES", "")
+    assert load_settings(require_token=False).startup_retries == ()
 
 
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
@@ -76,6 +85,7 @@ BAD_VALUES = [
     ("WEBHOOK_URL", "bot.example.org", "is not an http(s) URL"),
     ("WEBHOOK_PORT", "99999", "is invalid"),
     ("WEBHOOK_SECRET_TOKEN", "has spaces!", "may hold only"),
+    ("SIBOT_STARTUP_RETRIES", "1s,soon", "is not a duration"),
 ]
 
 
@@ -114,12 +124,39 @@ def test_the_bot_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
     assert not (tmp_path / "sibot.db").exists()
 
 
-def test_migrate_command_creates_the_schema_and_exits(tmp_path: Path) -> None:
-    environment = {"PATH": os.environ["PATH"], "TELEGRAM_BOT_TOKEN": GOOD_TOKEN}
+def test_migrate_command_creates_the_schema_and_exits_without_a_telegram_token(tmp_path: Path) -> None:
+    environment = {"PATH": os.environ["PATH"]}  # migrate never talks to Telegram
     result = subprocess.run(
         [sys.executable, str(ROOT / "bot.py"), "migrate"],
         cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "sibot.db").exists()
-    assert GOOD_TOKEN not in result.stderr
+    assert "database is at the newest revision" in result.stderr
+
+
+SETTING_VARIABLES = {field.validation_alias for field in Settings.model_fields.values()}
+# NAME=value, with the value up to a space, a quote or the end of inline code.
+ASSIGNMENT = re.compile(r"\b([A-Z][A-Z_]+)=([^\s`'\"]+)")
+
+
+def _examples_in(text: str) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in ASSIGNMENT.findall(text) if name in SETTING_VARIABLES]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    _examples_in((ROOT / "README.md").read_text(encoding="utf-8")) + _examples_in("\n".join(EXAMPLES.values())),
+)
+def test_every_example_in_the_readme_and_the_errors_passes_the_checks(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", GOOD_TOKEN)
+    monkeypatch.setenv(variable, value)
+    load_settings()
+
+
+def test_the_readme_token_examples_have_the_shape_of_a_real_token() -> None:
+    tokens = [value for name, value in _examples_in((ROOT / "README.md").read_text(encoding="utf-8"))
+              if name == "TELEGRAM_BOT_TOKEN"]
+    assert len(tokens) >= 3 and all(len(token.split(":")[1]) == 35 for token in tokens)
