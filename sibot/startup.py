@@ -4,8 +4,8 @@ A start-up step that fails is classified: either only the operator can fix the c
 token, a role or database that does not exist, a folder the bot cannot write, a schema newer than
 the code), and the bot stops at once with exit status 2, which tells the service manager not to
 restart it; or the cause is an outage (the database or Telegram cannot be reached), and the step
-is tried again after each of the configured pauses before the bot gives up with exit status 1. A second bot on the same SQLite file
-(DatabaseLock) is a cause the operator fixes.
+is tried again after each of the configured pauses before the bot gives up with exit status 1.
+A second bot on the same SQLite file (DatabaseLock) is a cause the operator fixes.
 """
 
 from __future__ import annotations
