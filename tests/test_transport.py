@@ -15,6 +15,10 @@ from telegram.error import NetworkError, RetryAfter
 from handlers.transport import PriorityRateLimiter, inline_keyboard
 from sibot.ports import Button, Priority
 
+# The limiter keeps time by the event loop's clock. Under looptime that clock moves only when
+# every task waits, so the timings below are exact, however busy the machine is.
+pytestmark = pytest.mark.looptime
+
 MakeLimiter: TypeAlias = Callable[..., Awaitable[PriorityRateLimiter]]
 
 
