@@ -116,7 +116,8 @@ async def test_without_webhook_secret_token_forged_calls_are_still_refused(
 def _nested_replies(depth: int) -> str:
     """A message replying to a message replying to ...: JSON can read it, PTB's parser cannot."""
     message = '{"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}'
-    return '{"update_id": 1, "message": ' + (message + ', "reply_to_message": ') * depth + message + "}" * (depth + 2)
+    replies = (message + ', "reply_to_message": ') * depth
+    return '{"update_id": 1, "message": ' + replies + message + "}" * (depth + 2)
 
 
 def _dated(date: object) -> str:
