@@ -267,6 +267,7 @@ async def _move(
 
 
 def _held(broadcast: Broadcast, now: datetime) -> bool:
+    """Whether a live replica sends it: one that stopped let go, a dead one's hold ran out."""
     return broadcast.held_by is not None and broadcast.held_until is not None and broadcast.held_until > now
 
 
@@ -299,7 +300,6 @@ def _unheld(state: BroadcastState, now: datetime) -> Select[tuple[Broadcast]]:
         select(Broadcast)
         .where(
             Broadcast.status == state,
-            Broadcast.confirmed_at.is_not(None),
             Broadcast.finished_at.is_(None),
             or_(Broadcast.held_until.is_(None), Broadcast.held_until <= now),
         )
