@@ -151,6 +151,7 @@ async def test_bad_calls_are_refused_without_a_traceback(
         assert await _post(address, body, right) == 400, name
     non_ascii = "sécret".encode().decode("latin-1")  # how a client puts UTF-8 in a header
     assert await _post(address, _dated(0), {SECRET_HEADER: non_ascii}) == 403
+    assert await _post(address, b" " * 2**21, right) == 413  # aiohttp's 1 MiB limit
 
     operator = emulator.patient(user_id=ADMIN_ID)
     await operator.send("/stats")  # the bot goes on serving
