@@ -504,6 +504,29 @@ async def test_cancel_while_sending_stops_the_broadcast_and_tells_how_many_went(
     assert not any("Broadcast finished" in message.text for message in admin.messages)
 
 
+async def test_a_broadcast_cancelled_as_its_bot_stopped_is_ended_at_the_next_start(
+    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+) -> None:
+    readers = [await _patient_in(admin_bot, emulator, None) for _ in range(90)]
+    await admin.send("/broadcast The clinic moves on Monday")
+    await admin.expect("This goes to")
+    await admin.tap("Send it")
+    await readers[10].expect("The clinic moves")
+    await admin_bot.stop()  # the chunk under way is stored and the broadcast let go
+    database = Database(admin_bot.settings.database_url)
+    async with database.transaction() as session:  # a cancel that came after its last look
+        await session.execute(update(Broadcast).values(status=BroadcastState.CANCELLED))
+    await database.dispose()
+
+    await admin_bot.start()
+
+    stopped = await admin.expect("Broadcast cancelled")
+    assert stopped.text == text("en", "admin.broadcast_stopped", sent=BROADCAST_CHUNK, failed=0)
+    await readers[-1].assert_silent(0.5)
+    assert sum(len(reader.messages) for reader in readers) == BROADCAST_CHUNK
+    assert not any("cut off by a restart" in message.text for message in admin.messages)
+
+
 async def test_a_cancelled_or_expired_draft_cannot_be_sent(
     admin_bot: BotHarness, emulator: Emulator, admin: Patient
 ) -> None:
