@@ -23,6 +23,7 @@ from handlers.webhook import NotAnUpdate, Refusal, RefusedCalls, parse_update, w
 from sibot.db import Database
 from sibot.emulator import Emulator, Patient
 from sibot.emulator.world import unix_now
+from sibot.models import Patient as PatientRow
 from sibot.settings import load_settings
 from tests.factories import onboarded_patient
 from tests.harness import TOKEN
@@ -69,6 +70,13 @@ def _forged(sender: Patient, chat: Patient, text: str, update_id: int = 90001) -
     return json.dumps({"update_id": update_id, "message": message})
 
 
+def _forged_press(sender: Patient, data: str) -> str:
+    """A press "from" `sender` on a button of the bot's in their own chat."""
+    message = {"message_id": 1, "date": unix_now(), "chat": sender.chat.info, "text": "Sure?"}
+    press = {"id": "1", "from": sender.user, "chat_instance": "1", "message": message, "data": data}
+    return json.dumps({"update_id": 90002, "callback_query": press})
+
+
 async def _post(address: str, body: str | bytes, headers: dict[str, str]) -> int:
     async with aiohttp.ClientSession() as http, http.post(address, data=body, headers=headers) as answer:
         return answer.status
@@ -98,7 +106,7 @@ async def test_without_webhook_secret_token_forged_calls_are_still_refused(
         assert re.fullmatch(r"[A-Za-z0-9_-]{43}", secret)
         forgeries = [_forged(ana, mallory, "/export"), _forged(ana, mallory, "/report"),
                      _forged(operator, mallory, "/stats"), _forged(operator, mallory, "/broadcast Pills"),
-                     _forged(ana, ana, "/delete")]
+                     _forged_press(operator, "ad:send:1"), _forged_press(ana, f"dl:yes:{unix_now()}")]
         for body in forgeries:
             for headers in ({}, {SECRET_HEADER: "guess"}, {SECRET_HEADER: SECRET}):
                 assert await _post(address, body, headers) == 403
@@ -108,6 +116,11 @@ async def test_without_webhook_secret_token_forged_calls_are_still_refused(
         assert len(mallory.messages) == 1
         await ana.assert_silent(0.2)
         await operator.assert_silent(0.1)
+        assert ana.callback_answers == operator.callback_answers == []
+        database = Database(url)
+        async with database.transaction() as session:
+            assert await session.get(PatientRow, ana.user_id) is not None
+        await database.dispose()
     finally:
         assert await process.terminate() == 0
     assert secret not in "\n".join(process.raw_log)
