@@ -1,6 +1,7 @@
 """The Telegram glue. `register` adds every handler; the group numbers are commented.
 
 PTB runs at most one handler per group for an update, in the order of the groups:
+  -3  the sender check (gate): drops a private-chat update whose chat is not its sender's.
   -2  operator commands (admin): only for SIBOT_ADMIN_IDS; they stop the update.
   -1  the gatekeeper (gate): loads or creates the patient, holds back who has not onboarded.
    0  every feature's commands and buttons, then the fallbacks (commands), which must come last.
@@ -21,7 +22,8 @@ from handlers.context import AnyApplication
 
 def register(application: AnyApplication) -> None:
     """Add every handler of the bot, in the order they must see an update."""
-    admin.register(application)
+    gate.register_sender_check(application)  # group -3: a forged chat goes no further
+    admin.register(application)  # group -2: operator commands
     gate.register(application)  # group -1: the patient in context.patient; onboarding first
     onboarding.register(application)  # group 0: /start, ob:
     settings.register(application)  # group 0: /settings /pause /resume, st:

@@ -1,10 +1,12 @@
 """Operator commands, for SIBOT_ADMIN_IDS only: /stats and /broadcast with a confirmation.
 
 They sit in group -2, before the gatekeeper, and stop the update there. For anyone else the
-filter does not match, so the update goes on and gets the ordinary unknown-command answer.
+filter does not match, so the update goes on and gets the ordinary unknown-command answer. A
+broadcast's buttons check SIBOT_ADMIN_IDS when pressed, and the core lets only the operator who
+wrote the broadcast send or cancel it.
 
 A job looks at start and every minute for broadcasts a stop or a dead replica cut off, and goes
-on with them (`sibot.operators.resume_broadcasts`).
+on with them (`sibot.operators.resume_broadcasts`), or ends them when they were cancelled.
 """
 
 from __future__ import annotations
@@ -26,10 +28,16 @@ from handlers.keyboards import callback, feature_pattern, parse_callback
 from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot.operators import (
     NO_COHORT,
+    BroadcastEnd,
+    BroadcastState,
     BroadcastView,
+    Cancellation,
     CohortStats,
+    Refusal,
+    cancel_broadcast,
     confirm_broadcast,
     draft_broadcast,
+    end_cancelled_broadcasts,
     resume_broadcasts,
     send_broadcast,
     stats_by_cohort,
@@ -44,6 +52,14 @@ LANGUAGE = "en"  # operators read the operator texts in English
 # A broadcast whose replica died is taken over once its hold (BROADCAST_HOLD) has run out.
 RESUME_EVERY = timedelta(minutes=1)
 RESUME_JOB = "broadcast-resume"
+REFUSALS = {
+    Refusal.UNKNOWN: "admin.broadcast_stale",
+    Refusal.NOT_YOURS: "admin.broadcast_not_yours",
+    Refusal.SENDING: "admin.broadcast_already_sending",
+    Refusal.FINISHED: "admin.broadcast_already_finished",
+    Refusal.CANCELLED: "admin.broadcast_was_cancelled",
+    Refusal.EXPIRED: "admin.broadcast_expired",
+}
 
 
 def register(application: AnyApplication) -> None:
@@ -92,7 +108,7 @@ async def broadcast(update: Update, context: BotContext) -> None:
         buttons = [
             [
                 Button(text(LANGUAGE, "admin.broadcast_send"), callback("ad", "send", draft.id)),
-                Button(text(LANGUAGE, "admin.broadcast_cancel"), callback("ad", "cancel", draft.id)),
+                _cancel_button(draft.id),
             ]
         ]
         preview = text(
@@ -102,18 +118,21 @@ async def broadcast(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
+def _cancel_button(broadcast_id: int) -> Button:
+    return Button(text(LANGUAGE, "admin.broadcast_cancel"), callback("ad", "cancel", broadcast_id))
+
+
 async def broadcast_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     if query.from_user.id not in context.core.settings.admin_ids:
-        return  # not an operator: the update goes on to the ordinary stale-button answer
+        return  # not an operator (or no more): the update goes on to the ordinary stale-button answer
     data = parse_callback(query.data)
     broadcast_id = data.int_arg(0) if data is not None else None
     if data is None or broadcast_id is None or data.action not in ("send", "cancel"):
         await acknowledge(query, text(LANGUAGE, "admin.broadcast_stale"))
     elif data.action == "cancel":
-        await acknowledge(query)
-        await query.edit_message_text(text(LANGUAGE, "admin.broadcast_cancelled"))
+        await _cancel(update, context, broadcast_id)
     else:
         await _send_confirmed(update, context, broadcast_id)
     raise ApplicationHandlerStop
@@ -122,18 +141,38 @@ async def broadcast_button(update: Update, context: BotContext) -> None:
 async def _send_confirmed(update: Update, context: BotContext, broadcast_id: int) -> None:
     query = update.callback_query
     assert query is not None
-    confirmed = await confirm_broadcast(context.core, broadcast_id)
-    if confirmed is None:
-        await acknowledge(query, text(LANGUAGE, "admin.broadcast_stale"))
+    confirmed = await confirm_broadcast(context.core, broadcast_id, query.from_user.id)
+    if isinstance(confirmed, Refusal):
+        await acknowledge(query, text(LANGUAGE, REFUSALS[confirmed]), alert=True)
         return
     await acknowledge(query)
     await query.edit_message_text(
-        text(LANGUAGE, "admin.broadcast_sending", recipients=confirmed.recipients)
+        text(LANGUAGE, "admin.broadcast_sending", recipients=confirmed.recipients),
+        reply_markup=inline_keyboard([[_cancel_button(broadcast_id)]]),
     )
     # Sending to thousands takes minutes at bulk priority: do it beside the update, not in it.
     context.application.create_task(
         _deliver(context.application, confirmed), update=update, name=f"broadcast:{broadcast_id}"
     )
+
+
+async def _cancel(update: Update, context: BotContext, broadcast_id: int) -> None:
+    query = update.callback_query
+    assert query is not None
+    cancelled = await cancel_broadcast(context.core, broadcast_id, query.from_user.id)
+    if isinstance(cancelled, Refusal):
+        await acknowledge(query, text(LANGUAGE, REFUSALS[cancelled]), alert=True)
+        return
+    await acknowledge(query)
+    await query.edit_message_text(_cancelled_text(cancelled))
+
+
+def _cancelled_text(cancelled: Cancellation) -> str:
+    if cancelled.stopping:  # the replica sending it reports the counts when it has stopped
+        return text(LANGUAGE, "admin.broadcast_stopping")
+    if cancelled.sent or cancelled.failed:
+        return text(LANGUAGE, "admin.broadcast_stopped", sent=cancelled.sent, failed=cancelled.failed)
+    return text(LANGUAGE, "admin.broadcast_cancelled")
 
 
 async def on_start(application: AnyApplication) -> None:
@@ -149,6 +188,8 @@ async def on_start(application: AnyApplication) -> None:
 
 
 async def _resume(context: BotContext) -> None:
+    for ended in await end_cancelled_broadcasts(context.core):
+        await _report(context.application, ended)
     for broadcast in await resume_broadcasts(context.core):
         context.application.create_task(
             _deliver(context.application, broadcast), name=f"broadcast:{broadcast.id}"
@@ -156,6 +197,7 @@ async def _resume(context: BotContext) -> None:
         await context.bot.send_message(
             broadcast.admin_id,
             text(LANGUAGE, "admin.broadcast_resumed", recipients=broadcast.recipients),
+            reply_markup=inline_keyboard([[_cancel_button(broadcast.id)]]),
         )
 
 
@@ -163,9 +205,14 @@ async def _deliver(application: AnyApplication, broadcast: BroadcastView) -> Non
     """Send the broadcast; a bot that is stopping leaves the rest to its next start."""
     sender = TelegramSender(application.bot)
     core = core_of(application)
-    result = await send_broadcast(core, sender, broadcast, lambda: application.running)
-    if result is not None:
-        await application.bot.send_message(
-            broadcast.admin_id,
-            text(LANGUAGE, "admin.broadcast_done", sent=result.sent, failed=result.failed),
-        )
+    ended = await send_broadcast(core, sender, broadcast, lambda: application.running)
+    if ended is not None:
+        await _report(application, ended)
+
+
+async def _report(application: AnyApplication, ended: BroadcastEnd) -> None:
+    """Tell the operator how their broadcast ended."""
+    key = "admin.broadcast_done" if ended.state is BroadcastState.FINISHED else "admin.broadcast_stopped"
+    await application.bot.send_message(
+        ended.admin_id, text(LANGUAGE, key, sent=ended.sent, failed=ended.failed)
+    )

@@ -1,12 +1,19 @@
-"""The gatekeeper (group -1): who is this, and may the update go on to the features?
+"""The gatekeepers: is this update what it says it is (group -3), who is this, and may the
+update go on to the features (group -1)?
 
-It loads the patient behind every private update (creating them on first contact), puts the view
-in `context.patient` for the handlers of group 0, and holds back everything but onboarding's own
-buttons and texts until the patient has finished onboarding. Updates without a user, from groups
-and channels, edits and the like never reach a feature.
+In a private chat Telegram's chat id is the user's id. An update that says otherwise was made up
+(a forged webhook call): answering it would send one patient's data into another's chat, so the
+first gate drops it before anything else sees it, the operator commands included.
+
+The second loads the patient behind every private update (creating them on first contact), puts
+the view in `context.patient` for the handlers of group 0, and holds back everything but
+onboarding's own buttons and texts until the patient has finished onboarding. Updates without a
+user, from groups and channels, edits and the like never reach a feature.
 """
 
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy.exc import IntegrityError
 from telegram import Message, Update
@@ -20,6 +27,11 @@ from handlers.transport import acknowledge
 from sibot import patients
 from sibot.onboarding import Step
 from sibot.texts import text
+
+log = logging.getLogger(__name__)
+
+# Before the operator commands (group -2): a forged update must not reach them either.
+SENDER_CHECK_GROUP = -3
 
 # Commands a patient may use before onboarding is done: /start shows where they are, /delete
 # erases what we stored on first contact (the disclaimer promises it), /help once consented.
@@ -40,6 +52,18 @@ def _payload(message: Message | None) -> str | None:
     """What follows the command: "/start abc" -> "abc"."""
     parts = (message.text or "").split(maxsplit=1) if message is not None else []
     return parts[1] if len(parts) > 1 else None
+
+
+async def check_sender(update: Update, _context: BotContext) -> None:
+    """Drop an update from a private chat that is not its sender's own."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE or chat.id == user.id:
+        return
+    log.warning(
+        "update dropped: its private chat is not its sender's",
+        extra={"user_id": user.id, "chat_id": chat.id},
+    )
+    raise ApplicationHandlerStop
 
 
 async def admit(update: Update, context: BotContext) -> None:
@@ -95,6 +119,10 @@ async def _refuse_outside_private_chat(update: Update) -> None:
         await acknowledge(update.callback_query, text(language, "onboarding.private_only"))
     elif command_of(update.message) is not None and update.message is not None:
         await update.message.reply_text(text(language, "onboarding.private_only"))
+
+
+def register_sender_check(application: AnyApplication) -> None:
+    application.add_handler(TypeHandler(Update, check_sender), group=SENDER_CHECK_GROUP)
 
 
 def register(application: AnyApplication) -> None:

@@ -225,8 +225,11 @@ class Broadcast(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     admin_id: Mapped[int] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(String(4096))
+    # draft, sending, finished, cancelled or expired: see sibot.operators.BroadcastState.
+    status: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
+    # When it ended: sent to everyone, or stopped by a cancel.
     finished_at: Mapped[datetime | None]
     sent: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)

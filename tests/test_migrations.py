@@ -92,3 +92,33 @@ async def test_an_unfinished_broadcast_of_an_earlier_version_is_not_sent_again(
         assert (broadcast.sent_through, broadcast.held_by) == (0, None)
     finally:
         await db.dispose()
+
+
+async def test_broadcasts_get_their_state_and_a_downgrade_sends_no_cancelled_one(
+    any_database_url: str,
+) -> None:
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    db = Database(any_database_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run_alembic, "upgrade", "0003")
+            for confirmed, finished in ((None, None), (at, None), (at, at)):
+                await connection.execute(
+                    text(
+                        "INSERT INTO broadcasts (admin_id, text, created_at, confirmed_at, finished_at,"
+                        " sent, failed) VALUES (1, 'hi', :at, :confirmed, :finished, 0, 0)"
+                    ),
+                    {"at": at, "confirmed": confirmed, "finished": finished},
+                )
+        await db.upgrade()
+        async with db.transaction() as session:
+            rows = (await session.scalars(select(Broadcast).order_by(Broadcast.id))).all()
+            assert [row.status for row in rows] == ["draft", "sending", "finished"]
+            rows[0].status, rows[1].status = "cancelled", "cancelled"  # a draft, and one going out
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run_alembic, "downgrade", "0003")
+            left = (await connection.execute(text("SELECT confirmed_at, finished_at FROM broadcasts"))).all()
+        # What 0003 sends or resumes has no finished_at: none of them.
+        assert all(confirmed is not None and finished is not None for confirmed, finished in left)
+    finally:
+        await db.dispose()

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from sibot.core import Core
 from sibot.db import Database
@@ -20,9 +20,17 @@ from sibot.operators import (
     BROADCAST_CHUNK,
     BROADCAST_HOLD,
     BROADCAST_IN_FLIGHT,
+    CANCEL_LOOK_EVERY,
+    DRAFT_LIFETIME,
+    BroadcastEnd,
+    BroadcastState,
     BroadcastView,
+    Cancellation,
+    Refusal,
+    cancel_broadcast,
     confirm_broadcast,
     draft_broadcast,
+    end_cancelled_broadcasts,
     resume_broadcasts,
     send_broadcast,
     stats_by_cohort,
@@ -34,6 +42,9 @@ from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import ADMIN_ID, BotHarness, ManualClock
 from tests.processes import BotProcess
+from tests.reliability.helpers import bot_message_with_button, press
+
+SECOND_ADMIN_ID = 4343
 
 
 
@@ -117,7 +128,7 @@ async def test_broadcast_is_confirmed_then_sent_at_bulk_priority(
         assert (await session.get(PatientRow, gone.user_id)).active is False  # type: ignore[union-attr]
 
     again = await admin.tap_data(preview.button_data["Send it"], preview.message_id)
-    assert await admin.answer_to(again) == text("en", "admin.broadcast_stale")
+    assert await admin.answer_to(again) == text("en", "admin.broadcast_already_finished")
     await reader.assert_silent(0.3)
 
 
@@ -189,8 +200,8 @@ async def test_a_broadcast_sends_side_by_side_and_counts_every_outcome(
         await onboarded_patient(database, patient_id, clock.now())
     sender = CountingSender(blocked=7, failing=8)
     broadcast = await draft_broadcast(core, ADMIN_ID, "Clinic closed <Monday>")
-    confirmed = await confirm_broadcast(core, broadcast.id)
-    assert confirmed is not None
+    confirmed = await confirm_broadcast(core, broadcast.id, ADMIN_ID)
+    assert isinstance(confirmed, BroadcastView)
 
     result = await send_broadcast(core, sender, confirmed, lambda: True)
 
@@ -222,8 +233,9 @@ class RecordingSender:
 async def _confirmed_broadcast(core: Core, patients: int) -> BroadcastView:
     for patient_id in range(1, patients + 1):
         await onboarded_patient(core.db, patient_id, core.clock.now())
-    confirmed = await confirm_broadcast(core, (await draft_broadcast(core, ADMIN_ID, "Hi")).id)
-    assert confirmed is not None
+    draft = await draft_broadcast(core, ADMIN_ID, "Hi")
+    confirmed = await confirm_broadcast(core, draft.id, ADMIN_ID)
+    assert isinstance(confirmed, BroadcastView)
     return confirmed
 
 
@@ -362,6 +374,204 @@ async def test_a_bot_process_stopped_mid_broadcast_exits_at_once_and_its_next_st
     finally:
         assert await second.terminate() == 0
     assert all(len(reader.messages) == 1 for reader in readers)
+
+
+async def _shows(patient: Patient, message_id: int, expected: str) -> None:
+    """Waits until the message reads `expected` (an edit lands after the press is answered)."""
+    await patient.chat.changes.wait_until(
+        lambda: patient.current(message_id).text == expected or None, 5
+    )
+
+
+async def test_a_broadcast_moves_only_as_its_state_allows(database: Database, clock: ManualClock) -> None:
+    core = Core(settings=load_settings(require_token=False), db=database, clock=clock)
+    await onboarded_patient(database, 1, clock.now())
+    cancelled, expiring, sent = [await draft_broadcast(core, ADMIN_ID, "Hi") for _ in range(3)]
+
+    assert await confirm_broadcast(core, cancelled.id, SECOND_ADMIN_ID) is Refusal.NOT_YOURS
+    assert await cancel_broadcast(core, cancelled.id, SECOND_ADMIN_ID) is Refusal.NOT_YOURS
+    assert await cancel_broadcast(core, cancelled.id, ADMIN_ID) == Cancellation(stopping=False)
+    assert await confirm_broadcast(core, cancelled.id, ADMIN_ID) is Refusal.CANCELLED
+    assert await cancel_broadcast(core, cancelled.id, ADMIN_ID) is Refusal.CANCELLED
+    assert isinstance(await confirm_broadcast(core, sent.id, ADMIN_ID), BroadcastView)
+    assert await confirm_broadcast(core, sent.id, ADMIN_ID) is Refusal.SENDING
+    assert await confirm_broadcast(core, 10**9, ADMIN_ID) is Refusal.UNKNOWN
+    assert await resume_broadcasts(core) == []  # the one sending is held by its sender
+
+    clock.advance(DRAFT_LIFETIME - timedelta(seconds=1))
+    assert (await _broadcast_row(core, expiring.id)).status == BroadcastState.DRAFT
+    clock.advance(timedelta(seconds=1))
+    assert await confirm_broadcast(core, expiring.id, ADMIN_ID) is Refusal.EXPIRED
+    assert await cancel_broadcast(core, expiring.id, ADMIN_ID) is Refusal.EXPIRED
+    assert [(await _broadcast_row(core, draft.id)).status for draft in (cancelled, expiring, sent)] == [
+        BroadcastState.CANCELLED, BroadcastState.EXPIRED, BroadcastState.SENDING
+    ]
+
+
+async def test_a_cancel_during_sending_stops_the_rest_and_counts_what_went(
+    database: Database, clock: ManualClock
+) -> None:
+    core = Core(settings=load_settings(require_token=False), db=database, clock=clock)
+    confirmed = await _confirmed_broadcast(core, 120)
+    answers: list[tuple[Cancellation | Refusal, int]] = []  # with the count sent when it took
+    pressed = asyncio.Event()
+
+    async def cancel_after_20(count: int) -> None:
+        if count == 20 and not pressed.is_set():
+            pressed.set()
+            answers.append((await cancel_broadcast(core, confirmed.id, ADMIN_ID), len(sender.chats)))
+
+    sender = RecordingSender(cancel_after_20)
+    ended = await send_broadcast(core, sender, confirmed, lambda: True)
+
+    [(answer, sent_by_then)] = answers
+    assert answer == Cancellation(stopping=True)  # its sender reports the counts
+    assert ended == BroadcastEnd(confirmed.id, ADMIN_ID, BroadcastState.CANCELLED, len(sender.chats), 0)
+    # The sends of this instant sender outrun the cancel's transaction; after it, the next look.
+    assert len(sender.chats) - sent_by_then <= CANCEL_LOOK_EVERY + BROADCAST_IN_FLIGHT
+    assert len(sender.chats) < 120
+    row = await _broadcast_row(core, confirmed.id)
+    assert (row.status, row.sent, row.held_by) == (BroadcastState.CANCELLED, len(sender.chats), None)
+    assert row.finished_at is not None
+    clock.advance(BROADCAST_HOLD)
+    assert await resume_broadcasts(core) == [] and await end_cancelled_broadcasts(core) == []
+    assert await confirm_broadcast(core, confirmed.id, ADMIN_ID) is Refusal.CANCELLED
+
+
+async def test_a_cancel_while_nobody_sends_ends_the_broadcast_at_once(
+    database: Database, clock: ManualClock
+) -> None:
+    core = Core(settings=load_settings(require_token=False), db=database, clock=clock)
+    confirmed = await _confirmed_broadcast(core, 120)
+    checks = iter([True])  # the bot stops after the first chunk and lets the broadcast go
+    assert await send_broadcast(core, RecordingSender(), confirmed, lambda: next(checks, False)) is None
+
+    cancelled = await cancel_broadcast(core, confirmed.id, ADMIN_ID)
+
+    assert cancelled == Cancellation(stopping=False, sent=BROADCAST_CHUNK, failed=0)
+    assert await resume_broadcasts(core) == [] and await end_cancelled_broadcasts(core) == []
+    assert (await _broadcast_row(core, confirmed.id)).finished_at == clock.now()
+
+
+async def test_a_broadcast_cancelled_while_its_sender_dies_is_ended_by_the_next_look(
+    database: Database, clock: ManualClock
+) -> None:
+    core = Core(settings=load_settings(require_token=False), db=database, clock=clock)
+    confirmed = await _confirmed_broadcast(core, 120)
+    died = asyncio.Event()
+
+    async def hang_after_60(count: int) -> None:
+        if count >= 60:
+            died.set()
+            await asyncio.Event().wait()
+
+    dying = asyncio.create_task(send_broadcast(core, RecordingSender(hang_after_60), confirmed, lambda: True))
+    await died.wait()
+    assert await cancel_broadcast(core, confirmed.id, ADMIN_ID) == Cancellation(stopping=True)
+    dying.cancel()  # killed before its next look
+    with contextlib.suppress(asyncio.CancelledError):
+        await dying
+
+    assert await end_cancelled_broadcasts(core) == []  # its hold has not run out yet
+    clock.advance(BROADCAST_HOLD)
+    looks = await asyncio.gather(end_cancelled_broadcasts(core), end_cancelled_broadcasts(core))
+    assert looks[0] + looks[1] == [
+        BroadcastEnd(confirmed.id, ADMIN_ID, BroadcastState.CANCELLED, BROADCAST_CHUNK, 0)
+    ]
+    assert await resume_broadcasts(core) == [] and await end_cancelled_broadcasts(core) == []
+
+
+async def test_cancel_while_sending_stops_the_broadcast_and_tells_how_many_went(
+    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+) -> None:
+    readers = [await _patient_in(admin_bot, emulator, None) for _ in range(150)]
+    await admin.send("/broadcast The clinic moves on Monday")
+    preview = await admin.expect("This goes to")
+    await admin.tap("Send it")
+    await readers[5].expect("The clinic moves")  # under way, at 30 a second
+
+    await admin.tap("Cancel")
+    stopped = await admin.expect("Broadcast cancelled")
+
+    await _shows(admin, preview.message_id, text("en", "admin.broadcast_stopping"))
+    sent = sum(len(reader.messages) for reader in readers)
+    assert stopped.text == text("en", "admin.broadcast_stopped", sent=sent, failed=0)
+    assert 6 <= sent < BROADCAST_CHUNK
+    await readers[-1].assert_silent(0.5)
+    assert sum(len(reader.messages) for reader in readers) == sent
+    again = await admin.tap_data(preview.button_data["Send it"], preview.message_id)
+    assert await admin.answer_to(again) == text("en", "admin.broadcast_was_cancelled")
+    assert not any("Broadcast finished" in message.text for message in admin.messages)
+
+
+async def test_a_broadcast_cancelled_as_its_bot_stopped_is_ended_at_the_next_start(
+    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+) -> None:
+    readers = [await _patient_in(admin_bot, emulator, None) for _ in range(90)]
+    await admin.send("/broadcast The clinic moves on Monday")
+    await admin.expect("This goes to")
+    await admin.tap("Send it")
+    await readers[10].expect("The clinic moves")
+    await admin_bot.stop()  # the chunk under way is stored and the broadcast let go
+    database = Database(admin_bot.settings.database_url)
+    async with database.transaction() as session:  # a cancel that came after its last look
+        await session.execute(update(Broadcast).values(status=BroadcastState.CANCELLED))
+    await database.dispose()
+
+    await admin_bot.start()
+
+    stopped = await admin.expect("Broadcast cancelled")
+    assert stopped.text == text("en", "admin.broadcast_stopped", sent=BROADCAST_CHUNK, failed=0)
+    await readers[-1].assert_silent(0.5)
+    assert sum(len(reader.messages) for reader in readers) == BROADCAST_CHUNK
+    assert not any("cut off by a restart" in message.text for message in admin.messages)
+
+
+async def test_a_cancelled_or_expired_draft_cannot_be_sent(
+    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+) -> None:
+    reader = await _patient_in(admin_bot, emulator, None)
+    await admin.send("/broadcast Not today")
+    cancelled = await admin.expect("This goes to")
+    await admin.tap("Cancel")
+    await _shows(admin, cancelled.message_id, text("en", "admin.broadcast_cancelled"))
+    await admin.send("/broadcast Tomorrow's news")
+    expiring = await admin.expect("This goes to")
+    admin_bot.clock.advance(DRAFT_LIFETIME)
+
+    refusals = [(cancelled, "admin.broadcast_was_cancelled"), (expiring, "admin.broadcast_expired")]
+    for draft, refusal in refusals:
+        pressed = await admin.tap_data(draft.button_data["Send it"], draft.message_id)
+        assert await admin.answer_to(pressed) == text("en", refusal)
+    await reader.assert_silent(0.3)
+
+
+async def test_only_its_operator_still_listed_when_pressing_can_send_a_broadcast(
+    emulator: Emulator, tmp_path: Path, clock: ManualClock, admin: Patient
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ops.db'}"
+    bot = BotHarness(emulator, url, clock, SIBOT_ADMIN_IDS=f"{ADMIN_ID},{SECOND_ADMIN_ID}")
+    await bot.start()
+    try:
+        reader = await _patient_in(bot, emulator, None)
+        colleague = emulator.patient(first_name="Carl", user_id=SECOND_ADMIN_ID)
+        await admin.send("/broadcast Rest today")
+        send_data = (await admin.expect("This goes to")).button_data["Send it"]
+        answer = await colleague.answer_to(
+            press(emulator, colleague, send_data, bot_message_with_button(colleague, send_data))
+        )
+        assert answer == text("en", "admin.broadcast_not_yours")
+
+        await onboarded_patient(bot.core.db, ADMIN_ID, clock.now())  # she does her exercises too
+        bot.settings = bot.settings.model_copy(update={"admin_ids": frozenset({SECOND_ADMIN_ID})})
+        await bot.restart()  # Olga is no operator any more
+        assert await admin.answer_to(await admin.tap("Send it")) == text("en", "settings.unknown_button")
+        await reader.assert_silent(0.3)
+        async with bot.core.db.transaction() as session:
+            [draft] = await session.scalars(select(Broadcast))
+        assert draft.status == BroadcastState.DRAFT
+    finally:
+        await bot.stop()
 
 
 async def test_logs_carry_no_names_and_no_message_texts(

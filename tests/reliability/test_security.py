@@ -100,6 +100,51 @@ async def test_operator_commands_and_buttons_refuse_everyone_else(
     assert not any("pills" in message.text or "Rest today" in message.text for message in mallory.messages)
 
 
+def _forged_message(emulator: Emulator, sender: Patient, chat: Patient, text_: str) -> None:
+    """A message "from" `sender` in `chat`'s private chat, as only a forger could send it."""
+    entities = [{"type": "bot_command", "offset": 0, "length": len(text_.split()[0])}]
+    emulator.feed_update({"message": {"message_id": chat.chat.next_message_id(), "from": sender.user,
+                                      "chat": chat.chat.info, "date": unix_now(), "text": text_,
+                                      "entities": entities}})
+
+
+async def test_updates_whose_private_chat_is_not_the_senders_are_dropped(
+    admin_bot: BotHarness, emulator: Emulator, clock: ManualClock, production_log_lines: io.StringIO
+) -> None:
+    ana = await _ana_with_a_bit_of_everything(admin_bot, emulator, clock)
+    operator = emulator.patient(first_name="Olga", user_id=ADMIN_ID)
+    mallory = emulator.patient(first_name="Mallory")
+    await onboarded_patient(admin_bot.core.db, mallory.user_id, clock.now())
+    await operator.send("/broadcast Rest today")
+    send_data = (await operator.expect("This goes to")).button_data[text("en", "admin.broadcast_send")]
+    await ana.send("/delete")
+    erase_data = (await ana.expect("erases everything")).button_data[text("en", "diary.delete.yes")]
+    anas_rows = await rows_of(admin_bot.core.db, [ana.user_id])
+
+    _forged_message(emulator, mallory, ana, "/export")  # Mallory's data into Ana's chat
+    for command in ("/export", "/report", "/progress"):
+        _forged_message(emulator, ana, mallory, command)
+    for command in ("/stats", "/broadcast Buy my pills"):
+        _forged_message(emulator, operator, mallory, command)
+    press(emulator, ana, erase_data, bot_message_with_button(mallory, erase_data))
+    press(emulator, operator, send_data, bot_message_with_button(mallory, send_data))
+    await mallory.send("/help")  # handled after every forged update of her chat
+    await mallory.expect("/exercise")
+
+    # Only the two buttons the forger "pressed" and the answer to her own /help.
+    assert [m.text for m in mallory.messages][:2] == ["An older message"] * 2
+    assert len(mallory.messages) == 3 and mallory.callback_answers == []
+    await ana.assert_silent(0.2)
+    assert await rows_of(admin_bot.core.db, [ana.user_id]) == anas_rows
+    async with admin_bot.core.db.transaction() as session:
+        [draft] = await session.scalars(select(Broadcast))
+    assert draft.confirmed_at is None and draft.sent == 0
+    dropped = [line for line in production_log_lines.getvalue().splitlines() if "update dropped" in line]
+    assert len(dropped) == 8
+    assert all("WARNING" in line and str(mallory.user_id) in line for line in dropped)
+    assert not any(name in line for line in dropped for name in ("Ana", "Mallory", "/export"))
+
+
 @pytest.mark.parametrize("fmt", ["json", "text"])
 def test_a_telegram_error_quoting_the_request_url_is_redacted(fmt: str) -> None:
     url = f"https://api.telegram.org/bot{TOKEN}/sendMessage"

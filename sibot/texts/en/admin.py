@@ -23,4 +23,11 @@ MESSAGES = {
     "admin.broadcast_done": "Broadcast finished: {sent} sent, {failed} failed.",
     "admin.broadcast_resumed": "Your broadcast was cut off by a restart. It goes on now, to the {recipients} patients still waiting for it.",
     "admin.broadcast_stale": "This broadcast was already handled.",
+    "admin.broadcast_stopping": "Stopping the broadcast… I'll tell you how many patients got it.",
+    "admin.broadcast_stopped": "Broadcast cancelled: {sent} sent, {failed} failed before it stopped. Nobody else gets it.",
+    "admin.broadcast_not_yours": "Only the operator who wrote this broadcast can send or cancel it.",
+    "admin.broadcast_already_sending": "This broadcast is already going out.",
+    "admin.broadcast_already_finished": "This broadcast has already gone out to everyone.",
+    "admin.broadcast_was_cancelled": "This broadcast was cancelled, so it can't be sent. Write /broadcast again.",
+    "admin.broadcast_expired": "This draft is more than a day old, so it can't be sent any more. Write /broadcast again.",
 }
