@@ -99,6 +99,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiters: dict[int, int] = {}
 
+    # PTB marks this `@final` (for type checkers only): overriding it is the one way to let an
+    # update wait for its chat before it takes a slot.
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:  # type: ignore[misc]
         if self.doorkeeper is not None and not await self.doorkeeper.let_in(update):
             if inspect.iscoroutine(coroutine):
