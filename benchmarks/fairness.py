@@ -25,8 +25,10 @@ from sibot.models import Checkin
 from sibot.texts import text
 
 from benchmarks.load import show_bot_message
+from benchmarks.profiling import Profiler
 from benchmarks.report import Options, percentile, run, table
 from benchmarks.stage import (
+    Child,
     patient_ids,
     process_cpu_seconds,
     running_emulator,
@@ -146,7 +148,7 @@ def flood_figures(emulator: Emulator, flooder: Patient, stranger: Patient, start
     return figures
 
 
-async def one_run(size: Size, *, flooded: bool) -> dict[str, Any]:
+async def one_run(size: Size, *, flooded: bool, profile: bool = False) -> dict[str, Any]:
     tapper_ids = patient_ids(size.tappers)
     now = datetime.now(UTC)
     async with throwaway_database("sqlite") as url:
@@ -167,30 +169,43 @@ async def one_run(size: Size, *, flooded: bool) -> dict[str, Any]:
                 asyncio.create_task(tap_until_done(emulator, p, size.taps_each, n * THINK_SECONDS / size.tappers))
                 for n, p in enumerate(tappers)
             ]
-            if flooded:
-                await flood(flooder, stranger, size)
-            latencies = [latency for each in await asyncio.gather(*tapping) for latency in each]
-            cpu = (process_cpu_seconds(child.pid) or 0.0) - cpu_before
-            figures: dict[str, Any] = {
-                "taps": len(latencies),
-                "p50_ms": _ms(percentile(latencies, 0.5)),
-                "p99_ms": _ms(percentile(latencies, 0.99)),
-                "max_ms": _ms(max(latencies)),
-                "unanswered": sum(1 for latency in latencies if latency >= ANSWER_TIMEOUT),
-                "bot_cpu_s": round(cpu, 2),
-                "too_many_requests": sum(1 for record in emulator.requests if record.status == 429),
-                "bot_paused_all_sending": sum(
-                    1 for _, line in child.log if str(line.get("message")).startswith("429s for several chats")
-                ),
-                "chats_held_back_after_429": sum(
-                    1 for _, line in child.log if str(line.get("message")).startswith("429 for chat")
-                ),
-            }
+            async with Profiler(child.pid, "fairness", enabled=profile) as profiler:
+                if flooded:
+                    await flood(flooder, stranger, size)
+                latencies = [latency for each in await asyncio.gather(*tapping) for latency in each]
+            figures = tap_figures(latencies, (process_cpu_seconds(child.pid) or 0.0) - cpu_before)
+            figures.update(rate_limits(emulator, child))
             if flooded:
                 await asyncio.sleep(2)  # the last notices and answers in flight
                 figures.update(flood_figures(emulator, flooder, stranger, started_at))
+            if profiler.summary is not None:
+                figures["profile"] = profiler.summary
             await child.stop()
     return figures
+
+
+def tap_figures(latencies: list[float], cpu_seconds: float) -> dict[str, Any]:
+    return {
+        "taps": len(latencies),
+        "p50_ms": _ms(percentile(latencies, 0.5)),
+        "p99_ms": _ms(percentile(latencies, 0.99)),
+        "max_ms": _ms(max(latencies)),
+        "unanswered": sum(1 for latency in latencies if latency >= ANSWER_TIMEOUT),
+        "bot_cpu_s": round(cpu_seconds, 2),
+    }
+
+
+def rate_limits(emulator: Emulator, child: Child) -> dict[str, int]:
+    """The 429s Telegram (the emulator) answered, and what the bot's rate limiter did about them."""
+
+    def logged(start: str) -> int:
+        return sum(1 for _, line in child.log if str(line.get("message")).startswith(start))
+
+    return {
+        "too_many_requests": sum(1 for record in emulator.requests if record.status == 429),
+        "chats_held_back_after_429": logged("429 for chat"),
+        "bot_paused_all_sending": logged("429s for several chats"),
+    }
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -200,7 +215,7 @@ def _ms(seconds: float | None) -> float | None:
 async def measure(options: Options) -> tuple[dict[str, Any], str]:
     size = size_of(options)
     quiet = await one_run(size, flooded=False)
-    flooded = await one_run(size, flooded=True)
+    flooded = await one_run(size, flooded=True, profile=options.profile)
     extra = round((flooded["p99_ms"] or 0) - (quiet["p99_ms"] or 0), 1)
     results: dict[str, Any] = {
         "tappers": size.tappers, "taps_each": size.taps_each, "think_s": THINK_SECONDS,
