@@ -5,6 +5,7 @@ PTB runs at most one handler per group for an update, in the order of the groups
   -2  operator commands (admin): only for SIBOT_ADMIN_IDS; they stop the update.
   -1  the gatekeeper (gate): loads or creates the patient, holds back who has not onboarded.
    0  every feature's commands and buttons, then the fallbacks (commands), which must come last.
+Before any of them, as an update arrives, the flood limit (floods) may hold it back.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from handlers import admin
 from handlers import commands
 from handlers import diary
 from handlers import exercise
+from handlers import floods
 from handlers import gate
 from handlers import onboarding
 from handlers import reminders
@@ -22,6 +24,7 @@ from handlers.context import AnyApplication
 
 def register(application: AnyApplication) -> None:
     """Add every handler of the bot, in the order they must see an update."""
+    floods.register(application)  # at the update processor's door, before a chat's turn
     gate.register_sender_check(application)  # group -3: a forged chat goes no further
     admin.register(application)  # group -2: operator commands
     gate.register(application)  # group -1: the patient in context.patient; onboarding first

@@ -7,7 +7,8 @@ How `PriorityRateLimiter` decides who goes next:
   Everything else (`answerCallbackQuery`, `getMe`, `setMyCommands`, `deleteMessage`, ...) runs at
   once, never behind a queue, and a 429 on it is passed to the caller untouched.
 - Each chat is a lane: its calls leave strictly in the order they came, one at a time (the next
-  starts when the previous has its answer), at most `chat_per_second` with a burst of
+  starts when the previous has its answer, and the chat's bucket counts each call from its
+  answer), at most `chat_per_second` with a burst of
   `chat_burst` in a private chat, and `group_per_minute` without a burst in a group or channel
   (a negative or `@username` chat id). Calls without a chat (inline messages) get a lane each.
 - Ready lanes take turns through one bot-wide limit: never more than `overall_per_second` calls in
@@ -78,8 +79,9 @@ def _is_throttled(endpoint: str) -> bool:
     return endpoint.startswith(message_endpoints) and endpoint != "sendChatAction"
 
 
-class _TokenBucket:
-    """`rate` tokens a second, at most `burst` saved up; each call takes one token."""
+class TokenBucket:
+    """`rate` tokens a second, at most `burst` saved up; a call takes `cost` tokens (one unless
+    said)."""
 
     __slots__ = ("_burst", "_rate", "_stamp", "_tokens")
 
@@ -92,17 +94,17 @@ class _TokenBucket:
     def _level(self, now: float) -> float:
         return min(self._burst, self._tokens + (now - self._stamp) * self._rate)
 
-    def ready_at(self, now: float) -> float:
-        """The instant the next token is there: `now` if it already is."""
-        missing = 1 - self._level(now)
+    def ready_at(self, now: float, cost: float = 1) -> float:
+        """The instant `cost` tokens are there: `now` if they already are."""
+        missing = cost - self._level(now)
         return now if missing <= 0 else now + missing / self._rate
 
     def full_at(self) -> float:
         """The instant the bucket is full again, when forgetting it changes nothing."""
         return self._stamp + (self._burst - self._tokens) / self._rate
 
-    def take(self, now: float) -> None:
-        self._tokens = self._level(now) - 1
+    def take(self, now: float, cost: float = 1) -> None:
+        self._tokens = self._level(now) - cost
         self._stamp = now
 
     def pause_until(self, instant: float) -> None:
@@ -110,6 +112,11 @@ class _TokenBucket:
         if instant > self._stamp:
             self._tokens = 1
             self._stamp = instant
+
+    def count_from(self, instant: float) -> None:
+        """Count the last call from `instant` (its answer) instead of its grant: no tokens come
+        back for the time it was on its way."""
+        self._stamp = max(self._stamp, instant)
 
 
 class _BotWideLimit:
@@ -124,7 +131,7 @@ class _BotWideLimit:
     __slots__ = ("_bucket", "_recent")
 
     def __init__(self, per_second: float, now: float) -> None:
-        self._bucket = _TokenBucket(per_second, max(1.0, per_second / 10), now)
+        self._bucket = TokenBucket(per_second, max(1.0, per_second / 10), now)
         self._recent: deque[_Counted] = deque(maxlen=max(1, int(per_second)))
 
     def ready_at(self, now: float) -> float:
@@ -177,7 +184,7 @@ class _Lane:
 
     __slots__ = ("bucket", "generation", "in_flight", "key", "queue", "seqs_by_priority", "state")
 
-    def __init__(self, key: Hashable, bucket: _TokenBucket) -> None:
+    def __init__(self, key: Hashable, bucket: TokenBucket) -> None:
         self.key = key
         self.bucket = bucket
         self.in_flight: _Counted | None = None  # the bot-wide count of the call in flight
@@ -326,14 +333,14 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
             lane = self._lanes[key] = _Lane(key, self._chat_bucket(key))
         return lane
 
-    def _chat_bucket(self, key: Hashable) -> _TokenBucket:
+    def _chat_bucket(self, key: Hashable) -> TokenBucket:
         now = asyncio.get_running_loop().time()
         if isinstance(key, tuple):  # no chat: only the bot-wide limit applies
-            return _TokenBucket(self._overall_per_second, 1, now)
+            return TokenBucket(self._overall_per_second, 1, now)
         if isinstance(key, int) and key > 0:
-            return _TokenBucket(self._chat_per_second, self._chat_burst, now)
+            return TokenBucket(self._chat_per_second, self._chat_burst, now)
         # a group or channel: bursts there would break the per-minute limit
-        return _TokenBucket(self._group_per_second, 1, now)
+        return TokenBucket(self._group_per_second, 1, now)
 
     def _enqueue(self, lane: _Lane, priority: int, *, seq: int, first: bool) -> _Request:
         if self._closed:
@@ -362,6 +369,11 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
         now = asyncio.get_running_loop().time()
         if lane.in_flight is not None:
             lane.in_flight.answered(now)
+            # Telegram counts a chat's message when it arrives, as it counts the bot's: a call
+            # that took longer on its way than the next would let the two arrive closer than the
+            # chat's limit, a 429 would hold the chat back a whole second, and two such at once
+            # would pause every chat (see `_hold_back`).
+            lane.bucket.count_from(now)
             lane.in_flight = None
         self._settle(lane, now)
         self._pump()

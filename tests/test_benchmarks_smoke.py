@@ -2,7 +2,8 @@
 
 The figures of a tiny run on a shared CI machine say nothing, so only the shape of results.json
 is checked, and the properties that hold at any speed: no reminder lost or sent twice, every
-tap stored exactly once. A PostgreSQL case may say it was skipped when no server answers.
+tap stored exactly once, a flood held back with a notice. A PostgreSQL case may say it was
+skipped when no server answers.
 """
 
 from __future__ import annotations
@@ -86,12 +87,24 @@ def check_throughput(figures: dict[str, Any]) -> None:
         assert isinstance(entry["meets_target"], bool)
 
 
+def check_fairness(figures: dict[str, Any]) -> None:
+    for run in ("quiet", "flooded"):
+        entry = figures[run]
+        assert entry["taps"] == figures["tappers"] * figures["taps_each"] and entry["unanswered"] == 0
+        assert set(entry) >= {"p50_ms", "p99_ms", "bot_cpu_s", "too_many_requests"}
+    flooded = figures["flooded"]
+    assert flooded["notices"] >= 1 and flooded["stranger_notices"] >= 1, flooded
+    assert 0 < flooded["help_answers"] < figures["flood"]["help"], "the flood was held back, not all of it"
+    assert isinstance(figures["meets_target"], bool)
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "placement": check_placement,
     "fanout": check_fanout,
     "restart": check_restart,
     "holds": check_holds,
     "throughput": check_throughput,
+    "fairness": check_fairness,
 }
 
 

@@ -148,6 +148,18 @@ async def test_keeps_the_private_chat_rate_with_a_small_burst(make_limiter: Make
     assert_within_rate(times, rate=20, burst=3)
 
 
+async def test_a_chat_call_that_reaches_telegram_late_still_keeps_the_chat_rate(
+    make_limiter: MakeLimiter,
+) -> None:
+    api = FakeApi(await make_limiter(overall_per_second=1000, chat_per_second=10, chat_burst=1))
+    api.late["m0"] = 0.05
+    await asyncio.gather(*(api.call(f"m{i}", chat_id=7) for i in range(2)))
+
+    arrival = {sent.label: sent.at for sent in api.sent}
+    # counted from its answer, the late call keeps the next a tenth of a second behind it
+    assert arrival["m1"] - arrival["m0"] >= 0.1 - TIMER_JITTER
+
+
 async def test_keeps_the_group_rate_without_a_burst(make_limiter: MakeLimiter) -> None:
     api = FakeApi(await make_limiter(overall_per_second=1000, group_per_minute=600))
     await asyncio.gather(
