@@ -10,13 +10,14 @@ One `tick(now)` does everything that is due:
    the newest can go: never a burst of stale reminders.
 2. Claim due follow-ups the same way: one per day at most, only if the reminder was left alone.
 3. Send every pending outbox row that is due: the ones just claimed, retries after a failure,
-   and rows a crash left behind, side by side (the rate limiter paces them). A chunk of rows is
-   first claimed with a lease and committed (`claimed_by`, `lease_until`), then sent, and each
-   send is recorded in a short transaction of its own as soon as Telegram answers (with the
-   answers that came in meanwhile). The lease is renewed while sends are out, so another
-   dispatcher skips the rows; once it lapses (the bot died) they are due again. A crash can then
-   double only a message Telegram took in the instant before it, not yet recorded. A bot that is
-   stopping claims no further chunk: what is left stays pending, for its next start.
+   and rows a crash left behind, side by side (the rate limiter paces them). A few rows at a
+   time, as sends free up, are claimed with a lease and committed (`claimed_by`, `lease_until`),
+   then sent, and each send is recorded in a short transaction of its own as soon as Telegram
+   answers (with the answers that came in meanwhile). The lease is renewed while sends are out,
+   so another dispatcher skips the rows; once it lapses (the bot died) they are due again. A
+   crash can then double only a message Telegram took in the instant before it, not yet
+   recorded. A bot that is stopping claims no further rows: what is left stays pending, for its
+   next start.
 
 Nothing is sent for a patient who is inactive (blocked the bot), paused, not onboarded, or who
 already completed that day's session.
@@ -76,8 +77,12 @@ SEND_CHUNK = 100
 # A fan-out with more in flight fills the event loop, and a patient's "Relax" waits behind it
 # (p99 437 ms with the whole round in flight, 238 ms with 16, for 0.8 of the fan-out's speed).
 SENDS_IN_FLIGHT = 16
+# Deliveries are claimed this many at a time, as sends free up, and at most CLAIMED_AT_MOST are
+# claimed and not yet answered: all a crash can hold back until their lease lapses.
+CLAIM_GROUP = SENDS_IN_FLIGHT
+CLAIMED_AT_MOST = 3 * CLAIM_GROUP
 # How long a claim on deliveries holds without renewal: rows a dead bot claimed wait this long.
-# It is renewed every third of it while sends are out (a round at 30 msg/s takes 3.3 s).
+# It is renewed every third of it while sends are out.
 LEASE = timedelta(seconds=10)
 _ERROR_LENGTH = 200
 
@@ -302,34 +307,56 @@ class Dispatcher:
         return min(later, default=None)
 
     async def _deliver(self, delivery_ids: list[int], now: datetime) -> None:
-        """Claim a chunk of deliveries, then send them side by side, recording each as soon as
-        Telegram answers and renewing the lease on the rest while they are out.
+        """Send a chunk of deliveries side by side, a group claimed at a time as sends free up;
+        record each as soon as Telegram answers, and renew the lease on the rest while they
+        are out.
 
         One connection (SQLite): the outcomes that come in while a commit runs share the next.
         """
-        outgoing = await self._claim_sends(delivery_ids, now)
-        answered: asyncio.Queue[_Outcome] = asyncio.Queue()
+        answered: asyncio.Queue[_Outcome | None] = asyncio.Queue()  # None: all claimed
         in_flight = asyncio.Semaphore(SENDS_IN_FLIGHT)
+        unanswered = asyncio.Semaphore(CLAIMED_AT_MOST)
+        claimed = 0
 
         async def attempt(item: _Outgoing) -> None:
             async with in_flight:
-                answered.put_nowait(await self._attempt(item))
+                outcome = await self._attempt(item)
+            unanswered.release()
+            answered.put_nowait(outcome)
+
+        async def claim_as_sends_free_up(group: asyncio.TaskGroup) -> None:
+            nonlocal claimed
+            for ids in _split(delivery_ids, CLAIM_GROUP):
+                for _ in ids:
+                    await unanswered.acquire()
+                if not self._keep_going():
+                    break
+                outgoing = await self._claim_sends(ids, now)
+                for _ in range(len(ids) - len(outgoing)):
+                    unanswered.release()
+                for item in outgoing:
+                    group.create_task(attempt(item))
+                claimed += len(outgoing)
+            answered.put_nowait(None)
 
         renewal = self._lease.total_seconds() / 3
         loop = asyncio.get_running_loop()
         renew_at = loop.time() + renewal
         async with asyncio.TaskGroup() as group:
-            for item in outgoing:
-                group.create_task(attempt(item))
-            recorded = 0
-            while recorded < len(outgoing):
+            group.create_task(claim_as_sends_free_up(group))
+            all_claimed, recorded = False, 0
+            while not all_claimed or recorded < claimed:
                 batch = await _answers(answered, until=renew_at)
-                async with self._db.transaction() as session:
-                    await self._record(session, batch, now)
-                    if loop.time() >= renew_at:
-                        await self._renew_lease(session)
-                        renew_at = loop.time() + renewal
-                recorded += len(batch)
+                outcomes = [outcome for outcome in batch if outcome is not None]
+                all_claimed = all_claimed or len(outcomes) < len(batch)
+                renew = loop.time() >= renew_at
+                if outcomes or renew:
+                    async with self._db.transaction() as session:
+                        await self._record(session, outcomes, now)
+                        if renew:
+                            await self._renew_lease(session)
+                            renew_at = loop.time() + renewal
+                recorded += len(outcomes)
 
     async def _claim_sends(self, delivery_ids: list[int], now: datetime) -> list[_Outgoing]:
         """Claim the deliveries still pending, due and free, and commit; their messages.
@@ -470,9 +497,9 @@ def _split(items: list[int], size: int) -> list[list[int]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-async def _answers(answered: asyncio.Queue[_Outcome], until: float) -> list[_Outcome]:
-    """The outcomes in the queue, waiting for one until loop time `until` if there is none."""
-    batch = []
+async def _answers(answered: asyncio.Queue[_Outcome | None], until: float) -> list[_Outcome | None]:
+    """What is in the queue, waiting for something until loop time `until` if there is nothing."""
+    batch: list[_Outcome | None] = []
     if answered.empty():
         try:
             async with asyncio.timeout_at(until):

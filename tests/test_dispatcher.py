@@ -266,7 +266,7 @@ async def wait_for(condition: Callable[[], Awaitable[bool]]) -> None:
 
 
 async def test_each_send_is_recorded_as_soon_as_telegram_answers(database, settings, clock):
-    # Every delivery shares one chunk; the last one's send stays out while the others answer.
+    # The four are claimed together; the last one's send stays out while the others answer.
     patients = [PATIENT + offset for offset in range(4)]
     for patient_id in patients:
         await add_patient(database, patient_id)

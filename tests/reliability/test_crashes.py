@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from sibot.db import Database
+from sibot.dispatcher import CLAIMED_AT_MOST
 from sibot.emulator import Emulator, Message, Patient
 from sibot.models import Checkin, ReminderDelivery
 from sibot.texts import text
@@ -29,8 +30,9 @@ from tests.processes import BotProcess
 from tests.reliability import counters
 from tests.test_reminders_processes import delivery_statuses, seed_due_reminders, sends, wait_until
 
-FANOUT = 100
 KILLS = 5
+# Enough reminders that each bot killed finds some nobody holds: each holds up to CLAIMED_AT_MOST.
+FANOUT = KILLS * (CLAIMED_AT_MOST + 20)
 
 
 async def recorded_as_sent(url: str) -> set[int]:
@@ -80,14 +82,14 @@ async def test_sigkills_during_a_reminder_fanout_double_at_most_one_each_and_los
             # at Telegram's 30 a second; a new bot's first few sends go at once, past them
             process = bot_process(emulator, url, send_rate="30")
             killed.append(process)
-            kill_after = sum(sends(emulator, 200).values()) + rng.randint(4, FANOUT // (KILLS + 2))
+            kill_after = sum(sends(emulator, 200).values()) + rng.randint(4, 20)
             await process.start()
             await wait_until(lambda: sum(sends(emulator, 200).values()) >= kill_after)
             await process.kill()
             counters.restarts()
             taken = {chat for chat, count in sends(emulator, 200).items() if count}
             unrecorded.append(taken - await recorded_as_sent(url) - set().union(*unrecorded))
-        last = bot_process(emulator, url, send_rate="30")
+        last = bot_process(emulator, url)
         await last.start()
         try:
             # the reminders the killed bots had claimed wait for their leases to lapse
