@@ -315,48 +315,49 @@ class Dispatcher:
         """
         answered: asyncio.Queue[_Outcome | None] = asyncio.Queue()  # None: all claimed
         in_flight = asyncio.Semaphore(SENDS_IN_FLIGHT)
-        unanswered = asyncio.Semaphore(CLAIMED_AT_MOST)
-        claimed = 0
+        room = asyncio.Event()  # for another group among the claimed and unanswered
+        claimed = unanswered = 0
 
         async def attempt(item: _Outgoing) -> None:
+            nonlocal unanswered
             async with in_flight:
                 outcome = await self._attempt(item)
-            unanswered.release()
+            unanswered -= 1
+            if unanswered <= CLAIMED_AT_MOST - CLAIM_GROUP:
+                room.set()
             answered.put_nowait(outcome)
 
         async def claim_as_sends_free_up(group: asyncio.TaskGroup) -> None:
-            nonlocal claimed
+            nonlocal claimed, unanswered
             for ids in _split(delivery_ids, CLAIM_GROUP):
-                for _ in ids:
-                    await unanswered.acquire()
+                while unanswered > CLAIMED_AT_MOST - CLAIM_GROUP:
+                    room.clear()
+                    await room.wait()
                 if not self._keep_going():
                     break
                 outgoing = await self._claim_sends(ids, now)
-                for _ in range(len(ids) - len(outgoing)):
-                    unanswered.release()
+                claimed += len(outgoing)
+                unanswered += len(outgoing)
                 for item in outgoing:
                     group.create_task(attempt(item))
-                claimed += len(outgoing)
             answered.put_nowait(None)
 
-        renewal = self._lease.total_seconds() / 3
-        loop = asyncio.get_running_loop()
-        renew_at = loop.time() + renewal
+        sent = asyncio.Event()
         async with asyncio.TaskGroup() as group:
             group.create_task(claim_as_sends_free_up(group))
+            group.create_task(self._renew_leases(until=sent))
             all_claimed, recorded = False, 0
             while not all_claimed or recorded < claimed:
-                batch = await _answers(answered, until=renew_at)
+                batch = [await answered.get()]
+                while not answered.empty():
+                    batch.append(answered.get_nowait())
                 outcomes = [outcome for outcome in batch if outcome is not None]
                 all_claimed = all_claimed or len(outcomes) < len(batch)
-                renew = loop.time() >= renew_at
-                if outcomes or renew:
+                if outcomes:
                     async with self._db.transaction() as session:
                         await self._record(session, outcomes, now)
-                        if renew:
-                            await self._renew_lease(session)
-                            renew_at = loop.time() + renewal
-                recorded += len(outcomes)
+                    recorded += len(outcomes)
+            sent.set()
 
     async def _claim_sends(self, delivery_ids: list[int], now: datetime) -> list[_Outgoing]:
         """Claim the deliveries still pending, due and free, and commit; their messages.
@@ -417,13 +418,24 @@ class Dispatcher:
                 )
         return outgoing
 
-    async def _renew_lease(self, session: AsyncSession) -> None:
-        """Hold this dispatcher's claimed rows, the ones still out, for another lease."""
-        await session.execute(
-            update(ReminderDelivery)
-            .where(ReminderDelivery.claimed_by == self._claimer, ReminderDelivery.status == PENDING)
-            .values(lease_until=self._clock.now() + self._lease)
-        )
+    async def _renew_leases(self, until: asyncio.Event) -> None:
+        """Every third of a lease until `until` is set, hold this dispatcher's claimed rows (the
+        ones still out) for another lease."""
+        while True:
+            try:
+                await asyncio.wait_for(until.wait(), self._lease.total_seconds() / 3)
+            except TimeoutError:
+                async with self._db.transaction() as session:
+                    await session.execute(
+                        update(ReminderDelivery)
+                        .where(
+                            ReminderDelivery.claimed_by == self._claimer,
+                            ReminderDelivery.status == PENDING,
+                        )
+                        .values(lease_until=self._clock.now() + self._lease)
+                    )
+            else:
+                return
 
     async def _attempt(self, outgoing: _Outgoing) -> _Outcome:
         try:
@@ -495,20 +507,6 @@ class Dispatcher:
 
 def _split(items: list[int], size: int) -> list[list[int]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
-
-
-async def _answers(answered: asyncio.Queue[_Outcome | None], until: float) -> list[_Outcome | None]:
-    """What is in the queue, waiting for something until loop time `until` if there is nothing."""
-    batch: list[_Outcome | None] = []
-    if answered.empty():
-        try:
-            async with asyncio.timeout_at(until):
-                batch.append(await answered.get())
-        except TimeoutError:
-            return batch
-    while not answered.empty():
-        batch.append(answered.get_nowait())
-    return batch
 
 
 async def _let_others_run() -> None:
