@@ -33,10 +33,11 @@ PATIENT = 1001
 class RecordingSender:
     """Records what would go to Telegram; `failures` are raised first, one per call."""
 
-    def __init__(self, failures: list[Exception] | None = None) -> None:
+    def __init__(self, failures: list[Exception] | None = None, first_message_id: int = 10_001) -> None:
         self.sent: list[tuple[int, OutgoingMessage, Priority]] = []
         self.failures = list(failures or [])
         self.calls = 0
+        self.first_message_id = first_message_id
 
     async def send(
         self, chat_id: int, message: OutgoingMessage, *, priority: Priority = Priority.INTERACTIVE
@@ -46,7 +47,7 @@ class RecordingSender:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((chat_id, message, priority))
-        return 10_000 + len(self.sent)
+        return self.first_message_id + len(self.sent) - 1
 
     def texts_to(self, chat_id: int) -> list[str]:
         return [message.text for chat, message, _ in self.sent if chat == chat_id]
@@ -355,6 +356,28 @@ async def test_a_lease_is_renewed_while_its_send_is_out(database, settings, cloc
     assert [chat for chat, _, _ in sender.sent] == [PATIENT]
     [row] = await deliveries(database)
     assert (row.status, row.claimed_by, row.lease_until) == ("sent", None, None)
+
+
+async def test_a_send_whose_lease_lapsed_leaves_the_record_of_the_one_that_took_over(
+    database, settings, clock
+):
+    await add_patient(database)
+    slow = HangingSender(hangs=PATIENT)
+    # a lease that is never renewed within the test: as if this bot had frozen
+    frozen = Dispatcher(database, settings, Heartbeat(), slow, clock, lease=timedelta(hours=1))  # type: ignore[arg-type]
+    clock.set(DUE)
+    tick = asyncio.create_task(frozen.tick(DUE))
+    await slow.out.wait()
+    clock.advance(timedelta(hours=1))
+    other = RecordingSender(first_message_id=20_001)
+
+    await make_dispatcher(database, settings, other, clock=clock).tick(clock.now())
+    slow.release.set()
+    await tick
+
+    [row] = await deliveries(database)
+    assert [chat for chat, _, _ in slow.sent + other.sent] == [PATIENT, PATIENT]  # sent twice
+    assert (row.status, row.message_id, row.claimed_by) == ("sent", 20_001, None)
 
 
 async def test_temporary_failures_are_retried_with_backoff(database, settings, clock):
