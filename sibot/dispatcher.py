@@ -140,7 +140,7 @@ class Dispatcher:
         # Names this dispatcher's leases. One tick at a time: at the start of one, no row it
         # claimed is still out.
         self._claimer = uuid.uuid4().hex
-        self._lease = lease
+        self._lease = lease  # tests shorten it to see it renewed
 
     @classmethod
     def for_core(cls, core: Core, sender: Sender, keep_going: Callable[[], bool]) -> Dispatcher:
