@@ -10,11 +10,14 @@ One `tick(now)` does everything that is due:
    the newest can go: never a burst of stale reminders.
 2. Claim due follow-ups the same way: one per day at most, only if the reminder was left alone.
 3. Send every pending outbox row that is due: the ones just claimed, retries after a failure,
-   and rows a crash left between claim and send, side by side (the rate limiter paces them),
-   each recorded as soon as Telegram answers. On PostgreSQL the rows stay locked while they are
-   sent, a few to a transaction (LOCKED_BATCH), so a second dispatcher skips them; SQLite has
-   one process and one tick at a time. A bot that is stopping sends no further chunk or batch:
-   what is left stays pending, for its next start.
+   and rows a crash left behind, side by side (the rate limiter paces them). A few rows at a
+   time, as sends free up, are claimed with a lease and committed (`claimed_by`, `lease_until`),
+   then sent, and each send is recorded in a short transaction of its own as soon as Telegram
+   answers (with the answers that came in meanwhile). The lease is renewed while sends are out,
+   so another dispatcher skips the rows; once it lapses (the bot died) they are due again. A
+   crash can then double only a message Telegram took in the instant before it, not yet
+   recorded. A bot that is stopping claims no further rows: what is left stays pending, for its
+   next start.
 
 Nothing is sent for a patient who is inactive (blocked the bot), paused, not onboarded, or who
 already completed that day's session.
@@ -24,14 +27,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -67,18 +71,19 @@ CLAIM_BATCH = 50
 MAX_WAIT = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 FIRST_RETRY_DELAY = timedelta(seconds=30)  # doubled after every further failure
-# Deliveries taken per round; each round ends with a heartbeat. At most SENDS_IN_FLIGHT of a
+# Deliveries claimed per round; each round ends with a heartbeat. At most SENDS_IN_FLIGHT of a
 # round are sent at once; the rate limiter paces the sends.
 SEND_CHUNK = 100
 # A fan-out with more in flight fills the event loop, and a patient's "Relax" waits behind it
 # (p99 437 ms with the whole round in flight, 238 ms with 16, for 0.8 of the fan-out's speed).
 SENDS_IN_FLIGHT = 16
-# On PostgreSQL a transaction locks this many deliveries, sends them and records them: one
-# transaction per delivery spent most of the fan-out in round trips to the server. Each spends
-# part of its time on the database with nothing in flight, so one more transaction than
-# SENDS_IN_FLIGHT needs keeps about that many sending (0.51 to 0.55-0.66 of the limit here).
-LOCKED_BATCH = 8
-LOCKED_TRANSACTIONS = SENDS_IN_FLIGHT // LOCKED_BATCH + 1
+# Deliveries are claimed this many at a time, as sends free up, and at most CLAIMED_AT_MOST are
+# claimed and not yet answered: all a crash can hold back until their lease lapses.
+CLAIM_GROUP = SENDS_IN_FLIGHT
+CLAIMED_AT_MOST = 3 * CLAIM_GROUP
+# How long a claim on deliveries holds without renewal: rows a dead bot claimed wait this long.
+# It is renewed every third of it while sends are out.
+LEASE = timedelta(seconds=10)
 _ERROR_LENGTH = 200
 
 OutboxKey = tuple[int, date, str]
@@ -122,6 +127,7 @@ class Dispatcher:
         sender: Sender,
         clock: Clock,
         keep_going: Callable[[], bool] = lambda: True,
+        lease: timedelta = LEASE,
     ) -> None:
         self._db = db
         # A stop waits for the tick: at 30 msg/s a fan-out of thousands would hold it for minutes.
@@ -131,7 +137,10 @@ class Dispatcher:
         self._followup_delay = settings.followup_delay
         self._heartbeat = heartbeat
         self._sender = sender
-        self._locks_while_sending = db.kind == "postgresql"
+        # Names this dispatcher's leases. One tick at a time: at the start of one, no row it
+        # claimed is still out.
+        self._claimer = uuid.uuid4().hex
+        self._lease = lease  # tests shorten it to see it renewed
 
     @classmethod
     def for_core(cls, core: Core, sender: Sender, keep_going: Callable[[], bool]) -> Dispatcher:
@@ -266,12 +275,14 @@ class Dispatcher:
     # -- sending ----------------------------------------------------------------------------
 
     async def _send_pending(self, now: datetime) -> datetime | None:
-        """Send every pending delivery that is due; return the earliest retry still to come."""
+        """Send every pending delivery that is due; return the earliest retry still to come
+        (or lease to lapse)."""
         async with self._db.transaction() as session:
             pending = (
                 await session.execute(
                     select(
-                        ReminderDelivery.id, ReminderDelivery.attempts, ReminderDelivery.updated_at
+                        ReminderDelivery.id, ReminderDelivery.attempts, ReminderDelivery.updated_at,
+                        ReminderDelivery.claimed_by, ReminderDelivery.lease_until,
                     )
                     .where(ReminderDelivery.status == PENDING)
                     .order_by(ReminderDelivery.id)
@@ -281,6 +292,8 @@ class Dispatcher:
         later: list[datetime] = []
         for row in pending:
             at = retry_at(row.attempts, row.updated_at)
+            if row.lease_until is not None and row.claimed_by != self._claimer:
+                at = max(at, row.lease_until)
             if at <= now:
                 due.append(row.id)
             else:
@@ -294,95 +307,135 @@ class Dispatcher:
         return min(later, default=None)
 
     async def _deliver(self, delivery_ids: list[int], now: datetime) -> None:
-        """Send a chunk of deliveries side by side, recording each as soon as Telegram answers.
+        """Send a chunk of deliveries side by side, a group claimed at a time as sends free up;
+        record each as soon as Telegram answers, and renew the lease on the rest while they
+        are out.
 
-        A crash can then double only the messages Telegram took in the moment before it.
+        One connection (SQLite): the outcomes that come in while a commit runs share the next.
         """
-        if self._locks_while_sending:
-            batches = iter(_split(delivery_ids, LOCKED_BATCH))
-            async with asyncio.TaskGroup() as group:
-                for _ in range(LOCKED_TRANSACTIONS):
-                    group.create_task(self._deliver_locked(batches, now))
-            return
-        async with self._db.transaction() as session:
-            outgoing = await self._due(session, delivery_ids, now)
-        await self._deliver_prepared(outgoing, now)
-
-    async def _deliver_locked(self, batches: Iterator[list[int]], now: datetime) -> None:
-        """Take the next batch until none is left: lock its rows, send them side by side, record.
-
-        The rows stay locked while they are sent: another dispatcher skips them, and a crash
-        releases them still pending, for whoever looks next.
-        """
-        for batch in batches:
-            if not self._keep_going():
-                return
-            async with self._db.transaction() as session:
-                outgoing = await self._due(session, batch, now)
-                outcomes = await asyncio.gather(*(self._attempt(item) for item in outgoing))
-                await self._record(session, outcomes, now)
-
-    async def _deliver_prepared(self, outgoing: list[_Outgoing], now: datetime) -> None:
-        # One connection (SQLite): the outcomes that come in while a commit runs share the next.
-        answered: asyncio.Queue[_Outcome] = asyncio.Queue()
+        answered: asyncio.Queue[_Outcome | None] = asyncio.Queue()  # None: all claimed
         in_flight = asyncio.Semaphore(SENDS_IN_FLIGHT)
+        room = asyncio.Event()  # for another group among the claimed and unanswered
+        claimed = unanswered = 0
 
         async def attempt(item: _Outgoing) -> None:
+            nonlocal unanswered
             async with in_flight:
-                answered.put_nowait(await self._attempt(item))
+                outcome = await self._attempt(item)
+            unanswered -= 1
+            if unanswered <= CLAIMED_AT_MOST - CLAIM_GROUP:
+                room.set()
+            answered.put_nowait(outcome)
 
+        async def claim_as_sends_free_up(group: asyncio.TaskGroup) -> None:
+            nonlocal claimed, unanswered
+            for ids in _split(delivery_ids, CLAIM_GROUP):
+                while unanswered > CLAIMED_AT_MOST - CLAIM_GROUP:
+                    room.clear()
+                    await room.wait()
+                if not self._keep_going():
+                    break
+                outgoing = await self._claim_sends(ids, now)
+                claimed += len(outgoing)
+                unanswered += len(outgoing)
+                for item in outgoing:
+                    group.create_task(attempt(item))
+            answered.put_nowait(None)
+
+        sent = asyncio.Event()
         async with asyncio.TaskGroup() as group:
-            for item in outgoing:
-                group.create_task(attempt(item))
-            recorded = 0
-            while recorded < len(outgoing):
+            group.create_task(claim_as_sends_free_up(group))
+            group.create_task(self._renew_leases(until=sent))
+            all_claimed, recorded = False, 0
+            while not all_claimed or recorded < claimed:
                 batch = [await answered.get()]
                 while not answered.empty():
                     batch.append(answered.get_nowait())
-                async with self._db.transaction() as session:
-                    await self._record(session, batch, now)
-                recorded += len(batch)
+                outcomes = [outcome for outcome in batch if outcome is not None]
+                all_claimed = all_claimed or len(outcomes) < len(batch)
+                if outcomes:
+                    async with self._db.transaction() as session:
+                        await self._record(session, outcomes, now)
+                    recorded += len(outcomes)
+            sent.set()
 
-    async def _due(
-        self, session: AsyncSession, delivery_ids: list[int], now: datetime
-    ) -> list[_Outgoing]:
-        """The messages of the deliveries still pending and due, each row locked (PostgreSQL)
-        and skipped if another dispatcher holds it; too late ones expire."""
-        rows = (
-            await session.execute(
-                select(
-                    ReminderDelivery.id, ReminderDelivery.reminder_id, ReminderDelivery.patient_id,
-                    ReminderDelivery.occurrence_date, ReminderDelivery.kind,
-                    ReminderDelivery.attempts, ReminderDelivery.updated_at, ReminderDelivery.due_at,
-                    Patient.language, Patient.hold_seconds, Patient.repetitions,
-                    Patient.followups_enabled,
+    async def _claim_sends(self, delivery_ids: list[int], now: datetime) -> list[_Outgoing]:
+        """Claim the deliveries still pending, due and free, and commit; their messages.
+
+        A row is free unless another dispatcher's lease on it holds. On PostgreSQL the claim
+        skips rows another dispatcher is claiming this instant. Too late ones expire.
+        """
+        at = self._clock.now()
+        async with self._db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        ReminderDelivery.id, ReminderDelivery.reminder_id,
+                        ReminderDelivery.patient_id, ReminderDelivery.occurrence_date,
+                        ReminderDelivery.kind, ReminderDelivery.attempts,
+                        ReminderDelivery.updated_at, ReminderDelivery.due_at,
+                        Patient.language, Patient.hold_seconds, Patient.repetitions,
+                        Patient.followups_enabled,
+                    )
+                    .join(Patient, Patient.id == ReminderDelivery.patient_id)
+                    .where(
+                        ReminderDelivery.id.in_(delivery_ids),
+                        ReminderDelivery.status == PENDING,
+                        or_(
+                            ReminderDelivery.lease_until.is_(None),
+                            ReminderDelivery.lease_until <= at,
+                            ReminderDelivery.claimed_by == self._claimer,
+                        ),
+                    )
+                    .with_for_update(skip_locked=True, of=ReminderDelivery)
                 )
-                .join(Patient, Patient.id == ReminderDelivery.patient_id)
-                .where(ReminderDelivery.id.in_(delivery_ids), ReminderDelivery.status == PENDING)
-                .with_for_update(skip_locked=True, of=ReminderDelivery)
-            )
-        ).all()
-        outgoing, expired = [], []
-        for row in rows:
-            if retry_at(row.attempts, row.updated_at) > now:
-                continue  # another dispatcher tried it meanwhile
-            if now - row.due_at >= self._grace:
-                expired.append(row.id)
-                continue
-            follows_up = row.kind != FOLLOWUP and row.followups_enabled
-            outgoing.append(
-                _Outgoing(
-                    row.id, row.reminder_id, row.patient_id, row.attempts,
-                    row.occurrence_date if follows_up else None, _message_for(row),
+            ).all()
+            outgoing, expired = [], []
+            for row in rows:
+                if retry_at(row.attempts, row.updated_at) > now:
+                    continue  # another dispatcher tried it meanwhile
+                if now - row.due_at >= self._grace:
+                    expired.append(row.id)
+                    continue
+                follows_up = row.kind != FOLLOWUP and row.followups_enabled
+                outgoing.append(
+                    _Outgoing(
+                        row.id, row.reminder_id, row.patient_id, row.attempts,
+                        row.occurrence_date if follows_up else None, _message_for(row),
+                    )
                 )
-            )
-        if expired:
-            await session.execute(
-                update(ReminderDelivery)
-                .where(ReminderDelivery.id.in_(expired))
-                .values(status=EXPIRED, updated_at=now)
-            )
+            if expired:
+                await session.execute(
+                    update(ReminderDelivery)
+                    .where(ReminderDelivery.id.in_(expired))
+                    .values(status=EXPIRED, updated_at=now, claimed_by=None, lease_until=None)
+                )
+            if outgoing:
+                await session.execute(
+                    update(ReminderDelivery)
+                    .where(ReminderDelivery.id.in_([item.delivery_id for item in outgoing]))
+                    .values(claimed_by=self._claimer, lease_until=at + self._lease)
+                )
         return outgoing
+
+    async def _renew_leases(self, until: asyncio.Event) -> None:
+        """Every third of a lease until `until` is set, hold this dispatcher's claimed rows (the
+        ones still out) for another lease."""
+        while True:
+            try:
+                await asyncio.wait_for(until.wait(), self._lease.total_seconds() / 3)
+            except TimeoutError:
+                async with self._db.transaction() as session:
+                    await session.execute(
+                        update(ReminderDelivery)
+                        .where(
+                            ReminderDelivery.claimed_by == self._claimer,
+                            ReminderDelivery.status == PENDING,
+                        )
+                        .values(lease_until=self._clock.now() + self._lease)
+                    )
+            else:
+                return
 
     async def _attempt(self, outgoing: _Outgoing) -> _Outcome:
         try:
@@ -403,10 +456,12 @@ class Dispatcher:
     async def _record(
         self, session: AsyncSession, outcomes: Sequence[_Outcome], now: datetime
     ) -> None:
-        """Write the outcomes: each delivery's status and tries, the follow-ups the sent ones
-        schedule, the patients who blocked the bot; one statement each, whatever the count.
+        """Write the outcomes: each delivery's status and tries (and the end of its claim), the
+        follow-ups the sent ones schedule, the patients who blocked the bot; one statement each,
+        whatever the count.
 
-        A row deleted while its message was out (the patient deleted their data) is left alone.
+        A row deleted while its message was out (the patient deleted their data) is left alone,
+        and so is one another dispatcher claimed since this one's lease lapsed.
         """
         changes, followups, blocked = [], [], set()
         for outcome in outcomes:
@@ -432,7 +487,8 @@ class Dispatcher:
         connection = await session.connection()
         if changes:
             by_id = ReminderDelivery.id == bindparam("delivery_id")
-            await connection.execute(update(ReminderDelivery).where(by_id), changes)
+            ours = ReminderDelivery.claimed_by == self._claimer
+            await connection.execute(update(ReminderDelivery).where(by_id, ours), changes)
         if followups:
             by_id = Reminder.id == bindparam("reminder")
             await connection.execute(update(Reminder).where(by_id), followups)
@@ -485,6 +541,7 @@ def _delivery_change(outcome: _Outcome, now: datetime) -> dict[str, Any]:
         "delivery_id": outcome.outgoing.delivery_id, "status": status, "attempts": attempts,
         "updated_at": now, "sent_at": now if sent else None, "message_id": outcome.message_id,
         "error": outcome.error[:_ERROR_LENGTH] if outcome.error else None,
+        "claimed_by": None, "lease_until": None,
     }
 
 

@@ -150,6 +150,10 @@ class ReminderDelivery(Base):
     sent_at: Mapped[datetime | None]
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(200))
+    # Being sent: the dispatcher `claimed_by` holds the row until `lease_until`, and renews that
+    # while the send is out. Once it has passed (that bot died) the row is due again, for anyone.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None]
 
 
 class ExerciseSession(Base):

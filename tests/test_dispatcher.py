@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from sibot.db import Database
 from sibot.diary import delete_patient
-from sibot.dispatcher import MAX_ATTEMPTS, MAX_WAIT, SEND_CHUNK, Dispatcher
+from sibot.dispatcher import LEASE, MAX_ATTEMPTS, MAX_WAIT, SEND_CHUNK, Dispatcher
 from sibot.health import Heartbeat
 from sibot.models import ExerciseSession, Patient, Reminder, ReminderDelivery
 from sibot.ports import OutgoingMessage, Priority, RecipientBlocked, TemporarySendFailure
@@ -32,10 +33,11 @@ PATIENT = 1001
 class RecordingSender:
     """Records what would go to Telegram; `failures` are raised first, one per call."""
 
-    def __init__(self, failures: list[Exception] | None = None) -> None:
+    def __init__(self, failures: list[Exception] | None = None, first_message_id: int = 10_001) -> None:
         self.sent: list[tuple[int, OutgoingMessage, Priority]] = []
         self.failures = list(failures or [])
         self.calls = 0
+        self.first_message_id = first_message_id
 
     async def send(
         self, chat_id: int, message: OutgoingMessage, *, priority: Priority = Priority.INTERACTIVE
@@ -45,7 +47,7 @@ class RecordingSender:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((chat_id, message, priority))
-        return 10_000 + len(self.sent)
+        return self.first_message_id + len(self.sent) - 1
 
     def texts_to(self, chat_id: int) -> list[str]:
         return [message.text for chat, message, _ in self.sent if chat == chat_id]
@@ -73,10 +75,15 @@ def clock() -> ManualClock:
 
 
 def make_dispatcher(
-    database: Database, settings: Settings, sender: object, heartbeat: Heartbeat | None = None
+    database: Database,
+    settings: Settings,
+    sender: object,
+    heartbeat: Heartbeat | None = None,
+    clock: ManualClock | None = None,
 ) -> Dispatcher:
-    # the clock only stamps the heartbeat between chunks; every test passes `now` to tick()
-    clock = ManualClock(START)
+    # The clock stamps the heartbeat between chunks and the leases; every test passes `now` to
+    # tick(), and those about leases pass the clock they move too.
+    clock = clock or ManualClock(START)
     return Dispatcher(database, settings, heartbeat or Heartbeat(), sender, clock)  # type: ignore[arg-type]
 
 
@@ -202,14 +209,14 @@ async def test_a_pending_row_left_by_a_crash_is_sent_at_the_next_start(database,
     await add_patient(database)
     clock.set(DUE)
     with pytest.raises(BaseExceptionGroup):  # the TaskGroup wraps the "kill"
-        await make_dispatcher(database, settings, CrashingSender()).tick(clock.now())
+        await make_dispatcher(database, settings, CrashingSender(), clock=clock).tick(clock.now())
     [row] = await deliveries(database)
     assert (row.status, row.attempts) == ("pending", 0)
 
     sender = RecordingSender()
-    clock.advance(timedelta(minutes=1))
-    await make_dispatcher(database, settings, sender).tick(clock.now())
-    await make_dispatcher(database, settings, sender).tick(clock.now())
+    clock.advance(LEASE)  # the dead bot's lease lapses
+    await make_dispatcher(database, settings, sender, clock=clock).tick(clock.now())
+    await make_dispatcher(database, settings, sender, clock=clock).tick(clock.now())
 
     assert [chat for chat, _, _ in sender.sent] == [PATIENT]
     [row] = await deliveries(database)
@@ -220,15 +227,157 @@ async def test_a_crash_older_than_the_grace_is_not_sent_late(database, settings,
     await add_patient(database)
     clock.set(DUE)
     with pytest.raises(BaseExceptionGroup):
-        await make_dispatcher(database, settings, CrashingSender()).tick(clock.now())
+        await make_dispatcher(database, settings, CrashingSender(), clock=clock).tick(clock.now())
 
     sender = RecordingSender()
     clock.advance(settings.reminder_grace)
-    await make_dispatcher(database, settings, sender).tick(clock.now())
+    await make_dispatcher(database, settings, sender, clock=clock).tick(clock.now())
 
     assert sender.sent == []
     [row] = await deliveries(database)
     assert row.status == "expired"
+
+
+class HangingSender(RecordingSender):
+    """Answers at once, except for `hangs`: its send stays out until `release` is set."""
+
+    def __init__(self, hangs: int) -> None:
+        super().__init__()
+        self.hangs = hangs
+        self.out = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(
+        self, chat_id: int, message: OutgoingMessage, *, priority: Priority = Priority.INTERACTIVE
+    ) -> int:
+        if chat_id == self.hangs:
+            self.out.set()
+            await self.release.wait()
+        return await super().send(chat_id, message, priority=priority)
+
+
+async def statuses_by_patient(database: Database) -> dict[int, str]:
+    return {row.patient_id: row.status for row in await deliveries(database)}
+
+
+async def wait_for(condition: Callable[[], Awaitable[bool]]) -> None:
+    async with asyncio.timeout(10):
+        while not await condition():
+            await asyncio.sleep(0.01)
+
+
+async def test_each_send_is_recorded_as_soon_as_telegram_answers(database, settings, clock):
+    # The four are claimed together; the last one's send stays out while the others answer.
+    patients = [PATIENT + offset for offset in range(4)]
+    for patient_id in patients:
+        await add_patient(database, patient_id)
+    sender = HangingSender(hangs=patients[-1])
+    clock.set(DUE)
+    tick = asyncio.create_task(make_dispatcher(database, settings, sender, clock=clock).tick(DUE))
+
+    async def answered_ones_recorded() -> bool:
+        statuses = await statuses_by_patient(database)
+        return [statuses.get(p) for p in patients] == ["sent", "sent", "sent", "pending"]
+
+    await wait_for(answered_ones_recorded)
+    tick.cancel()  # the bot dies with the last send out
+    with pytest.raises(asyncio.CancelledError):
+        await tick
+
+    restarted = RecordingSender()
+    clock.advance(LEASE)
+    await make_dispatcher(database, settings, restarted, clock=clock).tick(clock.now())
+    assert [chat for chat, _, _ in restarted.sent] == [patients[-1]]
+    assert set((await statuses_by_patient(database)).values()) == {"sent"}
+
+
+async def test_a_delivery_claimed_by_a_bot_that_died_waits_for_its_lease(database, settings, clock):
+    await add_patient(database)
+    clock.set(DUE)
+    with pytest.raises(BaseExceptionGroup):
+        await make_dispatcher(database, settings, CrashingSender(), clock=clock).tick(DUE)
+
+    sender = RecordingSender()
+    restarted = make_dispatcher(database, settings, sender, clock=clock)
+    clock.advance(timedelta(seconds=1))
+    next_tick = await restarted.tick(clock.now())
+    assert sender.sent == []
+    assert next_tick == DUE + LEASE
+
+    clock.set(next_tick)
+    await restarted.tick(clock.now())
+    assert [chat for chat, _, _ in sender.sent] == [PATIENT]
+
+
+async def test_a_tick_that_failed_sends_its_own_claims_at_the_next_one(database, settings, clock):
+    await add_patient(database)
+
+    class FailsOnce(RecordingSender):
+        async def send(
+            self, chat_id: int, message: OutgoingMessage, *, priority: Priority = Priority.INTERACTIVE
+        ) -> int:
+            if self.calls == 0:
+                self.calls += 1
+                raise ProcessKilled  # stands for the database going away mid-tick
+            return await super().send(chat_id, message, priority=priority)
+
+    sender = FailsOnce()
+    dispatcher = make_dispatcher(database, settings, sender, clock=clock)
+    clock.set(DUE)
+    with pytest.raises(BaseExceptionGroup):
+        await dispatcher.tick(DUE)
+    clock.advance(timedelta(seconds=1))  # well within its own lease
+    await dispatcher.tick(clock.now())
+
+    assert [chat for chat, _, _ in sender.sent] == [PATIENT]
+
+
+async def test_a_lease_is_renewed_while_its_send_is_out(database, settings, clock):
+    await add_patient(database)
+    sender = HangingSender(hangs=PATIENT)
+    lease = timedelta(seconds=0.3)  # renewed every 0.1 s
+    holder = Dispatcher(database, settings, Heartbeat(), sender, clock, lease=lease)  # type: ignore[arg-type]
+    clock.set(DUE)
+    tick = asyncio.create_task(holder.tick(DUE))
+    await sender.out.wait()
+    clock.advance(timedelta(minutes=1))  # long past the first lease
+
+    async def renewed() -> bool:
+        [row] = await deliveries(database)
+        return row.lease_until is not None and row.lease_until > clock.now()
+
+    await wait_for(renewed)
+    other = RecordingSender()
+    await make_dispatcher(database, settings, other, clock=clock).tick(clock.now())
+    sender.release.set()
+    await tick
+
+    assert other.calls == 0
+    assert [chat for chat, _, _ in sender.sent] == [PATIENT]
+    [row] = await deliveries(database)
+    assert (row.status, row.claimed_by, row.lease_until) == ("sent", None, None)
+
+
+async def test_a_send_whose_lease_lapsed_leaves_the_record_of_the_one_that_took_over(
+    database, settings, clock
+):
+    await add_patient(database)
+    slow = HangingSender(hangs=PATIENT)
+    # a lease that is never renewed within the test: as if this bot had frozen
+    frozen = Dispatcher(database, settings, Heartbeat(), slow, clock, lease=timedelta(hours=1))  # type: ignore[arg-type]
+    clock.set(DUE)
+    tick = asyncio.create_task(frozen.tick(DUE))
+    await slow.out.wait()
+    clock.advance(timedelta(hours=1))
+    other = RecordingSender(first_message_id=20_001)
+
+    await make_dispatcher(database, settings, other, clock=clock).tick(clock.now())
+    slow.release.set()
+    await tick
+
+    [row] = await deliveries(database)
+    assert [chat for chat, _, _ in slow.sent + other.sent] == [PATIENT, PATIENT]  # sent twice
+    assert (row.status, row.message_id, row.claimed_by) == ("sent", 20_001, None)
 
 
 async def test_temporary_failures_are_retried_with_backoff(database, settings, clock):
@@ -285,7 +434,7 @@ async def test_a_patient_who_blocked_the_bot_is_marked_inactive(database, settin
 
 
 async def test_each_delivery_of_one_batch_keeps_its_own_outcome(database, settings, clock):
-    # On PostgreSQL the four share one locked batch; on SQLite one round of sends.
+    # The four share one chunk of sends.
     patients = [PATIENT, PATIENT + 1, PATIENT + 2, PATIENT + 3]
     for patient_id in patients:
         await add_patient(database, patient_id)
@@ -310,8 +459,7 @@ async def test_each_delivery_of_one_batch_keeps_its_own_outcome(database, settin
 
 
 async def test_a_patient_deleted_while_their_reminder_is_out_stays_deleted(database, settings, clock):
-    # On SQLite nothing holds the delivery while it is sent, so the deletion goes through at once;
-    # on PostgreSQL the batch holds the delivery's lock, so the deletion waits for its commit.
+    # Nothing locks the delivery while it is sent, so the deletion goes through at once.
     await add_patient(database, PATIENT)
     await add_patient(database, PATIENT + 1)
     deletions: list[asyncio.Task[list[int]]] = []
@@ -326,8 +474,7 @@ async def test_a_patient_deleted_while_their_reminder_is_out_stays_deleted(datab
         ) -> int:
             if chat_id == PATIENT:
                 deletions.append(asyncio.create_task(delete_first()))
-                if database.kind == "sqlite":
-                    await deletions[0]
+                await deletions[0]
             return await super().send(chat_id, message, priority=priority)
 
     sender = DeletingSender()

@@ -95,7 +95,7 @@ async def test_a_bot_killed_between_claim_and_send_sends_once_after_restart(emul
     second = BotProcess(emulator.base_url, url)
     await second.start()
     try:
-        await patient.expect(REMINDER, timeout=30)
+        await patient.expect(REMINDER, timeout=30)  # once the dead bot's lease has lapsed
         await second.wait_for_log("ready")
         await patient.assert_silent(1.0)
     finally:

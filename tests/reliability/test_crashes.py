@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from sibot.db import Database
+from sibot.dispatcher import CLAIMED_AT_MOST
 from sibot.emulator import Emulator, Message, Patient
 from sibot.models import Checkin, ReminderDelivery
 from sibot.texts import text
@@ -29,7 +30,9 @@ from tests.processes import BotProcess
 from tests.reliability import counters
 from tests.test_reminders_processes import delivery_statuses, seed_due_reminders, sends, wait_until
 
-FANOUT = 200
+KILLS = 5
+# Enough reminders that each bot killed finds some nobody holds: each holds up to CLAIMED_AT_MOST.
+FANOUT = KILLS * (CLAIMED_AT_MOST + 20)
 
 
 async def recorded_as_sent(url: str) -> set[int]:
@@ -54,8 +57,8 @@ async def fast_emulator() -> AsyncIterator[Emulator]:
         await emulator.stop()
 
 
-def bot_process(emulator: Emulator, url: str) -> BotProcess:
-    return BotProcess(emulator.base_url, url, SIBOT_SEND_RATE="100", SIBOT_HOLD_TIME_SCALE="0.01")
+def bot_process(emulator: Emulator, url: str, send_rate: str = "100") -> BotProcess:
+    return BotProcess(emulator.base_url, url, SIBOT_SEND_RATE=send_rate, SIBOT_HOLD_TIME_SCALE="0.01")
 
 
 def assert_no_token_in(*processes: BotProcess) -> None:
@@ -63,44 +66,47 @@ def assert_no_token_in(*processes: BotProcess) -> None:
     assert not leaked, leaked[:3]
 
 
-@pytest.mark.parametrize(("kind", "seed"), [("sqlite", 1), ("sqlite", 2), ("postgresql", 3)])
-async def test_sigkill_during_a_reminder_fanout_then_each_reminder_comes_once(
+@pytest.mark.parametrize(("kind", "seed"), [("sqlite", 1), ("postgresql", 3)])
+async def test_sigkills_during_a_reminder_fanout_double_at_most_one_each_and_lose_none(
     kind: str, seed: int, tmp_path: Path
 ) -> None:
     rng = random.Random(seed)
     async with fast_emulator() as emulator, database_url(kind, tmp_path) as url:
         patient_ids = [emulator.patient().user_id for _ in range(FANOUT)]
         await seed_due_reminders(url, patient_ids)
-        kill_after = rng.randint(1, FANOUT - 1)
-
-        first = bot_process(emulator, url)
-        await first.start()
-        await wait_until(lambda: sum(sends(emulator).values()) >= kill_after)
-        await first.kill()
-        before_restart = sends(emulator)
-        committed = await recorded_as_sent(url)
-        counters.restarts()
-        second = bot_process(emulator, url)
-        await second.start()
+        killed: list[BotProcess] = []
+        # Per kill, the reminders Telegram took that the database did not have as sent: the
+        # ones that kill can double. Telegram has no idempotency key, so those go again.
+        unrecorded: list[set[int]] = []
+        for _ in range(KILLS):
+            # at Telegram's 30 a second; a new bot's first few sends go at once, past them
+            process = bot_process(emulator, url, send_rate="30")
+            killed.append(process)
+            kill_after = sum(sends(emulator, 200).values()) + rng.randint(4, 20)
+            await process.start()
+            await wait_until(lambda: sum(sends(emulator, 200).values()) >= kill_after)
+            await process.kill()
+            counters.restarts()
+            taken = {chat for chat, count in sends(emulator, 200).items() if count}
+            unrecorded.append(taken - await recorded_as_sent(url) - set().union(*unrecorded))
+        last = bot_process(emulator, url)
+        await last.start()
         try:
+            # the reminders the killed bots had claimed wait for their leases to lapse
             await wait_until(lambda: all(sends(emulator, 200)[i] for i in patient_ids), timeout=60)
             await asyncio.sleep(1.0)  # time for a double to show up, if there were one
         finally:
-            assert await second.terminate() == 0
-        assert_no_token_in(first, second)
+            assert await last.terminate() == 0
+        assert_no_token_in(*killed, last)
         delivered = sends(emulator, 200)
         missing = [i for i in patient_ids if delivered[i] == 0]
-        # Telegram has no idempotency key: a message it took while its record was not yet
-        # committed is sent again after the crash. Only those may come twice: none that the
-        # database had as sent, and none the first process sent twice itself.
-        doubled = [
-            i for i in patient_ids
-            if delivered[i] > 1 and (i in committed or before_restart[i] > 1)
-        ]
-        assert counters.losses(len(missing) + len(doubled)) == 0, (
-            f"killed after {kill_after} sends: {len(missing)} missing, {len(doubled)} sent twice"
-            " though recorded, or twice by one process"
+        doubled = {i for i in patient_ids if delivered[i] > 1}
+        # A message Telegram took in the instant before a kill may come twice; no other may.
+        unexplained = doubled - set().union(*unrecorded)
+        assert counters.losses(len(missing) + len(unexplained)) == 0, (
+            f"{len(missing)} missing, {len(unexplained)} sent twice though recorded"
         )
+        assert all(len(chats) <= 1 for chats in unrecorded), unrecorded
         assert await delivery_statuses(url) == {"sent": FANOUT}
 
 
