@@ -1,7 +1,8 @@
 """What the logs of a real bot process never hold, at DEBUG, in polling and in webhook mode.
 
-A patient goes through onboarding (pregnant), a session, /pain, free text and /report; then the
-database refuses writes (a trigger stands for a full disk or a rule of the operator's) so that a
+A patient goes through onboarding (pregnant) while another, onboarded before, does a session,
+/pain, free text and /report (side by side: Telegram's one message a second per chat makes each
+walk take seconds); then the database refuses writes (a trigger stands for a full disk or a rule of the operator's) so that a
 check-in and a new patient's row fail with their health data and name as bound parameters; then
 the bot is started with a token Telegram refuses. Every line the processes wrote, on stdout and
 on stderr, is searched for the token, the patient's name and what they typed.
@@ -10,18 +11,23 @@ on stderr, is searched for the token, the patient's name and what they typed.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from sibot.db import Database
 from sibot.emulator import Emulator, Patient
 from sibot.texts import text
+from tests.factories import onboarded_patient
 from tests.harness import TOKEN
 from tests.processes import BotProcess, free_port
 
-NAME, NEWCOMER = "Zebediah", "Quintessa"
+NAME, OTHER_NAME, NEWCOMER = "Zebediah", "Philomena", "Quintessa"
 TYPED = ("Kathmandu", "7.45 pm", "my private words quokka")
 # A token of the right shape that the emulator (and so "Telegram") does not know.
 REFUSED_TOKEN = "987654321:AAF-refused-token-zyxwvutsrqponm"
@@ -35,7 +41,19 @@ def _spellings(token: str) -> list[str]:
     return [token, quote(token, safe=""), token.split(":", 1)[1]]
 
 
-PRIVATE = [*_spellings(TOKEN), *_spellings(REFUSED_TOKEN), NAME, NEWCOMER, *TYPED]
+PRIVATE = [*_spellings(TOKEN), *_spellings(REFUSED_TOKEN), NAME, OTHER_NAME, NEWCOMER, *TYPED]
+
+
+_TEXT_LINE = re.compile(r"^\S+ \S+ (?P<level>[A-Z]+) (?P<logger>[\w.]+): ")
+
+
+def _level_and_logger(line: str) -> tuple[str, str] | None:
+    """The level and logger of a log line in either format; None for a traceback's lines."""
+    if line.startswith("{"):
+        entry = json.loads(line)
+        return entry["level"], entry["logger"]
+    match = _TEXT_LINE.match(line)
+    return (match["level"], match["logger"]) if match else None
 
 
 def _bot(emulator: Emulator, database: Path, mode: str, fmt: str) -> BotProcess:
@@ -81,8 +99,17 @@ async def _onboard_pregnant(patient: Patient) -> None:
     await patient.expect("All set")
 
 
+async def _onboarded_before(database: Path, patient: Patient) -> None:
+    db = Database(f"sqlite+aiosqlite:///{database}")
+    try:
+        await db.upgrade()
+        await onboarded_patient(db, patient.user_id, datetime.now(UTC), name=OTHER_NAME, pregnant=True)
+    finally:
+        await db.dispose()
+
+
 async def _use_everything(patient: Patient) -> None:
-    await patient.tap(text("en", "onboarding.start_first"))
+    await patient.send("/exercise")
     await patient.expect("how much does it hurt")
     await patient.tap("3")
     await patient.expect("Hip adduction")
@@ -114,12 +141,13 @@ async def test_no_log_line_holds_the_token_a_name_or_what_a_patient_typed(
     emulator: Emulator, tmp_path: Path, mode: str, fmt: str
 ) -> None:
     database = tmp_path / "private.db"
+    patient = emulator.patient(first_name=NAME, language_code="en")
+    other = emulator.patient(first_name=OTHER_NAME, language_code="en")
+    await _onboarded_before(database, other)
     bot = _bot(emulator, database, mode, fmt)
     await bot.start()
     await _ready(bot)
-    patient = emulator.patient(first_name=NAME, language_code="en")
-    await _onboard_pregnant(patient)
-    await _use_everything(patient)
+    await asyncio.gather(_onboard_pregnant(patient), _use_everything(other))
     await _fail_two_writes(emulator, patient, database)
     assert await bot.terminate() == 0
 
@@ -138,3 +166,9 @@ async def test_no_log_line_holds_the_token_a_name_or_what_a_patient_typed(
     assert "CRITICAL" in "\n".join(refused.raw_log)
     if mode == "webhook":
         assert "webhook set" in written
+    # At DEBUG the bot's own lines come at every level, and the libraries' (fontTools writes the
+    # glyphs of a report, PTB whole requests) only from WARNING up.
+    levels = {_level_and_logger(line) for process in (bot, refused) for line in process.raw_log} - {None}
+    assert ("INFO", "sibot.updates") in levels
+    assert {(level, logger) for level, logger in levels if level in ("DEBUG", "INFO")
+            and not logger.startswith(("sibot", "handlers"))} == set()
