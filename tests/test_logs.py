@@ -74,15 +74,12 @@ async def test_an_access_log_of_the_token_as_webhook_path_is_redacted(written: i
 @pytest.mark.parametrize("written", ["text"], indirect=True)
 def test_libraries_stay_at_warning_whatever_the_bots_level(written: io.StringIO) -> None:
     set_levels("DEBUG")
-    try:
-        logging.getLogger("fontTools.subset").info("Glyph names: ['Z', 'e', 'b']")
-        logging.getLogger("telegram.ext.ExtBot").debug("Calling Bot API endpoint `sendMessage`")
-        logging.getLogger("aiohttp.access").info("POST /hook 200")
-        logging.getLogger("sqlalchemy.engine").warning("a library's warning")
-        logging.getLogger("handlers.diary").debug("the bot's own debug line")
-        logging.getLogger("sibot.updates").debug("another of the bot's own")
-    finally:
-        set_levels("DEBUG")  # as the conftest fixture left it
+    logging.getLogger("fontTools.subset").info("Glyph names: ['Z', 'e', 'b']")
+    logging.getLogger("telegram.ext.ExtBot").debug("Calling Bot API endpoint `sendMessage`")
+    logging.getLogger("aiohttp.access").info("POST /hook 200")
+    logging.getLogger("sqlalchemy.engine").warning("a library's warning")
+    logging.getLogger("handlers.diary").debug("the bot's own debug line")
+    logging.getLogger("sibot.updates").debug("another of the bot's own")
     lines = written.getvalue()
     assert "a library's warning" in lines and "own debug line" in lines and "another of" in lines
     assert "Glyph" not in lines and "Bot API" not in lines and "POST" not in lines
