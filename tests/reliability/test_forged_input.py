@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 
 from handlers.commands import COMMANDS
+from handlers.exercise import BUTTON_ACTIONS
 from sibot import diary, sessions
 from sibot.checkins import CheckinSource
 from sibot.emulator import Emulator, Patient
@@ -34,7 +35,6 @@ from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness, ManualClock
 from tests.reliability.helpers import LogWatch, Snapshot, all_rows, bot_message_with_button, press, watching_logs
-from tests.reliability.test_fuzz import ACTIONS
 
 EXAMPLES = 100  # on each database
 SOMETHING_WENT_WRONG = text("en", "common.error")
@@ -45,7 +45,22 @@ STEPS = [None, Step.SAFETY, Step.TIMEZONE, Step.REMINDER_TIME, Step.REMINDER_DAY
 # /exercise starts or interrupts a session and /broadcast drafts its text whatever follows them,
 # and "/start <code>" records any code of letters, digits, "-" and "_" as the patient's clinic.
 COMMANDS_THAT_WRITE = {"exercise", "broadcast", "start"}
-ROUTES = [(feature, action) for feature, actions in ACTIONS.items() for action in actions]
+# Every button route the handlers know: feature prefix and action.
+ROUTES = [
+    (feature, action)
+    for feature, actions in {
+        "ob": ["accept", "answer", "clear", "zone", "rezone", "zok", "time", "days", "pick", "pain"],
+        "st": ["menu", "ask", "cancel", "zone", "rezone", "time", "pick", "days", "hold", "reps", "preg", "follow",
+               "lang", "pause"],
+        "ss": ["start", "over", *BUTTON_ACTIONS],
+        "lib": ["list", "show", "do"],
+        "rm": ["snooze", "skip"],
+        "pn": ["score", "loc", "where", "sym", "done", "gentle"],
+        "dl": ["yes", "no"],
+        "ad": ["send", "cancel"],
+    }.items()
+    for action in actions
+]
 
 not_numbers = st.one_of(
     st.sampled_from(["²", "٣", "١٢", "१२", "１２", "𝟙", "½", "Ⅻ", "--5", "-1", "-0", "+3", " 3", "3 ",
