@@ -2,10 +2,11 @@
 
 A patient goes through onboarding (pregnant) while another, onboarded before, does a session,
 /pain, free text and /report (side by side: Telegram's one message a second per chat makes each
-walk take seconds); then the database refuses writes (a trigger stands for a full disk or a rule of the operator's) so that a
-check-in and a new patient's row fail with their health data and name as bound parameters; then
-the bot is started with a token Telegram refuses. Every line the processes wrote, on stdout and
-on stderr, is searched for the token, the patient's name and what they typed.
+walk take seconds); then the database refuses writes (a trigger stands for a full disk or a rule
+of the operator's), so that a check-in and a new patient's row fail with their health data and
+name as bound parameters; then the bot is started with a token Telegram refuses. Every line the
+processes wrote, on stdout and on stderr, is searched for the token in all its spellings, the
+patients' names and what they typed.
 """
 
 from __future__ import annotations
@@ -42,8 +43,6 @@ def _spellings(token: str) -> list[str]:
 
 
 PRIVATE = [*_spellings(TOKEN), *_spellings(REFUSED_TOKEN), NAME, OTHER_NAME, NEWCOMER, *TYPED]
-
-
 _TEXT_LINE = re.compile(r"^\S+ \S+ (?P<level>[A-Z]+) (?P<logger>[\w.]+): ")
 
 
