@@ -44,7 +44,8 @@ class Redact(logging.Filter):
 
     def _redacted(self, value: Any) -> Any:
         if isinstance(value, str):
-            value = _ROW_DETAIL.sub("DETAIL:  [hidden]", value)
+            if "DETAIL:" in value:
+                value = _ROW_DETAIL.sub("DETAIL:  [hidden]", value)
             for secret in self.secrets:
                 value = value.replace(secret, "[redacted]")
             return value
