@@ -23,7 +23,7 @@ from handlers.http import AiohttpRequest
 from handlers.lifecycle import polling
 from handlers.startup import ConnectingApplication
 from handlers.transport import PriorityRateLimiter
-from handlers.webhook import serve_webhook
+from handlers.webhook import serve_webhook, webhook_secret
 from sibot.core import Core
 from sibot.db import Database
 from sibot.logs import configure_logging
@@ -180,13 +180,20 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"sibot: {error}", file=sys.stderr)
         return 2
-    token = settings.telegram_bot_token
-    configure_logging(settings.log_level, settings.log_format, [token.get_secret_value()] if token else [])
+    configure_logging(settings.log_level, settings.log_format, _secrets(settings))
     try:
         return _command(args, settings)
     except StartupFailure as failure:
         log.critical(str(failure), extra={"exit_status": failure.exit_status})
         return failure.exit_status
+
+
+def _secrets(settings: Settings) -> list[str]:
+    """What no log line may show: the bot token, and the webhook secret Telegram sends us."""
+    token = settings.telegram_bot_token
+    if token is None:
+        return []
+    return [token.get_secret_value(), webhook_secret(settings, token.get_secret_value())]
 
 
 def _command(args: argparse.Namespace, settings: Settings) -> int:

@@ -26,7 +26,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers.context import AnyApplication, BotContext
-from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
+from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback, whole_number
 from handlers.transport import acknowledge, inline_keyboard
 from sibot import diary
 from sibot.charts import chart_window, has_chart_data, progress_chart
@@ -54,7 +54,6 @@ CHOICES_PER_ROW = 2
 # A /delete confirmation older than this is refused: erasing needs a fresh yes.
 DELETE_CONFIRM_WINDOW = timedelta(minutes=10)
 PAUSING = frozenset({Urgency.PAUSE_AND_CONTACT})
-MAX_ROW_ID = 2**31 - 1  # ids are 32-bit INTEGER columns
 NOT_MODIFIED = "message is not modified"
 
 
@@ -88,10 +87,11 @@ async def ask_pain(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     typed = context.args[0] if context.args and len(context.args) == 1 else ""
-    if typed.isdigit() and int(typed) in PAIN_SCALE:
-        saved = await _save_score(context, int(typed), CheckinSource.DIARY)
+    score = whole_number(typed, max(PAIN_SCALE))
+    if score is not None:
+        saved = await _save_score(context, score, CheckinSource.DIARY)
         await message.reply_text(
-            text(patient.language, "diary.pain.where", score=int(typed)),
+            text(patient.language, "diary.pain.where", score=score),
             parse_mode=ParseMode.HTML,
             reply_markup=inline_keyboard(_location_buttons(patient.language, saved.checkin_id, 0)),
         )
@@ -298,8 +298,8 @@ async def _save_details(
 
 
 def _row_id(value: int | None) -> int | None:
-    """A check-in id as the database can hold it; None for forged data out of its range."""
-    return value if value is not None and 0 < value <= MAX_ROW_ID else None
+    """A check-in id (ids start at 1); None for forged data."""
+    return value or None
 
 
 def _mask(value: int | None, enum: type[StrEnum]) -> int | None:
@@ -506,7 +506,8 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
         await acknowledge(query)
         await _edit_text(query, text(patient.language, "diary.delete.kept"))
         return
-    asked_at = data.int_arg(0) if data is not None and action == "yes" else None
+    # Unix seconds, which outgrow 32 bits in 2038.
+    asked_at = data.int_arg(0, maximum=2**63 - 1) if data is not None and action == "yes" else None
     if asked_at is None:
         await acknowledge(query, text(patient.language, "common.stale_button"))
         return

@@ -26,7 +26,7 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
 from handlers.context import AnyApplication, BotContext, core_of
-from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
+from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback, whole_number
 from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot import sessions
 from sibot.checkins import PAIN_SCALE
@@ -458,7 +458,7 @@ async def on_library_button(update: Update, context: BotContext) -> None:
 
 
 def _is_place(value: str) -> bool:
-    return value.isdigit() and int(value) < len(ROUTINE_KEYS)
+    return whole_number(value, len(ROUTINE_KEYS) - 1) is not None
 
 
 def _library_rows(language: str) -> Rows:

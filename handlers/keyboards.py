@@ -10,6 +10,20 @@ from dataclasses import dataclass
 
 MAX_CALLBACK_BYTES = 64
 SEPARATOR = ":"
+# Every number a button carries fits a 32-bit INTEGER column (ids, tokens, scores, masks, days);
+# a larger one is forged, and PostgreSQL would refuse it as a query parameter.
+MAX_NUMBER = 2**31 - 1
+
+
+def whole_number(value: str, maximum: int = MAX_NUMBER) -> int | None:
+    """`value` as a number when it is ASCII digits only, up to `maximum`; None for anything else.
+
+    str.isdigit() takes "²" (which int() refuses) and "٣"; int() takes "-1", "+3", " 3" and "1_0".
+    """
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(maximum)):
+        return None
+    number = int(value)
+    return number if number <= maximum else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +37,9 @@ class CallbackData:
     def arg(self, index: int, default: str = "") -> str:
         return self.args[index] if index < len(self.args) else default
 
-    def int_arg(self, index: int) -> int | None:
-        """The argument as an int, or None when it is missing or not a number (forged data)."""
-        value = self.arg(index)
-        return int(value) if value.lstrip("-").isdigit() else None
+    def int_arg(self, index: int, maximum: int = MAX_NUMBER) -> int | None:
+        """The argument as a number, or None when it is missing or not one (forged data)."""
+        return whole_number(self.arg(index), maximum)
 
 
 def callback(feature: str, action: str, *args: object) -> str:

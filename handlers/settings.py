@@ -18,7 +18,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text
 from handlers.context import AnyApplication, BotContext
-from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
+from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback, whole_number
 from handlers.transport import acknowledge, inline_keyboard
 from sibot import patients
 from sibot.patients import PatientView
@@ -60,9 +60,10 @@ def time_code(local_time: time) -> str:
 
 def time_of_code(code: str) -> time | None:
     """The wall time in a button's "HHMM"; None when it is not one (forged data)."""
-    if len(code) != 4 or not code.isdigit() or int(code[:2]) > 23 or int(code[2:]) > 59:
+    if len(code) != 4:
         return None
-    return time(int(code[:2]), int(code[2:]))
+    hour, minute = whole_number(code[:2], 23), whole_number(code[2:], 59)
+    return None if hour is None or minute is None else time(hour, minute)
 
 
 def time_buttons(feature: str, language: str) -> tuple[tuple[Button, ...], ...]:

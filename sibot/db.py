@@ -109,10 +109,11 @@ def create_engine(url: str) -> AsyncEngine:
                 _create_private(path)
             return await _SqliteOnTheLoop(connector)
 
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, async_creator=connect)
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, async_creator=connect, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_async_engine(url, pool_size=10, max_overflow=10)
+    # hide_parameters on both: a failed statement is logged, and its parameters are health data.
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
     event.listen(engine.sync_engine, "connect", _note_idle_since)  # a new one is alive
     event.listen(engine.sync_engine, "checkin", _note_idle_since)
     event.listen(engine.sync_engine, "checkout", _ping_if_idle)

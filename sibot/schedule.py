@@ -74,8 +74,8 @@ def next_occurrence(
 
 _TIME_PATTERN = re.compile(
     r"""
-    (?P<hour>\d{1,2})
-    (?: [:.h：] (?P<minute>\d{2})? | (?P<bare_minute>\d{2}) )?   # 7:30, 7.30, 19h30, 19h, 730, 1900
+    (?P<hour>[0-9]{1,2})                                          # ASCII digits: \d takes "٣" too
+    (?: [:.h：] (?P<minute>[0-9]{2})? | (?P<bare_minute>[0-9]{2}) )?  # 7:30, 7.30, 19h30, 19h, 730, 1900
     \s*
     (?: (?P<meridiem>[ap]) \.? \s* m \.? )?                       # am, pm, a.m., p. m.
     """,

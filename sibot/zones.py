@@ -104,7 +104,7 @@ _LOWEST_OFFSET = -12 * 60
 _HIGHEST_OFFSET = 14 * 60
 
 _OFFSET_PATTERN = re.compile(
-    r"(?P<prefix>utc|gmt)?\s*(?:(?P<sign>[+\-\u2212\u2013])\s*(?P<hours>\d{1,2})(?:[:.]?(?P<minutes>\d{2}))?)?",
+    r"(?P<prefix>utc|gmt)?\s*(?:(?P<sign>[+\-\u2212\u2013])\s*(?P<hours>[0-9]{1,2})(?:[:.]?(?P<minutes>[0-9]{2}))?)?",
     re.IGNORECASE,
 )
 

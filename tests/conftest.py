@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from sibot.db import Database
-from sibot.logs import log_handler, quiet_chatty_libraries
+from sibot.logs import log_handler, set_levels
 from tests.databases import database_url
 from tests.harness import TOKEN
 from tests.reliability.counters import COUNTS, Counts, add
@@ -35,8 +35,7 @@ def production_log_lines() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     previous_level = root.level
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    quiet_chatty_libraries("DEBUG")
+    set_levels("DEBUG")
     try:
         yield lines
     finally:

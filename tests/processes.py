@@ -41,7 +41,8 @@ def free_port() -> int:
 
 
 class BotProcess:
-    """One `python bot.py` with JSON logs on stderr, which the test reads line by line."""
+    """One `python bot.py` with JSON logs on stderr, which the test reads line by line, and
+    anything it prints on stdout (it should print nothing)."""
 
     def __init__(self, base_url: str, database_url: str, **environment: str) -> None:
         self.environment = {
@@ -60,17 +61,20 @@ class BotProcess:
         self.process: asyncio.subprocess.Process | None = None
         self.log_lines: list[dict[str, Any]] = []
         self.raw_log: list[str] = []
+        self.stdout: list[str] = []
         self._reader: asyncio.Task[None] | None = None
+        self._stdout_reader: asyncio.Task[None] | None = None
         self._new_line = asyncio.Event()
 
     async def start(self, *arguments: str) -> None:
         self.process = await asyncio.create_subprocess_exec(
             *self.command, *arguments,
             cwd=self.cwd, env=self.environment,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, **self.credentials,
         )
         self._reader = asyncio.create_task(self._read_logs())
+        self._stdout_reader = asyncio.create_task(self._read_stdout())
 
     async def wait_for_log(self, message: str, timeout: float = 20) -> dict[str, Any]:
         """The first log line whose message is `message`, waiting for it."""
@@ -102,8 +106,7 @@ class BotProcess:
         assert self.process is not None
         async with asyncio.timeout(timeout):
             status = await self.process.wait()
-        if self._reader is not None:
-            await self._reader
+        await asyncio.gather(*(task for task in (self._reader, self._stdout_reader) if task is not None))
         return status
 
     async def _signal(self, number: int, timeout: float) -> int:
@@ -123,6 +126,11 @@ class BotProcess:
                 self.log_lines.append({"message": line})
             self._new_line.set()
         self._new_line.set()
+
+    async def _read_stdout(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        async for raw in self.process.stdout:
+            self.stdout.append(raw.decode(errors="replace").rstrip("\n"))
 
 
 def webhook_process(base_url: str, database_url: str, port: int, **environment: str) -> BotProcess:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers.gate import command_of
-from handlers.keyboards import parse_callback
+from handlers.keyboards import parse_callback, whole_number
 from handlers.settings import day_picker, mask_of, time_code, time_of_code
 from sibot.schedule import parse_local_time
 from sibot.texts import available_languages, format_time
@@ -34,7 +34,9 @@ def test_times_people_type(typed: str, expected: time) -> None:
     assert parse_local_time(typed) == expected
 
 
-@pytest.mark.parametrize("typed", ["25:61", "24:00", "7:60", "13pm", "0am", "noon", "", "7:3", "half past seven"])
+@pytest.mark.parametrize(
+    "typed", ["25:61", "24:00", "7:60", "13pm", "0am", "noon", "", "7:3", "half past seven", "٧:٣٠", "７:30", "²pm"]
+)
 def test_impossible_times_are_refused(typed: str) -> None:
     assert parse_local_time(typed) is None
 
@@ -46,7 +48,7 @@ def test_every_time_the_bot_shows_reads_back(moment: time, language: str) -> Non
     assert time_of_code(time_code(moment)) == moment.replace(second=0, microsecond=0, tzinfo=None)
 
 
-@pytest.mark.parametrize("code", ["2561", "2400", "730", "07300", "ab00", ""])
+@pytest.mark.parametrize("code", ["2561", "2400", "730", "07300", "ab00", "", "²²²²", "٠٧٣٠", "+730", " 730", "7_30"])
 def test_forged_time_codes_are_refused(code: str) -> None:
     assert time_of_code(code) is None
 
@@ -60,6 +62,19 @@ def test_the_day_picker_toggles_one_day_per_button() -> None:
     assert mask_of(parse_callback(rows[-1][0].data)) == 0b0000101  # type: ignore[arg-type]
     assert mask_of(parse_callback("st:days:128")) is None  # type: ignore[arg-type]
     assert mask_of(parse_callback("st:days:-1")) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("value", "number"), [("0", 0), ("7", 7), ("0007", 7), ("2147483647", 2**31 - 1)])
+def test_a_whole_number_is_ascii_digits(value: str, number: int) -> None:
+    assert whole_number(value) == number
+
+
+@pytest.mark.parametrize(
+    "value", ["", "²", "٣", "１２", "𝟙", "½", "-1", "-0", "+3", " 3", "3 ", "1_0", "1e9", "0x1f", "2147483648", "9" * 500]
+)
+def test_anything_else_is_not_a_number(value: str) -> None:
+    assert whole_number(value) is None
+    assert parse_callback(f"pn:score:{value}:diary").int_arg(0) is None  # type: ignore[union-attr]
 
 
 class _Message:

@@ -94,6 +94,15 @@ async def rows_of(db: Database, patient_ids: list[int]) -> Snapshot:
     return snapshot
 
 
+async def all_rows(db: Database) -> Snapshot:
+    """Every row of every table, in a comparable form."""
+    snapshot: Snapshot = {}
+    async with db.transaction() as session:
+        for table in Base.metadata.sorted_tables:
+            snapshot[table.name] = sorted((tuple(row) for row in await session.execute(select(table))), key=repr)
+    return snapshot
+
+
 def bot_message_with_button(patient: Patient, data: str) -> dict[str, Any]:
     """A message from the bot in the patient's chat that shows a button with `data`."""
     body = {
