@@ -9,8 +9,10 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sibot.core import Core
 from sibot.models import Patient
 from sibot.reminders import reschedule_for_zone
 from sibot.routine import MAX_HOLD_SECONDS, MAX_REPETITIONS, MIN_HOLD_SECONDS, MIN_REPETITIONS
@@ -133,8 +135,21 @@ def language_for(language_code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-async def meet(session: AsyncSession, contact: Contact, now: datetime, default_zone: str) -> PatientView:
+async def meet(core: Core, contact: Contact) -> PatientView:
     """The patient behind an update, created on first contact; /start makes them active again."""
+    try:
+        return await _meet_once(core, contact)
+    except IntegrityError:
+        # Another replica created the same patient a moment ago; theirs stands.
+        return await _meet_once(core, contact)
+
+
+async def _meet_once(core: Core, contact: Contact) -> PatientView:
+    async with core.db.transaction() as session:
+        return await _meet(session, contact, core.clock.now(), core.settings.default_timezone)
+
+
+async def _meet(session: AsyncSession, contact: Contact, now: datetime, default_zone: str) -> PatientView:
     patient = await session.get(Patient, contact.user_id)
     if patient is None:
         patient = Patient(

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sibot import onboarding, patients
+from sibot.core import Core
 from sibot.db import Database
 from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
 from sibot.onboarding import Question, Step
 from sibot.schedule import WEEKDAYS, weekdays_to_mask
+from sibot.settings import load_settings
 from tests.factories import onboarded_patient
+from tests.harness import ManualClock
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 ANA = 41
@@ -24,9 +28,13 @@ def _contact(**overrides: object) -> patients.Contact:
     return patients.Contact(**values)  # type: ignore[arg-type]
 
 
+def _core(db: Database, now: datetime = NOW) -> Core:
+    settings = load_settings(require_token=False, SIBOT_DEFAULT_TIMEZONE="Europe/Berlin")
+    return Core(settings=settings, db=db, clock=ManualClock(now))
+
+
 async def _meet(db: Database, contact: patients.Contact, now: datetime = NOW) -> patients.PatientView:
-    async with db.transaction() as session:
-        return await patients.meet(session, contact, now, "Europe/Berlin")
+    return await patients.meet(_core(db, now), contact)
 
 
 async def _row(db: Database, patient_id: int = ANA) -> Patient:
@@ -83,6 +91,15 @@ async def test_start_reactivates_and_last_seen_moves_once_a_minute(database: Dat
     assert view.active and row.active
     assert row.last_seen_at == later
     assert row.cohort == "late_cohort"
+
+
+async def test_first_contacts_at_once_create_one_patient(database: Database) -> None:
+    """On PostgreSQL all but one insert fail on the key; each of those meets the one that stood."""
+    core = _core(database)
+    views = await asyncio.gather(*(patients.meet(core, _contact()) for _ in range(4)))
+    assert {view.id for view in views} == {ANA}
+    async with database.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Patient)) == 1
 
 
 async def _at_safety(db: Database) -> None:
