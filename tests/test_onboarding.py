@@ -13,7 +13,7 @@ from sibot.core import Core
 from sibot.db import Database
 from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
 from sibot.onboarding import Question, Step
-from sibot.schedule import WEEKDAYS, weekdays_to_mask
+from sibot.schedule import EVERY_DAY, WEEKDAYS, weekdays_to_mask
 from sibot.settings import load_settings
 from tests.factories import onboarded_patient
 from tests.harness import ManualClock
@@ -221,6 +221,24 @@ async def test_settings_keep_to_their_ranges(database: Database) -> None:
     assert reminder is not None
     # 08:00 in New York (UTC-5 until 8 March) is 13:00 UTC
     assert reminder.next_fire_at == datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
+
+
+async def test_a_reminder_change_keeps_the_time_or_the_days_it_does_not_name(database: Database) -> None:
+    await onboarded_patient(database, ANA, NOW)
+    core = _core(database)
+    async with database.transaction() as session:
+        ana = await patients.load_patient(session, ANA)
+    assert ana is not None
+    assert await patients.change_reminder(core, ana, None, frozenset({0})) is None
+    assert await patients.open_settings(core, ANA, "settings_time") is None
+    every_day = await patients.change_reminder(core, ana, time(8), None)
+    assert every_day is not None and (every_day.local_time, every_day.weekdays) == (time(8), EVERY_DAY)
+    mondays = await patients.change_reminder(core, ana, None, frozenset({0}))
+    assert mondays is not None and (mondays.local_time, mondays.weekdays) == (time(8), frozenset({0}))
+    later = await patients.change_reminder(core, ana, time(9), None)
+    assert later is not None and (later.local_time, later.weekdays) == (time(9), frozenset({0}))
+    assert (await _row(database)).awaiting is None
+    assert await patients.open_settings(core, ANA) == later
 
 
 async def test_pause_and_resume(database: Database) -> None:
