@@ -76,8 +76,11 @@ async def on_start(application: AnyApplication) -> None:
     resumption = await sessions.resume_after_restart(core)
     assert application.job_queue is not None
     for hold in resumption.holds:
+        # a hold that ended while we were down gets its "Relax" at once
         _arm_hold(application.job_queue, core, hold.state, hold.seconds_left)
-    prompts = [(shown.patient.id, _render(shown.outcome, shown.patient)) for shown in resumption.prompts]
+    prompts = [
+        (shown.patient.id, _render(shown.outcome, shown.patient)) for shown in resumption.prompts
+    ]
     if prompts:
         application.job_queue.run_once(
             _send_resume_prompts, 0, data=prompts, name="session-resume",
@@ -148,7 +151,9 @@ async def _act(
         await _answer_stale(update, context)
         return
     await acknowledge(query)
-    await _show(context.bot, context.job_queue, core, patient, pressed.outcome, command, pressed.streak)
+    await _show(
+        context.bot, context.job_queue, core, patient, pressed.outcome, command, pressed.streak
+    )
 
 
 async def _start_over(update: Update, context: BotContext, data: CallbackData) -> None:

@@ -29,6 +29,7 @@ from sibot.zones import local_now_label, zone_for_language, zone_label
 
 FEATURE = "ob"
 
+
 def _name_suffix(patient: PatientView) -> str:
     """", Ana" when we know the patient's first name, so greetings read naturally."""
     return f", {html.escape(patient.name)}" if patient.name else ""
