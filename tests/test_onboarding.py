@@ -203,6 +203,25 @@ async def test_the_whole_way_to_the_baseline(database: Database) -> None:
     assert [(c.score, c.source) for c in checkins] == [(9, "baseline")]
 
 
+async def test_each_reply_shows_the_next_screen_with_the_reminder_it_names(database: Database) -> None:
+    core = _core(database)
+    ana = await _through_safety(database)
+    assert await onboarding.current_screen(core, ana) == onboarding.Screen(ana, onboarding.Position(Step.TIMEZONE))
+    assert await onboarding.reply(core, ANA, onboarding.RecordBaseline(3)) is None  # not there yet
+    await onboarding.reply(core, ANA, onboarding.ChooseZone("Europe/Lisbon"))
+    await onboarding.reply(core, ANA, onboarding.ConfirmZone(True))
+    days = await onboarding.reply(core, ANA, onboarding.ChooseReminderTime(time(7, 30)))
+    assert days is not None and days.position == onboarding.Position(Step.REMINDER_DAYS)
+    assert days.reminder is not None and days.reminder.local_time == time(7, 30)
+    assert await onboarding.current_screen(core, days.patient) == days
+    await onboarding.reply(core, ANA, onboarding.ChooseReminderDays(WEEKDAYS))
+    summary = await onboarding.reply(core, ANA, onboarding.RecordBaseline(4))
+    assert summary is not None and summary.position is None and summary.finished is not None
+    assert summary.patient.onboarded and summary.finished.score == 4
+    assert summary.reminder is not None and summary.reminder.weekdays == WEEKDAYS
+    assert await onboarding.current_screen(core, summary.patient) is None
+
+
 async def test_settings_keep_to_their_ranges(database: Database) -> None:
     await onboarded_patient(database, ANA, NOW, timezone="Europe/Berlin", reminder_at=time(8))
     async with database.transaction() as session:
