@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
@@ -36,7 +36,6 @@ from sibot.checkins import (
     Location,
     RedFlag,
     Symptom,
-    Urgency,
     local_date,
     render_week_comparison,
 )
@@ -51,9 +50,6 @@ DELETE = "dl"
 BUTTON_SOURCES = frozenset({CheckinSource.DIARY, CheckinSource.REMINDER})
 SCORES_PER_ROW = 6
 CHOICES_PER_ROW = 2
-# A /delete confirmation older than this is refused: erasing needs a fresh yes.
-DELETE_CONFIRM_WINDOW = timedelta(minutes=10)
-PAUSING = frozenset({Urgency.PAUSE_AND_CONTACT})
 NOT_MODIFIED = "message is not modified"
 
 
@@ -105,10 +101,7 @@ async def ask_pain(update: Update, context: BotContext) -> None:
 
 
 async def _save_score(context: BotContext, score: int, source: str) -> diary.CheckinResult:
-    async with context.core.db.transaction() as session:
-        return await diary.record_checkin(
-            session, context.patient.id, context.core.clock.now(), score, source
-        )
+    return await diary.record(context.core, context.patient.id, score, source)
 
 
 async def on_pain_button(update: Update, context: BotContext) -> None:
@@ -253,8 +246,7 @@ async def _on_done(update: Update, context: BotContext, data: CallbackData) -> b
 async def _on_gentle(update: Update, context: BotContext, data: CallbackData) -> bool:
     query, patient = update.callback_query, context.patient
     assert query is not None and query.message is not None
-    async with context.core.db.transaction() as session:
-        gentle = await diary.switch_to_gentle(session, patient.id)
+    gentle = await diary.go_gentle(context.core, patient.id)
     if gentle is None:
         return False
     await acknowledge(query, text(patient.language, "diary.gentle.answer"))
@@ -286,15 +278,13 @@ async def _save_details(
     context: BotContext, checkin_id: int, locations: int, symptoms: int | None
 ) -> diary.DetailsResult | None:
     """Store the choices (symptoms None: not asked yet); None for a stale button."""
-    async with context.core.db.transaction() as session:
-        return await diary.add_details(
-            session,
-            context.patient.id,
-            checkin_id,
-            context.core.clock.now(),
-            locations=_members(locations, Location),
-            symptoms=None if symptoms is None else _members(symptoms, Symptom),
-        )
+    return await diary.detail(
+        context.core,
+        context.patient.id,
+        checkin_id,
+        _members(locations, Location),
+        None if symptoms is None else _members(symptoms, Symptom),
+    )
 
 
 def _row_id(value: int | None) -> int | None:
@@ -380,11 +370,12 @@ async def _advise(
     """Tell the patient what each red flag means for them, most urgent first."""
     if not flags:
         return
-    paragraphs = [text(patient.language, flag.text_key) for flag in flags]
+    advice = diary.advice(flags, patient.gentle)
+    paragraphs = [text(patient.language, flag.text_key) for flag in advice.flags]
     buttons: tuple[tuple[Button, ...], ...] = ()
-    if any(flag.urgency in PAUSING for flag in flags):
+    if advice.pause:
         paragraphs.append(text(patient.language, "diary.pain.pause_hint"))
-        if not patient.gentle:
+        if advice.offer_gentle:
             label = text(patient.language, "diary.gentle.button")
             buttons = ((Button(label, callback(PAIN, "gentle")),),)
     await context.bot.send_message(
@@ -403,8 +394,7 @@ async def show_progress(update: Update, context: BotContext) -> None:
     patient: PatientView = context.patient
     message = update.effective_message
     assert message is not None
-    async with context.core.db.transaction() as session:
-        seen = await diary.progress(session, patient.id, context.core.clock.now(), patient.zone)
+    seen = await diary.progress_of(context.core, patient)
     if not has_chart_data(seen.days, seen.sessions_by_date, seen.today):
         await message.reply_text(text(patient.language, "diary.progress.empty"))
         return
@@ -438,8 +428,7 @@ async def send_report(update: Update, context: BotContext) -> None:
     patient: PatientView = context.patient
     message = update.effective_message
     assert message is not None
-    async with context.core.db.transaction() as session:
-        report = await diary.report_data(session, patient.id, context.core.clock.now())
+    report = await diary.report(context.core, patient.id)
     if report is None or not (report.checkins or report.session_dates or report.red_flags):
         await message.reply_text(text(patient.language, "diary.report.empty"))
         return
@@ -455,8 +444,7 @@ async def send_export(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     now = context.core.clock.now()
-    async with context.core.db.transaction() as session:
-        data = await diary.export_data(session, patient.id)
+    data = await diary.export(context.core, patient.id)
     if not (data.checkins or data.sessions):
         await message.reply_text(text(patient.language, "diary.export.empty"))
         return
@@ -511,21 +499,20 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
     if asked_at is None:
         await acknowledge(query, text(patient.language, "common.stale_button"))
         return
-    now = context.core.clock.now()
-    if abs(now.timestamp() - asked_at) > DELETE_CONFIRM_WINDOW.total_seconds():
+    erased = await diary.erase(context.core, patient.id, asked_at)
+    if erased is None:
         await acknowledge(query, text(patient.language, "diary.delete.expired"), alert=True)
         return
-    await _erase(context, patient.id)
+    _forget(context, patient.id, erased)
     await acknowledge(query)
     await _edit_text(query, text(patient.language, "diary.delete.done"))
 
 
-async def _erase(context: BotContext, patient_id: int) -> None:
-    """The rows (reminders and outbox included), the running hold timers, PTB's own memory."""
-    session_ids = await diary.erase_patient(context.core.db, patient_id)
+def _forget(context: BotContext, patient_id: int, erased: diary.Erased) -> None:
+    """After the rows (reminders and outbox included): the running hold timers, PTB's memory."""
     job_queue = context.application.job_queue
     if job_queue is not None:
-        for session_id in session_ids:
+        for session_id in erased.session_ids:
             for job in job_queue.get_jobs_by_name(f"hold:{session_id}"):
                 job.schedule_removal()
     context.application.drop_user_data(patient_id)

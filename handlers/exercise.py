@@ -17,10 +17,8 @@ Callback data (prefix ss, lib):
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
@@ -31,7 +29,7 @@ from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot import sessions
 from sibot.checkins import PAIN_SCALE
 from sibot.core import Core
-from sibot.patients import PatientView, load_patient
+from sibot.patients import PatientView
 from sibot.ports import Button, OutgoingMessage, SendError
 from sibot.routine import (
     ROUTINE_KEYS,
@@ -75,23 +73,14 @@ def register(application: AnyApplication) -> None:
 async def on_start(application: AnyApplication) -> None:
     """Pick up the sessions a restart cut off: holds run on, the others ask how to go on."""
     core = core_of(application)
-    now = core.clock.now()
-    prompts: list[tuple[int, OutgoingMessage]] = []
-    async with core.db.transaction() as session:
-        states = await sessions.sessions_to_resume(session, now)
-        for state in states:
-            if state.holding or not state.on_a_step:
-                continue  # a hold is armed below; an open question's buttons still work
-            resumed = await sessions.interrupt_session(session, state, now, Show.RESUME)
-            patient = await load_patient(session, state.patient_id)
-            if patient is not None:
-                prompts.append((patient.id, _render(Outcome(resumed, Show.RESUME), patient)))
+    resumption = await sessions.resume_after_restart(core)
     assert application.job_queue is not None
-    for state in states:
-        if state.holding and state.hold_ends_at is not None:
-            # a hold that ended while we were down gets its "Relax" at once
-            left = max(0.0, (state.hold_ends_at - now).total_seconds())
-            _arm_hold(application.job_queue, core, state, left)
+    for hold in resumption.holds:
+        # a hold that ended while we were down gets its "Relax" at once
+        _arm_hold(application.job_queue, core, hold.state, hold.seconds_left)
+    prompts = [
+        (shown.patient.id, _render(shown.outcome, shown.patient)) for shown in resumption.prompts
+    ]
     if prompts:
         application.job_queue.run_once(
             _send_resume_prompts, 0, data=prompts, name="session-resume",
@@ -109,20 +98,12 @@ async def start_from_command(update: Update, context: BotContext) -> None:
 
 async def _begin(context: BotContext, what: str, source: Source) -> None:
     """Start `what` ("all" or an exercise's place), unless a session is going on already."""
-    core, patient, keys = context.core, _patient(context), _keys(what)
+    patient, keys = _patient(context), _keys(what)
     if keys is None:
         return
-    now = core.clock.now()
-    async with core.db.transaction() as session:
-        active = await sessions.active_session(session, patient.id, now)
-        if active is None:
-            state = await sessions.start_session(session, patient, keys, source, now)
-            message = _render(Outcome(state, Show.PAIN_BEFORE), patient)
-        else:
-            state = await sessions.interrupt_session(session, active, now, Show.CHOICE)
-            message = _render(Outcome(state, Show.CHOICE), patient, start_over=what)
-    _cancel_hold(context.job_queue, state.id)
-    await _send(context.bot, patient.id, message)
+    outcome = await sessions.start(context.core, patient, keys, source)
+    _cancel_hold(context.job_queue, outcome.state.id)
+    await _send(context.bot, patient.id, _render(outcome, patient, start_over=what))
 
 
 def _keys(what: str) -> tuple[str, ...] | None:
@@ -164,39 +145,31 @@ async def _act(
 ) -> None:
     query, core, patient = update.callback_query, context.core, _patient(context)
     assert query is not None
-    now = core.clock.now()
     try:
-        async with core.db.transaction() as session:
-            outcome = await sessions.act(session, patient.id, session_id, token, command, now)
-            streak = await _streak(session, patient, outcome, now)
+        pressed = await sessions.press(core, patient, session_id, token, command)
     except StaleStep:
         await _answer_stale(update, context)
         return
     await acknowledge(query)
-    await _show(context.bot, context.job_queue, core, patient, outcome, command, streak)
+    await _show(
+        context.bot, context.job_queue, core, patient, pressed.outcome, command, pressed.streak
+    )
 
 
 async def _start_over(update: Update, context: BotContext, data: CallbackData) -> None:
-    query, core, patient = update.callback_query, context.core, _patient(context)
+    query, patient = update.callback_query, _patient(context)
     assert query is not None
     session_id, token, keys = data.int_arg(0), data.int_arg(1), _keys(data.arg(2))
-    now = core.clock.now()
     try:
-        if keys is None:
+        if session_id is None or token is None or keys is None:
             raise StaleStep
-        async with core.db.transaction() as session:
-            old = await sessions.active_session(session, patient.id, now)
-            if old is None or (old.id, old.step_token) != (session_id, token):
-                raise StaleStep
-            await sessions.stop_session(session, old, now)
-            source = Source.COMMAND if keys == ROUTINE_KEYS else Source.LIBRARY
-            state = await sessions.start_session(session, patient, keys, source, now)
+        outcome = await sessions.start_over(context.core, patient, session_id, token, keys)
     except StaleStep:
         await _answer_stale(update, context)
         return
     await acknowledge(query)
     _cancel_hold(context.job_queue, session_id)
-    await _send(context.bot, patient.id, _render(Outcome(state, Show.PAIN_BEFORE), patient))
+    await _send(context.bot, patient.id, _render(outcome, patient))
 
 
 def _command(action: Action, data: CallbackData) -> Command | None:
@@ -214,14 +187,6 @@ def _command(action: Action, data: CallbackData) -> Command | None:
             return None
         case _:
             return Command(action)
-
-
-async def _streak(
-    session: AsyncSession, patient: PatientView, outcome: Outcome, now: datetime
-) -> int:
-    if outcome.show is not Show.SUMMARY:
-        return 0
-    return await sessions.current_streak(session, patient.id, now, patient.zone)
 
 
 # --- the hold timer ----------------------------------------------------------------------------
@@ -254,19 +219,13 @@ async def _hold_ended(context: BotContext) -> None:
     """The hold is over: relax, and wait for Next."""
     assert context.job is not None and context.job_queue is not None
     data, core = context.job.data, context.core
-    command = Command(Action.HOLD_DONE)
     try:
-        async with core.db.transaction() as session:
-            patient = await load_patient(session, data["patient"])
-            if patient is None:
-                raise StaleStep
-            outcome = await sessions.act(
-                session, patient.id, data["session"], data["token"], command, core.clock.now()
-            )
+        shown = await sessions.end_hold(core, data["patient"], data["session"], data["token"])
     except StaleStep:
         return  # the patient paused, stopped or moved on meanwhile
-    if outcome.show is Show.RELAX:
-        await _show(context.bot, context.job_queue, core, patient, outcome, command, 0)
+    if shown.outcome.show is Show.RELAX:
+        command = Command(Action.HOLD_DONE)
+        await _show(context.bot, context.job_queue, core, shown.patient, shown.outcome, command, 0)
 
 
 async def _send_resume_prompts(context: BotContext) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import IntegrityError
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
@@ -82,25 +81,11 @@ async def admit(update: Update, context: BotContext) -> None:
         is_start=command == "start",
         start_payload=_payload(update.message) if command == "start" else None,
     )
-    context.patient = await _meet(context, contact)
+    context.patient = await patients.meet(context.core, contact)
     if context.patient.onboarded or _open_during_onboarding(update, command, context.patient):
         return
     await onboarding.hold_back(update, context)
     raise ApplicationHandlerStop
-
-
-async def _meet(context: BotContext, contact: patients.Contact) -> patients.PatientView:
-    try:
-        return await _meet_once(context, contact)
-    except IntegrityError:
-        # Another replica created the same patient a moment ago; theirs stands.
-        return await _meet_once(context, contact)
-
-
-async def _meet_once(context: BotContext, contact: patients.Contact) -> patients.PatientView:
-    core = context.core
-    async with core.db.transaction() as session:
-        return await patients.meet(session, contact, core.clock.now(), core.settings.default_timezone)
 
 
 def _open_during_onboarding(update: Update, command: str | None, patient: patients.PatientView) -> bool:

@@ -8,10 +8,7 @@ core ignores them once the patient has moved on, and the patient gets a short an
 from __future__ import annotations
 
 import html
-from collections.abc import Awaitable, Callable
-from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -22,21 +19,15 @@ from handlers.keyboards import CallbackData, callback, feature_pattern, parse_ca
 from handlers.transport import acknowledge, inline_keyboard
 from sibot import onboarding
 from sibot.checkins import PAIN_SCALE
-from sibot.onboarding import Position, Question, Step
+from sibot.onboarding import Question, Screen, Step
 from sibot.patients import PatientView, is_indefinite
 from sibot.ports import Button, OutgoingMessage
-from sibot.reminders import reminder_summary
 from sibot.routine import ROUTINE_KEYS, estimated_minutes
 from sibot.schedule import mask_to_weekdays
-from sibot.sessions import completed_on
 from sibot.texts import format_time, text
 from sibot.zones import local_now_label, zone_for_language, zone_label
 
 FEATURE = "ob"
-
-# One step of onboarding as the core does it: (session, now, patient id) -> the patient after it
-# (with the baseline check-in for the last step), or None when the step is not where they stand.
-StepCall = Callable[[AsyncSession, datetime, int], Awaitable[PatientView | onboarding.Finished | None]]
 
 
 def _name_suffix(patient: PatientView) -> str:
@@ -47,10 +38,12 @@ def _name_suffix(patient: PatientView) -> str:
 # ---- the screens ----------------------------------------------------------------------------
 
 
-async def _screen(
-    session: AsyncSession, context: BotContext, patient: PatientView, position: Position, language_code: str | None
-) -> OutgoingMessage:
-    """The message that asks the question of `position`."""
+def _screen(context: BotContext, screen: Screen, language_code: str | None) -> OutgoingMessage:
+    """The message that asks the question the patient stands at; the summary once finished."""
+    if screen.finished is not None:
+        return _summary(screen)
+    patient, position = screen.patient, screen.position
+    assert position is not None
     language = patient.language
     match position.step:
         case Step.DISCLAIMER:
@@ -88,7 +81,7 @@ async def _screen(
         case Step.REMINDER_TIME:
             return OutgoingMessage(text(language, "onboarding.time.ask"), settings.time_buttons(FEATURE, language))
         case Step.REMINDER_DAYS:
-            reminder = await reminder_summary(session, patient.id)
+            reminder = screen.reminder
             at = format_time(language, reminder.local_time) if reminder else ""
             return OutgoingMessage(text(language, "onboarding.days.ask", time=at), settings.days_buttons(FEATURE, language))
         case Step.BASELINE:
@@ -121,13 +114,11 @@ def _with_note(note: str, message: OutgoingMessage) -> OutgoingMessage:
 async def _current_screen(update: Update, context: BotContext, note: str | None = None) -> OutgoingMessage | None:
     """The current step's message, re-read from the database; None once onboarding is over."""
     language_code = update.effective_user.language_code if update.effective_user else None
-    async with context.core.db.transaction() as session:
-        patient = context.patient
-        position = await onboarding.position_of(session, patient)
-        if position is None:
-            return None
-        screen = await _screen(session, context, patient, position, language_code)
-    return screen if note is None else _with_note(note, screen)
+    screen = await onboarding.current_screen(context.core, context.patient)
+    if screen is None:
+        return None
+    message = _screen(context, screen, language_code)
+    return message if note is None else _with_note(note, message)
 
 
 # ---- /start ---------------------------------------------------------------------------------
@@ -148,12 +139,11 @@ async def start(update: Update, context: BotContext) -> None:
 async def _welcome_back(context: BotContext, patient: PatientView) -> OutgoingMessage:
     language = patient.language
     now = context.core.clock.now()
-    async with context.core.db.transaction() as session:
-        done = await completed_on(session, patient.id, now.astimezone(patient.zone).date(), patient.zone)
-        reminder = await reminder_summary(session, patient.id)
+    today = await onboarding.today(context.core, patient)
+    reminder = today.reminder
     lines = [
         text(language, "settings.welcome_back", name=_name_suffix(patient)),
-        text(language, "settings.today_done" if done else "settings.today_open"),
+        text(language, "settings.today_done" if today.done else "settings.today_open"),
     ]
     if patient.paused_at(now):
         assert patient.paused_until is not None
@@ -207,9 +197,7 @@ async def on_zone_answer(update: Update, context: BotContext) -> None:
     """A typed city, zone or offset, or a shared location, at the time zone step."""
 
     async def choose(zone: str) -> bool:
-        return await _advance(
-            update, context, lambda session, now, patient_id: onboarding.choose_zone(session, patient_id, zone)
-        )
+        return await _advance(update, context, onboarding.ChooseZone(zone))
 
     await settings.answer_zone(update, context.patient.language, FEATURE, choose)
 
@@ -219,11 +207,7 @@ async def on_time_answer(update: Update, context: BotContext) -> None:
     local_time = await settings.typed_time(update, context.patient.language)
     if local_time is None:
         return
-    await _advance(
-        update,
-        context,
-        lambda session, now, patient_id: onboarding.choose_reminder_time(session, patient_id, local_time, now),
-    )
+    await _advance(update, context, onboarding.ChooseReminderTime(local_time))
 
 
 # ---- buttons ---------------------------------------------------------------------------------
@@ -252,51 +236,39 @@ async def on_button(update: Update, context: BotContext) -> None:
         await acknowledge(query, text(patient.language, "onboarding.stale"))
 
 
-def _step_of(data: CallbackData) -> StepCall | None:
-    """The core call a button stands for; None for forged data."""
+def _step_of(data: CallbackData) -> onboarding.Reply | None:
+    """The step a button stands for; None for forged data."""
     match data.action:
         case "accept":
-            return lambda session, now, patient_id: onboarding.accept_disclaimer(session, patient_id, now)
+            return onboarding.AcceptDisclaimer()
         case "answer" if data.arg(0) in set(Question) and data.arg(1) in ("0", "1"):
-            question, yes = Question(data.arg(0)), data.arg(1) == "1"
-            return lambda session, now, patient_id: onboarding.answer_question(session, patient_id, question, yes, now)
+            return onboarding.AnswerQuestion(Question(data.arg(0)), data.arg(1) == "1")
         case "clear" if data.arg(0) in set(Question):
-            question = Question(data.arg(0))
-            return lambda session, now, patient_id: onboarding.confirm_clearance(session, patient_id, question, now)
+            return onboarding.ConfirmClearance(Question(data.arg(0)))
         case "zone":
-            zone = data.arg(0)
-            return lambda session, now, patient_id: onboarding.choose_zone(session, patient_id, zone)
+            return onboarding.ChooseZone(data.arg(0))
         case "rezone":
-            return lambda session, now, patient_id: onboarding.confirm_zone(session, patient_id, False)
+            return onboarding.ConfirmZone(False)
         case "zok" if data.arg(0) in ("0", "1"):
-            right = data.arg(0) == "1"
-            return lambda session, now, patient_id: onboarding.confirm_zone(session, patient_id, right)
+            return onboarding.ConfirmZone(data.arg(0) == "1")
         case "time" if (local_time := settings.time_of_code(data.arg(0))) is not None:
-            return lambda session, now, patient_id: onboarding.choose_reminder_time(session, patient_id, local_time, now)
+            return onboarding.ChooseReminderTime(local_time)
         case "days" if mask := settings.mask_of(data):
-            weekdays = mask_to_weekdays(mask)
-            return lambda session, now, patient_id: onboarding.choose_reminder_days(session, patient_id, weekdays, now)
+            return onboarding.ChooseReminderDays(mask_to_weekdays(mask))
         case "pain" if (score := data.int_arg(0)) is not None and score in PAIN_SCALE:
-            return lambda session, now, patient_id: onboarding.record_baseline(session, patient_id, score, now)
+            return onboarding.RecordBaseline(score)
     return None
 
 
-async def _advance(update: Update, context: BotContext, step: StepCall) -> bool:
+async def _advance(update: Update, context: BotContext, step: onboarding.Reply) -> bool:
     """Take one step and show the next screen (the summary after the last); False if stale."""
     before: PatientView = context.patient
     language_code = update.effective_user.language_code if update.effective_user else None
-    async with context.core.db.transaction() as session:
-        result = await step(session, context.core.clock.now(), before.id)
-        if result is None:
-            return False
-        after = result.patient if isinstance(result, onboarding.Finished) else result
-        context.patient = after
-        position = await onboarding.position_of(session, after)
-        if position is None:  # only the baseline finishes onboarding
-            assert isinstance(result, onboarding.Finished)
-            screen = await _summary(session, result)
-        else:
-            screen = await _screen(session, context, after, position, language_code)
+    next_screen = await onboarding.reply(context.core, before.id, step)
+    if next_screen is None:
+        return False
+    after = context.patient = next_screen.patient
+    screen = _screen(context, next_screen, language_code)
     note = _note_between(before, after)
     if update.callback_query is not None:
         await acknowledge(update.callback_query)
@@ -314,11 +286,12 @@ def _note_between(before: PatientView, after: PatientView) -> str | None:
     return None
 
 
-async def _summary(session: AsyncSession, finished: onboarding.Finished) -> OutgoingMessage:
+def _summary(screen: Screen) -> OutgoingMessage:
     """What happens next (after the advice of any red flag), and the button for a first session."""
+    finished, reminder = screen.finished, screen.reminder
+    assert finished is not None
     patient = finished.patient
     language = patient.language
-    reminder = await reminder_summary(session, patient.id)
     lines = [text(language, f"diary.flag.{flag.rule}") for flag in finished.flags]
     lines.append(
         text(

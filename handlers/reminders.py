@@ -26,7 +26,7 @@ from handlers.keyboards import feature_pattern, parse_callback
 from handlers.transport import TelegramSender, acknowledge
 from sibot.dispatcher import MAX_WAIT, Dispatcher
 from sibot.patients import PatientView
-from sibot.reminders import skip_today, snooze
+from sibot.reminders import skip_reminder_today, snooze_reminder
 from sibot.texts import DEFAULT_LANGUAGE, format_time, text
 
 log = logging.getLogger(__name__)
@@ -108,16 +108,13 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
     answer = text(language, "reminders.stale")
     data = parse_callback(query.data)
     if patient is not None and data is not None and query.message is not None:
-        core = context.core
-        now = core.clock.now()
-        message_id = query.message.message_id
-        async with core.db.transaction() as session:
-            if data.action == "snooze" and (minutes := data.int_arg(0)) is not None:
-                fire_at = await snooze(session, patient.id, message_id, minutes, now)
-                if fire_at is not None:
-                    answer = text(language, "reminders.snoozed", time=_wall_clock(fire_at, patient))
-            elif data.action == "skip" and await skip_today(session, patient.id, message_id, now):
-                answer = text(language, "reminders.skipped")
+        core, message_id = context.core, query.message.message_id
+        if data.action == "snooze" and (minutes := data.int_arg(0)) is not None:
+            fire_at = await snooze_reminder(core, patient.id, message_id, minutes)
+            if fire_at is not None:
+                answer = text(language, "reminders.snoozed", time=_wall_clock(fire_at, patient))
+        elif data.action == "skip" and await skip_reminder_today(core, patient.id, message_id):
+            answer = text(language, "reminders.skipped")
     await acknowledge(query, answer)
 
 

@@ -23,7 +23,7 @@ from handlers.transport import acknowledge, inline_keyboard
 from sibot import patients
 from sibot.patients import PatientView
 from sibot.ports import Button, OutgoingMessage
-from sibot.reminders import ReminderView, configure_reminder, reminder_summary
+from sibot.reminders import ReminderView
 from sibot.routine import MAX_HOLD_SECONDS, MIN_HOLD_SECONDS
 from sibot.schedule import (
     EVERY_DAY,
@@ -229,9 +229,7 @@ def _cancel(language: str) -> tuple[Button, ...]:
 async def show_settings(update: Update, context: BotContext) -> None:
     """Show every setting with its value, and buttons to change them."""
     patient: PatientView = context.patient
-    async with context.core.db.transaction() as session:
-        await patients.set_awaiting(session, patient.id, None)
-        reminder = await reminder_summary(session, patient.id)
+    reminder = await patients.open_settings(context.core, patient.id)
     await reply(update, _menu(patient, reminder))
 
 
@@ -287,14 +285,10 @@ async def _zone_changed(context: BotContext, zone: str) -> OutgoingMessage | Non
     """Move the patient to `zone` and say so; None for a zone that does not exist (forged)."""
     patient: PatientView = context.patient
     language = patient.language
-    now = context.core.clock.now()
-    async with context.core.db.transaction() as session:
-        changed = await patients.set_timezone(session, patient.id, zone, now)
-    if not changed:
+    if not await patients.change_zone(context.core, patient.id, zone):
         return None
-    confirmation = text(
-        language, "settings.set.zone", zone=zone_label(zone), local_now=local_now_label(zone, now, language)
-    )
+    local_now = local_now_label(zone, context.core.clock.now(), language)
+    confirmation = text(language, "settings.set.zone", zone=zone_label(zone), local_now=local_now)
     return OutgoingMessage(confirmation, _back(language))
 
 
@@ -304,15 +298,9 @@ async def _reminder_changed(
     """Change the reminder's time or its days, keeping the other as it was."""
     patient: PatientView = context.patient
     language = patient.language
-    now = context.core.clock.now()
-    async with context.core.db.transaction() as session:
-        current = await reminder_summary(session, patient.id)
-        new_time = local_time or (current.local_time if current else None)
-        if new_time is None:
-            return OutgoingMessage(text(language, "settings.no_reminder"), _back(language))
-        new_days = weekdays or (current.weekdays if current and current.weekdays else EVERY_DAY)
-        reminder = await configure_reminder(session, patient.id, new_time, new_days, patient.timezone, now)
-        await patients.set_awaiting(session, patient.id, None)
+    reminder = await patients.change_reminder(context.core, patient, local_time, weekdays)
+    if reminder is None:
+        return OutgoingMessage(text(language, "settings.no_reminder"), _back(language))
     confirmation = text(
         language,
         "settings.set.time",
@@ -407,9 +395,7 @@ async def _navigate(context: BotContext, action: str, what: str) -> _Outcome | N
     """Show the menu, ask for one setting, or cancel a typed answer."""
     patient: PatientView = context.patient
     awaiting = {"zone": AWAITING_ZONE, "time": AWAITING_TIME}.get(what) if action == "ask" else None
-    async with context.core.db.transaction() as session:
-        await patients.set_awaiting(session, patient.id, awaiting)
-        reminder = await reminder_summary(session, patient.id)
+    reminder = await patients.open_settings(context.core, patient.id, awaiting)
     if action == "menu":
         return _Outcome(message=_menu(patient, reminder))
     if action == "cancel":
@@ -421,33 +407,31 @@ async def _navigate(context: BotContext, action: str, what: str) -> _Outcome | N
 async def _dose_changed(context: BotContext, action: str, number: int) -> _Outcome | None:
     patient: PatientView = context.patient
     language = patient.language
-    async with context.core.db.transaction() as session:
-        if action == "hold":
-            changed = await patients.set_hold_seconds(session, patient.id, number)
-            confirmation = text(language, "settings.set.hold", hold=number)
-        else:
-            changed = await patients.set_repetitions(session, patient.id, number)
-            confirmation = text(language, "settings.set.reps", repetitions=number)
+    if action == "hold":
+        changed = await patients.change_hold_seconds(context.core, patient.id, number)
+        confirmation = text(language, "settings.set.hold", hold=number)
+    else:
+        changed = await patients.change_repetitions(context.core, patient.id, number)
+        confirmation = text(language, "settings.set.reps", repetitions=number)
     return _Outcome(message=OutgoingMessage(confirmation, _back(language))) if changed else None
 
 
 async def _choice_changed(context: BotContext, action: str, value: str) -> _Outcome | None:
     patient: PatientView = context.patient
     language = patient.language
-    async with context.core.db.transaction() as session:
-        if action == "lang":
-            if not await patients.set_language(session, patient.id, value):
-                return None
-            language = value
-            confirmation = text(language, "settings.set.language", language=language_name(value))
-        elif value not in ("0", "1"):
+    if action == "lang":
+        if not await patients.change_language(context.core, patient.id, value):
             return None
-        elif action == "preg":
-            await patients.set_pregnant(session, patient.id, value == "1")
-            confirmation = text(language, "settings.set.pregnancy", state=on_off(language, value == "1"))
-        else:
-            await patients.set_followups(session, patient.id, value == "1")
-            confirmation = text(language, "settings.set.followup", state=on_off(language, value == "1"))
+        language = value
+        confirmation = text(language, "settings.set.language", language=language_name(value))
+    elif value not in ("0", "1"):
+        return None
+    elif action == "preg":
+        await patients.change_pregnant(context.core, patient.id, value == "1")
+        confirmation = text(language, "settings.set.pregnancy", state=on_off(language, value == "1"))
+    else:
+        await patients.change_followups(context.core, patient.id, value == "1")
+        confirmation = text(language, "settings.set.followup", state=on_off(language, value == "1"))
     return _Outcome(message=OutgoingMessage(confirmation, _back(language)))
 
 
@@ -469,8 +453,7 @@ async def _paused(context: BotContext, days: int | None) -> _Outcome | None:
     language = patient.language
     if days is None or (days and days not in patients.PAUSE_DAYS):
         return None
-    async with context.core.db.transaction() as session:
-        until = await patients.pause(session, patient.id, days or None, context.core.clock.now())
+    until = await patients.pause_reminders(context.core, patient.id, days or None)
     if patients.is_indefinite(until):
         return _Outcome(message=OutgoingMessage(text(language, "settings.paused")))
     when = local_when(language, until, patient.timezone)
@@ -481,10 +464,9 @@ async def resume(update: Update, context: BotContext) -> None:
     """End a pause: reminders go on from the next one."""
     patient: PatientView = context.patient
     language = patient.language
-    async with context.core.db.transaction() as session:
-        resumed = await patients.resume(session, patient.id, patient.timezone, context.core.clock.now())
-        reminder = await reminder_summary(session, patient.id)
-    if not resumed:
+    resumed = await patients.resume_reminders(context.core, patient)
+    reminder = resumed.reminder
+    if not resumed.resumed:
         message = text(language, "settings.not_paused")
     elif reminder is None or reminder.next_fire_at is None:
         message = text(language, "settings.resumed_no_reminder")

@@ -1,7 +1,8 @@
 """The pain diary's use cases: record a check-in (and its red flags), read the diary back for the
 chart, the report and the export, switch to a gentler routine, and erase a patient.
 
-Every function takes the caller's session and never commits: the caller owns the transaction.
+The functions that take a session never commit: the use cases at the end, which take the core,
+own the transaction.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sibot import checkins
 from sibot.charts import WINDOW_DAYS
 from sibot.checkins import CheckinSource, Location, Symptom, validate_pain
+from sibot.core import Core
 from sibot.db import Database
 from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, Reminder
+from sibot.patients import PatientView
 from sibot.report import FlagEvent, ReportData, RoutineSettings, SessionRecord
 from sibot.routine import MIN_HOLD_SECONDS, build_steps
 
@@ -379,3 +382,84 @@ def _exercises_passed(row: ExerciseSession) -> set[str]:
         return set()
     last_step = {step.exercise: step.index for step in steps}
     return {key for key, index in last_step.items() if index < row.step_index}
+
+
+# --- the use cases: each takes the core and owns its transaction ------------------------------
+
+
+# Red flags of these urgencies ask the patient to pause, and offer the gentler routine.
+PAUSING = frozenset({checkins.Urgency.PAUSE_AND_CONTACT})
+# A /delete confirmation older than this is refused: erasing needs a fresh yes.
+DELETE_CONFIRM_WINDOW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What red flags mean for the patient: each one's advice, most urgent first; whether they
+    ask for a pause, and whether the gentler routine is offered (not to one who has it)."""
+
+    flags: tuple[checkins.RedFlag, ...]
+    pause: bool
+    offer_gentle: bool
+
+
+def advice(flags: Sequence[checkins.RedFlag], gentle: bool) -> Advice:
+    pause = any(flag.urgency in PAUSING for flag in flags)
+    return Advice(tuple(flags), pause, pause and not gentle)
+
+
+async def record(
+    core: Core, patient_id: int, score: int, source: CheckinSource | str
+) -> CheckinResult:
+    """A pain score from /pain or a reminder: see `record_checkin`."""
+    async with core.db.transaction() as session:
+        return await record_checkin(session, patient_id, core.clock.now(), score, source)
+
+
+async def detail(
+    core: Core,
+    patient_id: int,
+    checkin_id: int,
+    locations: Iterable[Location | str],
+    symptoms: Iterable[Symptom | str] | None,
+) -> DetailsResult | None:
+    """Where it hurts, and the new symptoms once asked (None before): see `add_details`."""
+    async with core.db.transaction() as session:
+        return await add_details(
+            session, patient_id, checkin_id, core.clock.now(), locations=locations, symptoms=symptoms
+        )
+
+
+async def go_gentle(core: Core, patient_id: int) -> GentleRoutine | None:
+    async with core.db.transaction() as session:
+        return await switch_to_gentle(session, patient_id)
+
+
+async def progress_of(core: Core, patient: PatientView) -> Progress:
+    async with core.db.transaction() as session:
+        return await progress(session, patient.id, core.clock.now(), patient.zone)
+
+
+async def report(core: Core, patient_id: int) -> ReportData | None:
+    async with core.db.transaction() as session:
+        return await report_data(session, patient_id, core.clock.now())
+
+
+async def export(core: Core, patient_id: int) -> Export:
+    async with core.db.transaction() as session:
+        return await export_data(session, patient_id)
+
+
+@dataclass(frozen=True)
+class Erased:
+    """The patient is gone; their sessions' ids name the hold timers to cancel."""
+
+    session_ids: tuple[int, ...]
+
+
+async def erase(core: Core, patient_id: int, asked_at: float) -> Erased | None:
+    """/delete, confirmed: erase everything, unless the question (asked at `asked_at`, in Unix
+    seconds) is further than DELETE_CONFIRM_WINDOW from now; then None, and nothing changes."""
+    if abs(core.clock.now().timestamp() - asked_at) > DELETE_CONFIRM_WINDOW.total_seconds():
+        return None
+    return Erased(tuple(await erase_patient(core.db, patient_id)))

@@ -18,10 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot.checkins import CheckinSource, RedFlag
+from sibot.core import Core
 from sibot.diary import record_checkin
 from sibot.models import Patient, SafetyAnswer
 from sibot.patients import FIRST_STEP, PatientView, view_of
-from sibot.reminders import configure_reminder, reminder_summary
+from sibot.reminders import ReminderView, configure_reminder, reminder_summary
+from sibot.sessions import completed_on
 from sibot.schedule import EVERY_DAY
 from sibot.zones import is_valid_zone
 
@@ -220,3 +222,132 @@ async def _answered(session: AsyncSession, patient_id: int) -> frozenset[str]:
 
 def _first_unanswered(answered: frozenset[str]) -> Question | None:
     return next((question for question in Question if question.value not in answered), None)
+
+
+# --- the use cases: each takes the core and owns its transaction ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptDisclaimer:
+    """The patient read the disclaimer and accepted it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerQuestion:
+    question: Question
+    yes: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmClearance:
+    question: Question
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseZone:
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmZone:
+    right: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseReminderTime:
+    local_time: time
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseReminderDays:
+    weekdays: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordBaseline:
+    score: int
+
+
+# What the patient did at a step: each stands for the step function of the same name.
+Reply = (
+    AcceptDisclaimer | AnswerQuestion | ConfirmClearance | ChooseZone | ConfirmZone
+    | ChooseReminderTime | ChooseReminderDays | RecordBaseline
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """What a patient in onboarding sees: where they stand (None once finished, with
+    `finished` saying how), and the reminder the days question and the summary name."""
+
+    patient: PatientView
+    position: Position | None
+    reminder: ReminderView | None = None
+    finished: Finished | None = None
+
+
+async def current_screen(core: Core, patient: PatientView) -> Screen | None:
+    """The screen of the step the patient stands at; None once onboarding is over."""
+    async with core.db.transaction() as session:
+        position = await position_of(session, patient)
+        if position is None:
+            return None
+        return await _screen(session, patient, position)
+
+
+async def reply(core: Core, patient_id: int, reply: Reply) -> Screen | None:
+    """Take one step and say what comes next (the summary after the last); None when the
+    reply is not for the step the patient stands at."""
+    async with core.db.transaction() as session:
+        result = await _take(session, patient_id, reply, core.clock.now())
+        if result is None:
+            return None
+        if isinstance(result, Finished):
+            return Screen(result.patient, None, await reminder_summary(session, patient_id), result)
+        position = await position_of(session, result)
+        assert position is not None  # only the baseline finishes onboarding
+        return await _screen(session, result, position)
+
+
+async def _screen(session: AsyncSession, patient: PatientView, position: Position) -> Screen:
+    if position.step is not Step.REMINDER_DAYS:
+        return Screen(patient, position)
+    return Screen(patient, position, await reminder_summary(session, patient.id))
+
+
+async def _take(
+    session: AsyncSession, patient_id: int, reply: Reply, now: datetime
+) -> PatientView | Finished | None:
+    match reply:
+        case AcceptDisclaimer():
+            return await accept_disclaimer(session, patient_id, now)
+        case AnswerQuestion(question, yes):
+            return await answer_question(session, patient_id, question, yes, now)
+        case ConfirmClearance(question):
+            return await confirm_clearance(session, patient_id, question, now)
+        case ChooseZone(zone):
+            return await choose_zone(session, patient_id, zone)
+        case ConfirmZone(right):
+            return await confirm_zone(session, patient_id, right)
+        case ChooseReminderTime(local_time):
+            return await choose_reminder_time(session, patient_id, local_time, now)
+        case ChooseReminderDays(weekdays):
+            return await choose_reminder_days(session, patient_id, weekdays, now)
+        case RecordBaseline(score):
+            return await record_baseline(session, patient_id, score, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Today:
+    """What /start tells a patient who finished onboarding: whether today's session is done,
+    and their reminder."""
+
+    done: bool
+    reminder: ReminderView | None
+
+
+async def today(core: Core, patient: PatientView) -> Today:
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        done = await completed_on(session, patient.id, now.astimezone(patient.zone).date(), patient.zone)
+        return Today(done, await reminder_summary(session, patient.id))

@@ -1,19 +1,23 @@
-"""Patients as the rest of the core sees them: a read-only view loaded once per update."""
+"""Patients as the rest of the core sees them (a read-only view loaded once per update), first
+contact, and the use cases of their settings."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sibot.core import Core
 from sibot.models import Patient
-from sibot.reminders import reschedule_for_zone
+from sibot.reminders import ReminderView, configure_reminder, reminder_summary, reschedule_for_zone
 from sibot.routine import MAX_HOLD_SECONDS, MAX_REPETITIONS, MIN_HOLD_SECONDS, MIN_REPETITIONS
+from sibot.schedule import EVERY_DAY
 from sibot.texts import DEFAULT_LANGUAGE, available_languages
 from sibot.zones import is_valid_zone
 
@@ -133,8 +137,21 @@ def language_for(language_code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-async def meet(session: AsyncSession, contact: Contact, now: datetime, default_zone: str) -> PatientView:
+async def meet(core: Core, contact: Contact) -> PatientView:
     """The patient behind an update, created on first contact; /start makes them active again."""
+    try:
+        return await _meet_once(core, contact)
+    except IntegrityError:
+        # Another replica created the same patient a moment ago; theirs stands.
+        return await _meet_once(core, contact)
+
+
+async def _meet_once(core: Core, contact: Contact) -> PatientView:
+    async with core.db.transaction() as session:
+        return await _meet(session, contact, core.clock.now(), core.settings.default_timezone)
+
+
+async def _meet(session: AsyncSession, contact: Contact, now: datetime, default_zone: str) -> PatientView:
     patient = await session.get(Patient, contact.user_id)
     if patient is None:
         patient = Patient(
@@ -231,3 +248,86 @@ def is_indefinite(paused_until: datetime) -> bool:
 
 async def _update(session: AsyncSession, patient_id: int, **values: object) -> None:
     await session.execute(update(Patient).where(Patient.id == patient_id).values(**values))
+
+
+# --- the settings' use cases: each takes the core and owns its transaction ------------------------
+
+
+async def open_settings(
+    core: Core, patient_id: int, awaiting: str | None = None
+) -> ReminderView | None:
+    """Settings are on screen, waiting for the typed answer `awaiting` (None: none); the
+    reminder they show, or None when the patient never set one."""
+    async with core.db.transaction() as session:
+        await set_awaiting(session, patient_id, awaiting)
+        return await reminder_summary(session, patient_id)
+
+
+async def change_zone(core: Core, patient_id: int, zone: str) -> bool:
+    """See `set_timezone`."""
+    async with core.db.transaction() as session:
+        return await set_timezone(session, patient_id, zone, core.clock.now())
+
+
+async def change_reminder(
+    core: Core, patient: PatientView, local_time: time | None, weekdays: frozenset[int] | None
+) -> ReminderView | None:
+    """Change the reminder's time or its days, keeping the other as it was (days, when there
+    were none, become every day); None when no time is given and none was ever set."""
+    async with core.db.transaction() as session:
+        current = await reminder_summary(session, patient.id)
+        new_time = local_time or (current.local_time if current else None)
+        if new_time is None:
+            return None
+        new_days = weekdays or (current.weekdays if current and current.weekdays else EVERY_DAY)
+        reminder = await configure_reminder(
+            session, patient.id, new_time, new_days, patient.timezone, core.clock.now()
+        )
+        await set_awaiting(session, patient.id, None)
+        return reminder
+
+
+async def change_hold_seconds(core: Core, patient_id: int, seconds: int) -> bool:
+    async with core.db.transaction() as session:
+        return await set_hold_seconds(session, patient_id, seconds)
+
+
+async def change_repetitions(core: Core, patient_id: int, repetitions: int) -> bool:
+    async with core.db.transaction() as session:
+        return await set_repetitions(session, patient_id, repetitions)
+
+
+async def change_language(core: Core, patient_id: int, language: str) -> bool:
+    async with core.db.transaction() as session:
+        return await set_language(session, patient_id, language)
+
+
+async def change_pregnant(core: Core, patient_id: int, pregnant: bool) -> None:
+    async with core.db.transaction() as session:
+        await set_pregnant(session, patient_id, pregnant)
+
+
+async def change_followups(core: Core, patient_id: int, enabled: bool) -> None:
+    async with core.db.transaction() as session:
+        await set_followups(session, patient_id, enabled)
+
+
+async def pause_reminders(core: Core, patient_id: int, days: int | None) -> datetime:
+    """See `pause`."""
+    async with core.db.transaction() as session:
+        return await pause(session, patient_id, days, core.clock.now())
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """Whether there was a pause to end, and the reminder that goes on."""
+
+    resumed: bool
+    reminder: ReminderView | None
+
+
+async def resume_reminders(core: Core, patient: PatientView) -> Resumed:
+    """See `resume`."""
+    async with core.db.transaction() as session:
+        resumed = await resume(session, patient.id, patient.timezone, core.clock.now())
+        return Resumed(resumed, await reminder_summary(session, patient.id))

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sibot.core import Core
 from sibot.models import Patient, Reminder, ReminderDelivery
 from sibot.ports import Button, OutgoingMessage
 from sibot.schedule import Occurrence, mask_to_weekdays, next_occurrence, weekdays_to_mask
@@ -279,3 +280,20 @@ def _start_button(language: str) -> Button:
 
 def _skip_button(language: str) -> Button:
     return Button(text(language, "reminders.button.skip"), "rm:skip")
+
+
+# --- the use cases of the reminder's buttons: each takes the core and owns its transaction -------
+
+
+async def snooze_reminder(
+    core: Core, patient_id: int, message_id: int, minutes: int
+) -> datetime | None:
+    """See `snooze`."""
+    async with core.db.transaction() as session:
+        return await snooze(session, patient_id, message_id, minutes, core.clock.now())
+
+
+async def skip_reminder_today(core: Core, patient_id: int, message_id: int) -> bool:
+    """See `skip_today`."""
+    async with core.db.transaction() as session:
+        return await skip_today(session, patient_id, message_id, core.clock.now())

@@ -4,7 +4,8 @@ A session's state is `SessionState`, a frozen snapshot of its row. `advance` is 
 state, a `Command` (what the patient tapped, or the hold timer) and the time, and returns the next
 state and what to show, or None when the command does not fit the state. The repository functions
 below load a row, run `advance`, record any pain score in the diary and write the row back in the
-caller's transaction, one step per transaction.
+caller's transaction; the use cases at the end (`start`, `press`, ...) each own one transaction,
+one step per transaction.
 
 Where a session stands (`awaiting`):
 - PAIN_BEFORE: the first question is on screen; `step_index` is 0.
@@ -34,10 +35,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot import checkins
 from sibot.checkins import CheckinSource, RedFlag, Urgency
+from sibot.core import Core
 from sibot.diary import completed_dates, record_checkin
 from sibot.models import ExerciseSession
-from sibot.patients import PatientView
-from sibot.routine import Step, StepKind, build_steps, estimated_minutes, exercise
+from sibot.patients import PatientView, load_patient
+from sibot.routine import ROUTINE_KEYS, Step, StepKind, build_steps, estimated_minutes, exercise
 from sibot.texts import plural, text
 
 # A session nobody touched for this long is over.
@@ -636,3 +638,120 @@ def _state_of(row: ExerciseSession) -> SessionState:
         updated_at=row.updated_at,
         ended_at=row.ended_at,
     )
+
+
+# --- the use cases: each takes the core and owns its transaction ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Pressed:
+    """What a button did, and the days in a row a summary shows."""
+
+    outcome: Outcome
+    streak: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """An outcome for a patient the caller had not loaded (a timer's, a restart's)."""
+
+    patient: PatientView
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class RunningHold:
+    """A hold a restart cut off, and what was left of it (nothing, when it ended meanwhile)."""
+
+    state: SessionState
+    seconds_left: float
+
+
+@dataclass(frozen=True, slots=True)
+class Resumption:
+    """What a restart found: patients to ask how to go on, and holds whose "Relax" is still due."""
+
+    prompts: tuple[Shown, ...]
+    holds: tuple[RunningHold, ...]
+
+
+async def start(
+    core: Core, patient: PatientView, exercise_keys: Sequence[str], source: Source
+) -> Outcome:
+    """Start a session; when one is going on, interrupt it instead and ask (Show.CHOICE) whether
+    to go on with it or start over."""
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        active = await active_session(session, patient.id, now)
+        if active is None:
+            state = await start_session(session, patient, exercise_keys, source, now)
+            return Outcome(state, Show.PAIN_BEFORE)
+        return Outcome(await interrupt_session(session, active, now, Show.CHOICE), Show.CHOICE)
+
+
+async def start_over(
+    core: Core, patient: PatientView, session_id: int, token: int, exercise_keys: Sequence[str]
+) -> Outcome:
+    """Stop the session in progress and start `exercise_keys` afresh. StaleStep unless the
+    session in progress is `session_id` at `token`: only the newest "Start over" acts."""
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        old = await active_session(session, patient.id, now)
+        if old is None or (old.id, old.step_token) != (session_id, token):
+            raise StaleStep
+        await stop_session(session, old, now)
+        source = _source_of_restart(exercise_keys)
+        state = await start_session(session, patient, exercise_keys, source, now)
+    return Outcome(state, Show.PAIN_BEFORE)
+
+
+def _source_of_restart(exercise_keys: Sequence[str]) -> Source:
+    """A fresh start of the whole routine counts as the command's; of one exercise, the library's."""
+    return Source.COMMAND if tuple(exercise_keys) == ROUTINE_KEYS else Source.LIBRARY
+
+
+async def press(
+    core: Core, patient: PatientView, session_id: int, token: int, command: Command
+) -> Pressed:
+    """A button of step `token`: see `act`, which raises StaleStep for one that is over."""
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        outcome = await act(session, patient.id, session_id, token, command, now)
+        if outcome.show is not Show.SUMMARY:
+            return Pressed(outcome)
+        return Pressed(outcome, await current_streak(session, patient.id, now, patient.zone))
+
+
+async def end_hold(core: Core, patient_id: int, session_id: int, token: int) -> Shown:
+    """The hold timer ran out. StaleStep when the patient paused, stopped or moved on meanwhile,
+    or is gone."""
+    async with core.db.transaction() as session:
+        patient = await load_patient(session, patient_id)
+        if patient is None:
+            raise StaleStep
+        command = Command(Action.HOLD_DONE)
+        outcome = await act(session, patient_id, session_id, token, command, core.clock.now())
+    return Shown(patient, outcome)
+
+
+async def resume_after_restart(core: Core) -> Resumption:
+    """Pick up the sessions a restart cut off. A hold runs on; a step (or its "Relax") on screen
+    is interrupted, and its patient asked how to go on; an open question's buttons still work,
+    so it is left as it is."""
+    now = core.clock.now()
+    prompts = []
+    async with core.db.transaction() as session:
+        states = await sessions_to_resume(session, now)
+        for state in states:
+            if state.holding or not state.on_a_step:
+                continue
+            resumed = await interrupt_session(session, state, now, Show.RESUME)
+            patient = await load_patient(session, state.patient_id)
+            if patient is not None:
+                prompts.append(Shown(patient, Outcome(resumed, Show.RESUME)))
+    holds = tuple(
+        RunningHold(state, max(0.0, (state.hold_ends_at - now).total_seconds()))
+        for state in states
+        if state.holding and state.hold_ends_at is not None
+    )
+    return Resumption(tuple(prompts), holds)

@@ -18,6 +18,7 @@ from tests.harness import TOKEN
 from tests.reliability.counters import COUNTS, Counts, add
 
 if TYPE_CHECKING:
+    from sibot.core import Core
     from sibot.emulator import Emulator
     from tests.harness import BotHarness, ManualClock
 
@@ -66,6 +67,15 @@ def clock() -> ManualClock:
     from tests.harness import ManualClock
 
     return ManualClock()
+
+
+@pytest.fixture
+def core(database: Database, clock: ManualClock) -> Core:
+    """The core on a migrated database of each kind, with the manual clock: for use cases."""
+    from sibot.core import Core
+    from sibot.settings import load_settings
+
+    return Core(settings=load_settings(require_token=False), db=database, clock=clock)
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from sibot import checkins, diary
 from sibot.checkins import CheckinSource, Location, RedFlagRule, Symptom, Urgency
+from sibot.core import Core
 from sibot.db import Database
 from sibot.diary import (
     REPEAT_WINDOW,
@@ -23,6 +25,7 @@ from sibot.diary import (
 )
 from sibot.models import Base, Checkin, ExerciseSession, Patient, RedFlag, Reminder
 from tests.factories import onboarded_patient
+from tests.harness import ManualClock
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 ANA, BEN = 1001, 1002
@@ -347,3 +350,32 @@ async def test_details_make_a_checkin_new_even_with_the_same_score(database: Dat
         detailed = await record_checkin(session, ANA, NOW, 4, "diary", symptoms=[Symptom.FEVER])
     assert detailed.checkin_id != first.checkin_id
     assert [flag.rule for flag in detailed.flags] == [RedFlagRule.FEVER]
+
+
+# --- the use cases ----------------------------------------------------------------------------
+
+
+def test_only_a_pausing_flag_asks_for_a_pause_and_offers_the_gentler_routine() -> None:
+    severe, fever = _flag_of(RedFlagRule.SEVERE_PAIN), _flag_of(RedFlagRule.FEVER)
+    assert severe.urgency is Urgency.PAUSE_AND_CONTACT
+    assert diary.advice([fever, severe], gentle=False) == diary.Advice((fever, severe), True, True)
+    assert diary.advice([severe], gentle=True) == diary.Advice((severe,), True, False)
+    assert diary.advice([fever], gentle=False) == diary.Advice((fever,), False, False)
+
+
+def _flag_of(rule: RedFlagRule) -> checkins.RedFlag:
+    return checkins.RedFlag(rule, checkins.RULE_URGENCY[rule], f"diary.flag.{rule.value}")
+
+
+async def test_delete_erases_only_on_a_fresh_yes(core: Core, clock: ManualClock) -> None:
+    await onboarded_patient(core.db, ANA, NOW)
+    asked_at = NOW.timestamp()
+    clock.advance(diary.DELETE_CONFIRM_WINDOW + timedelta(seconds=1))
+    assert await diary.erase(core, ANA, asked_at) is None
+    assert await diary.erase(core, ANA, clock.now().timestamp() + 3600) is None
+    async with core.db.transaction() as session:
+        assert await session.get(Patient, ANA) is not None
+    clock.advance(timedelta(seconds=-1))
+    assert await diary.erase(core, ANA, asked_at) == diary.Erased(())
+    async with core.db.transaction() as session:
+        assert await session.get(Patient, ANA) is None

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sibot import onboarding, patients
+from sibot.core import Core
 from sibot.db import Database
 from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
 from sibot.onboarding import Question, Step
-from sibot.schedule import WEEKDAYS, weekdays_to_mask
+from sibot.schedule import EVERY_DAY, WEEKDAYS, weekdays_to_mask
+from sibot.settings import load_settings
 from tests.factories import onboarded_patient
+from tests.harness import ManualClock
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 ANA = 41
@@ -24,9 +28,13 @@ def _contact(**overrides: object) -> patients.Contact:
     return patients.Contact(**values)  # type: ignore[arg-type]
 
 
+def _core(db: Database, now: datetime = NOW) -> Core:
+    settings = load_settings(require_token=False, SIBOT_DEFAULT_TIMEZONE="Europe/Berlin")
+    return Core(settings=settings, db=db, clock=ManualClock(now))
+
+
 async def _meet(db: Database, contact: patients.Contact, now: datetime = NOW) -> patients.PatientView:
-    async with db.transaction() as session:
-        return await patients.meet(session, contact, now, "Europe/Berlin")
+    return await patients.meet(_core(db, now), contact)
 
 
 async def _row(db: Database, patient_id: int = ANA) -> Patient:
@@ -83,6 +91,15 @@ async def test_start_reactivates_and_last_seen_moves_once_a_minute(database: Dat
     assert view.active and row.active
     assert row.last_seen_at == later
     assert row.cohort == "late_cohort"
+
+
+async def test_first_contacts_at_once_create_one_patient(database: Database) -> None:
+    """On PostgreSQL all but one insert fail on the key; each of those meets the one that stood."""
+    core = _core(database)
+    views = await asyncio.gather(*(patients.meet(core, _contact()) for _ in range(4)))
+    assert {view.id for view in views} == {ANA}
+    async with database.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Patient)) == 1
 
 
 async def _at_safety(db: Database) -> None:
@@ -186,6 +203,25 @@ async def test_the_whole_way_to_the_baseline(database: Database) -> None:
     assert [(c.score, c.source) for c in checkins] == [(9, "baseline")]
 
 
+async def test_each_reply_shows_the_next_screen_with_the_reminder_it_names(database: Database) -> None:
+    core = _core(database)
+    ana = await _through_safety(database)
+    assert await onboarding.current_screen(core, ana) == onboarding.Screen(ana, onboarding.Position(Step.TIMEZONE))
+    assert await onboarding.reply(core, ANA, onboarding.RecordBaseline(3)) is None  # not there yet
+    await onboarding.reply(core, ANA, onboarding.ChooseZone("Europe/Lisbon"))
+    await onboarding.reply(core, ANA, onboarding.ConfirmZone(True))
+    days = await onboarding.reply(core, ANA, onboarding.ChooseReminderTime(time(7, 30)))
+    assert days is not None and days.position == onboarding.Position(Step.REMINDER_DAYS)
+    assert days.reminder is not None and days.reminder.local_time == time(7, 30)
+    assert await onboarding.current_screen(core, days.patient) == days
+    await onboarding.reply(core, ANA, onboarding.ChooseReminderDays(WEEKDAYS))
+    summary = await onboarding.reply(core, ANA, onboarding.RecordBaseline(4))
+    assert summary is not None and summary.position is None and summary.finished is not None
+    assert summary.patient.onboarded and summary.finished.score == 4
+    assert summary.reminder is not None and summary.reminder.weekdays == WEEKDAYS
+    assert await onboarding.current_screen(core, summary.patient) is None
+
+
 async def test_settings_keep_to_their_ranges(database: Database) -> None:
     await onboarded_patient(database, ANA, NOW, timezone="Europe/Berlin", reminder_at=time(8))
     async with database.transaction() as session:
@@ -204,6 +240,24 @@ async def test_settings_keep_to_their_ranges(database: Database) -> None:
     assert reminder is not None
     # 08:00 in New York (UTC-5 until 8 March) is 13:00 UTC
     assert reminder.next_fire_at == datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
+
+
+async def test_a_reminder_change_keeps_the_time_or_the_days_it_does_not_name(database: Database) -> None:
+    await onboarded_patient(database, ANA, NOW)
+    core = _core(database)
+    async with database.transaction() as session:
+        ana = await patients.load_patient(session, ANA)
+    assert ana is not None
+    assert await patients.change_reminder(core, ana, None, frozenset({0})) is None
+    assert await patients.open_settings(core, ANA, "settings_time") is None
+    every_day = await patients.change_reminder(core, ana, time(8), None)
+    assert every_day is not None and (every_day.local_time, every_day.weekdays) == (time(8), EVERY_DAY)
+    mondays = await patients.change_reminder(core, ana, None, frozenset({0}))
+    assert mondays is not None and (mondays.local_time, mondays.weekdays) == (time(8), frozenset({0}))
+    later = await patients.change_reminder(core, ana, time(9), None)
+    assert later is not None and (later.local_time, later.weekdays) == (time(9), frozenset({0}))
+    assert (await _row(database)).awaiting is None
+    assert await patients.open_settings(core, ANA) == later
 
 
 async def test_pause_and_resume(database: Database) -> None:

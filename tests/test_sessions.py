@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from sibot import sessions
 from sibot.checkins import RedFlagRule
+from sibot.core import Core
 from sibot.db import Database
 from sibot.models import Checkin, ExerciseSession
 from sibot.patients import PatientView, load_patient
@@ -42,6 +44,7 @@ from sibot.sessions import (
     start_session,
 )
 from tests.factories import onboarded_patient
+from tests.harness import ManualClock
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 PATIENT = 1001
@@ -364,3 +367,86 @@ async def test_at_start_old_sessions_are_abandoned_and_the_rest_resumed(database
         resumable = await sessions_to_resume(session, NOW + ABANDON_AFTER)
     assert [state.id for state in resumable] == [recent.id]
     assert (await _row(database, old.id)).status == "abandoned"
+
+
+# --- the use cases ----------------------------------------------------------------------------
+
+
+async def _view(core: Core, patient_id: int = PATIENT) -> PatientView:
+    await onboarded_patient(core.db, patient_id, NOW)
+    async with core.db.transaction() as session:
+        view = await load_patient(session, patient_id)
+    assert view is not None
+    return view
+
+
+async def test_starting_again_asks_and_only_the_newest_start_over_acts(core: Core) -> None:
+    ana = await _view(core)
+    first = (await sessions.start(core, ana, ROUTINE_KEYS, Source.REMINDER)).state
+    choice = await sessions.start(core, ana, ROUTINE_KEYS, Source.COMMAND)
+    assert (choice.show, choice.state.id) == (Show.CHOICE, first.id)
+    for session_id, token in ((first.id, first.step_token), (first.id + 1, choice.state.step_token)):
+        with pytest.raises(StaleStep):
+            await sessions.start_over(core, ana, session_id, token, ROUTINE_KEYS)
+    fresh = await sessions.start_over(core, ana, first.id, choice.state.step_token, ROUTINE_KEYS)
+    assert (fresh.show, fresh.state.source) == (Show.PAIN_BEFORE, Source.COMMAND)
+    assert (await _row(core.db, first.id)).status == "stopped"
+    with pytest.raises(StaleStep):  # that choice is over: the session it was about has ended
+        await sessions.start_over(core, ana, first.id, choice.state.step_token, ROUTINE_KEYS)
+
+
+async def test_starting_one_exercise_over_counts_as_the_librarys(core: Core) -> None:
+    ana = await _view(core)
+    await sessions.start(core, ana, ROUTINE_KEYS, Source.COMMAND)
+    choice = (await sessions.start(core, ana, ("hip_adduction",), Source.LIBRARY)).state
+    fresh = await sessions.start_over(core, ana, choice.id, choice.step_token, ("hip_adduction",))
+    assert (fresh.state.source, fresh.state.exercise_keys) == (Source.LIBRARY, ("hip_adduction",))
+
+
+async def _press_until(
+    core: Core, patient: PatientView, done: Callable[[SessionState], bool]
+) -> SessionState:
+    """Start the routine, skip the first question, and tap on until `done`."""
+    state = (await sessions.start(core, patient, ROUTINE_KEYS, Source.COMMAND)).state
+    command = Command(Action.PAIN_BEFORE)
+    while not done(state):
+        state = (await sessions.press(core, patient, state.id, state.step_token, command)).outcome.state
+        command = Command(_onward(state))
+    return state
+
+
+async def test_a_restart_runs_holds_on_asks_about_steps_and_leaves_questions(
+    core: Core, clock: ManualClock
+) -> None:
+    holding = await _press_until(core, await _view(core, PATIENT), lambda state: state.holding)
+    on_a_step = await _press_until(core, await _view(core, PATIENT + 1), lambda state: state.on_a_step)
+    bea = await _view(core, PATIENT + 2)
+    asking = (await sessions.start(core, bea, ROUTINE_KEYS, Source.COMMAND)).state
+    clock.advance(timedelta(seconds=2))
+    resumption = await sessions.resume_after_restart(core)
+    assert holding.hold_ends_at is not None
+    left = (holding.hold_ends_at - clock.now()).total_seconds()
+    assert [(hold.state.id, hold.seconds_left) for hold in resumption.holds] == [(holding.id, left)]
+    assert [(shown.patient.id, shown.outcome.show) for shown in resumption.prompts] == [
+        (PATIENT + 1, Show.RESUME)
+    ]
+    assert (await _row(core.db, on_a_step.id)).step_token == on_a_step.step_token + 1
+    assert (await _row(core.db, asking.id)).step_token == asking.step_token
+    clock.advance(timedelta(minutes=1))
+    assert (await sessions.resume_after_restart(core)).holds[0].seconds_left == 0.0
+
+
+async def test_the_hold_timer_relaxes_only_the_hold_it_was_armed_for(core: Core) -> None:
+    ana = await _view(core)
+    holding = await _press_until(core, ana, lambda state: state.holding)
+    shown = await sessions.end_hold(core, PATIENT, holding.id, holding.step_token)
+    assert (shown.patient.id, shown.outcome.show) == (PATIENT, Show.RELAX)
+    with pytest.raises(StaleStep):
+        await sessions.end_hold(core, PATIENT, holding.id, holding.step_token)
+
+
+async def test_a_completed_session_shows_the_streak(core: Core) -> None:
+    ana = await _view(core)
+    state = await _press_until(core, ana, lambda state: state.awaiting is Awaiting.PAIN_AFTER)
+    pressed = await sessions.press(core, ana, state.id, state.step_token, Command(Action.PAIN_AFTER, 2))
+    assert (pressed.outcome.show, pressed.streak) == (Show.SUMMARY, 1)
