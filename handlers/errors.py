@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
 from telegram.error import Conflict, TelegramError
 from telegram.ext import ApplicationHandlerStop
@@ -12,18 +11,11 @@ from telegram.ext import ApplicationHandlerStop
 from handlers.concurrency import mark_failed
 from handlers.context import AnyApplication, BotContext
 from handlers.transport import acknowledge
+from sibot.db import trouble_of
 from sibot.patients import language_for
 from sibot.texts import text
 
 log = logging.getLogger(__name__)
-
-
-def _database_unreachable(error: BaseException | None) -> bool:
-    if isinstance(error, OperationalError):
-        return True
-    if isinstance(error, DBAPIError):
-        return error.connection_invalidated
-    return isinstance(error, (ConnectionError, TimeoutError))
 
 
 # Set in bot_data when the bot must stop and exit non-zero.
@@ -74,7 +66,8 @@ async def on_error(update: object, context: BotContext) -> None:
 async def _tell_the_patient(update: Update, context: BotContext, user_id: int | None) -> None:
     assert update.effective_chat is not None
     language = language_for(update.effective_user.language_code if update.effective_user else None)
-    key = "common.db_unavailable" if _database_unreachable(context.error) else "common.error"
+    # Locked, read-only or away: nothing the patient did wrong, and it passes.
+    key = "common.db_unavailable" if trouble_of(context.error) is not None else "common.error"
     try:
         if update.callback_query is not None:
             await acknowledge(update.callback_query)

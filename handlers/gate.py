@@ -75,8 +75,7 @@ async def _meet(context: BotContext, contact: patients.Contact) -> patients.Pati
 
 async def _meet_once(context: BotContext, contact: patients.Contact) -> patients.PatientView:
     core = context.core
-    async with core.db.transaction() as session:
-        return await patients.meet(session, contact, core.clock.now(), core.settings.default_timezone)
+    return await patients.meet(core.db, contact, core.clock.now(), core.settings.default_timezone)
 
 
 def _open_during_onboarding(update: Update, command: str | None, patient: patients.PatientView) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -9,13 +10,17 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sibot.db import Database, trouble_of
 from sibot.models import Patient
 from sibot.reminders import reschedule_for_zone
 from sibot.routine import MAX_HOLD_SECONDS, MAX_REPETITIONS, MIN_HOLD_SECONDS, MIN_REPETITIONS
 from sibot.texts import DEFAULT_LANGUAGE, available_languages
 from sibot.zones import is_valid_zone
+
+log = logging.getLogger(__name__)
 
 # Where a new patient starts: the welcome and the disclaimer.
 FIRST_STEP = "disclaimer"
@@ -133,8 +138,22 @@ def language_for(language_code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-async def meet(session: AsyncSession, contact: Contact, now: datetime, default_zone: str) -> PatientView:
-    """The patient behind an update, created on first contact; /start makes them active again."""
+async def meet(db: Database, contact: Contact, now: datetime, default_zone: str) -> PatientView:
+    """The patient behind an update, created on first contact; /start makes them active again.
+
+    Noting that a patient was seen is the one write most updates would make, and it may be
+    skipped: while another client holds a lock, /help or a look at /progress is answered anyway.
+    """
+    async with db.transaction() as session:
+        view, last_seen_at = await _meet(session, contact, now, default_zone)
+    if now - last_seen_at >= LAST_SEEN_RESOLUTION:
+        await _note_seen(db, view.id, now)
+    return view
+
+
+async def _meet(
+    session: AsyncSession, contact: Contact, now: datetime, default_zone: str
+) -> tuple[PatientView, datetime]:
     patient = await session.get(Patient, contact.user_id)
     if patient is None:
         patient = Patient(
@@ -149,13 +168,21 @@ async def meet(session: AsyncSession, contact: Contact, now: datetime, default_z
         )
         session.add(patient)
         await session.flush()
-        return view_of(patient)
-    if contact.is_start:
+    elif contact.is_start:
         patient.active = True
         patient.cohort = patient.cohort or cohort_from_payload(contact.start_payload)
-    if now - patient.last_seen_at >= LAST_SEEN_RESOLUTION:
-        patient.last_seen_at = now
-    return view_of(patient)
+        patient.last_seen_at = now  # written anyway
+    return view_of(patient), patient.last_seen_at
+
+
+async def _note_seen(db: Database, patient_id: int, now: datetime) -> None:
+    try:
+        async with db.transaction(wait_for_locks=False) as session:
+            await _update(session, patient_id, last_seen_at=now)
+    except DBAPIError as error:
+        if trouble_of(error) is None:
+            raise
+        log.info("last seen not noted", extra={"database": trouble_of(error)})
 
 
 # "Until I resume" is stored as a pause that ends so far ahead it never does.

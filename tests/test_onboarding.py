@@ -25,8 +25,7 @@ def _contact(**overrides: object) -> patients.Contact:
 
 
 async def _meet(db: Database, contact: patients.Contact, now: datetime = NOW) -> patients.PatientView:
-    async with db.transaction() as session:
-        return await patients.meet(session, contact, now, "Europe/Berlin")
+    return await patients.meet(db, contact, now, "Europe/Berlin")
 
 
 async def _row(db: Database, patient_id: int = ANA) -> Patient:
