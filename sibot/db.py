@@ -63,11 +63,12 @@ class LockWatch:
         self._began: float | None = None
         self._last_met = 0.0
 
-    def met_lock(self) -> float:
-        """Note that a statement found the lock held; the moment (on the clock) its wait ends."""
+    def met_lock(self, waited: float = 0.0) -> float:
+        """Note that a statement found the lock held (and had waited `waited` seconds for it);
+        the moment (on the clock) its wait ends."""
         now = self._clock()
         if self._began is None or now - self._last_met > LOCK_EPISODE_GAP_S:
-            self._began = now
+            self._began = now - waited
         self._last_met = now
         return self._began + LOCK_PATIENCE_S
 
@@ -233,8 +234,9 @@ class Database:
                     await self._limit_lock_wait(session, wait_for_locks)
                 yield session
         except DBAPIError as error:
-            if self.kind == "postgresql" and wait_for_locks and trouble_of(error) == BUSY:
-                self.locks.met_lock()
+            if getattr(error.orig, "sqlstate", None) == _LOCK_TIMEOUT and wait_for_locks:
+                # PostgreSQL tells of a lock only once the statement has waited its patience.
+                self.locks.met_lock(waited=LOCK_PATIENCE_S)
             raise
         finally:
             _waits_for_locks.reset(waits)
@@ -277,7 +279,8 @@ READ_ONLY = "read-only"
 UNREACHABLE = "unreachable"
 # PostgreSQL's SQLSTATEs: lock_timeout, statement_timeout, and a write in a read-only
 # transaction (default_transaction_read_only, or a standby).
-_POSTGRES_TROUBLE = {"55P03": BUSY, "57014": BUSY, "25006": READ_ONLY}
+_LOCK_TIMEOUT = "55P03"
+_POSTGRES_TROUBLE = {_LOCK_TIMEOUT: BUSY, "57014": BUSY, "25006": READ_ONLY}
 
 
 def trouble_of(error: BaseException | None) -> str | None:

@@ -136,6 +136,12 @@ def test_statements_meeting_one_lock_share_its_patience() -> None:
     assert locks.patience() == LOCK_FLOOR_S  # spent: statements hardly wait any more
 
 
+def test_a_lock_postgresql_reports_after_its_wait_has_spent_the_patience() -> None:
+    locks = LockWatch(FakeClock())
+    locks.met_lock(waited=LOCK_PATIENCE_S)
+    assert locks.patience() == LOCK_FLOOR_S
+
+
 def test_a_lock_episode_ends_when_a_wait_succeeds_or_no_lock_is_met_for_a_while() -> None:
     clock = FakeClock()
     locks = LockWatch(clock)
