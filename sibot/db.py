@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Generator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from functools import partial
 from pathlib import Path
@@ -32,13 +32,19 @@ MIGRATIONS_DIR = Path(migrations.__file__).parent
 LOCK_PATIENCE_S = 2.0
 # A lock met again within this long of the last meeting is the same lock (one episode).
 LOCK_EPISODE_GAP_S = 2.0
-# PostgreSQL: during an episode whose patience is spent, a statement still waits this long (our
-# own transactions hold row locks for milliseconds), and so does one that must not wait.
+# At most this many statements wait for locks at once; others fail at once. Each waiting update
+# holds one of the bot's 16 update slots, and the patients who need no lock must find one free.
+MAX_LOCK_WAITERS = 4
+# PostgreSQL tells of a lock wait only when it gives up: a transaction open this long may be
+# waiting (ours take milliseconds), and MAX_LOCK_WAITERS of them are taken to be.
+MAYBE_WAITING_S = 0.1
+# PostgreSQL: a statement that may not wait still waits this long, for the row locks our own
+# transactions hold for milliseconds.
 LOCK_FLOOR_S = 0.05
 # PostgreSQL cancels a statement that runs longer than this: a runaway query must not hold a
 # pooled connection and an update slot for minutes.
 STATEMENT_TIMEOUT_S = 10.0
-# PostgreSQL: how long an update waits for a pooled connection before it is told to try again.
+# How long an update waits for a pooled connection before it is told to try again.
 POOL_TIMEOUT_S = 1.0
 # SQLite: a call that met a lock is tried again after 5 ms, 10, 20, 40, then every 50 ms.
 _FIRST_RETRY_S = 0.005
@@ -50,35 +56,61 @@ _waits_for_locks: ContextVar[bool] = ContextVar("sibot_waits_for_locks", default
 
 class LockWatch:
     """The lock waits of one database, as episodes: statements that meet a lock another client
-    holds wait for it until LOCK_PATIENCE_S after the episode began, not each from its own start;
-    then they fail at once, until a wait ends with the lock taken (or no lock is met for a while).
+    holds wait for it until LOCK_PATIENCE_S after the episode began, not each from its own start,
+    and at most MAX_LOCK_WAITERS at once; the others fail at once, until a wait ends with the lock
+    taken (or no lock is met for a while).
 
     A waiting update holds one of the bot's 16 update slots. With every statement waiting its own
-    full patience, twenty patients tapping through a long lock kept every slot, and the patients
-    who needed no lock waited behind them.
+    full patience, twenty patients storing pain scores through a long lock kept every slot, and
+    the patients who needed no lock waited behind them for seconds.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._began: float | None = None
         self._last_met = 0.0
+        self._waiting = 0  # SQLite: statements waiting for a lock now
+        self._open: dict[object, float] = {}  # PostgreSQL: open transactions, since when
 
     def met_lock(self, waited: float = 0.0) -> float:
         """Note that a statement found the lock held (and had waited `waited` seconds for it);
-        the moment (on the clock) its wait ends."""
+        the moment (on the clock) the episode's patience ends."""
         now = self._clock()
         if self._began is None or now - self._last_met > LOCK_EPISODE_GAP_S:
             self._began = now - waited
         self._last_met = now
         return self._began + LOCK_PATIENCE_S
 
-    def lock_taken(self) -> None:
-        """A statement that waited got the lock: the episode is over."""
-        self._began = None
+    def start_wait(self) -> float | None:
+        """A statement found the lock held: the moment its wait ends, or None if it must fail
+        at once (the patience is spent, or MAX_LOCK_WAITERS statements wait already)."""
+        deadline = self.met_lock()
+        if deadline <= self._clock() or self._waiting >= MAX_LOCK_WAITERS:
+            return None
+        self._waiting += 1
+        return deadline
+
+    def end_wait(self, *, taken: bool) -> None:
+        """A wait is over: with the lock `taken`, the episode too."""
+        self._waiting -= 1
+        if taken:
+            self._began = None
+
+    @contextmanager
+    def transaction_open(self) -> Iterator[None]:
+        key = object()
+        self._open[key] = self._clock()
+        try:
+            yield
+        finally:
+            del self._open[key]
 
     def patience(self) -> float:
-        """How long a statement that starts now may wait for a lock."""
+        """How long a PostgreSQL statement that starts now may wait for a lock."""
         now = self._clock()
+        maybe_waiting = sum(1 for since in self._open.values() if now - since >= MAYBE_WAITING_S)
+        if maybe_waiting >= MAX_LOCK_WAITERS:
+            return LOCK_FLOOR_S
         if self._began is None or now - self._last_met > LOCK_EPISODE_GAP_S:
             return LOCK_PATIENCE_S
         return max(self._began + LOCK_PATIENCE_S - now, LOCK_FLOOR_S)
@@ -111,33 +143,47 @@ class _CallsAtOnce:
         if future is None:
             call()
             return
-        self._try(future, call, None if _waits_for_locks.get() else 0.0, 0)
+        try:
+            result = call()
+        except sqlite3.OperationalError as error:
+            deadline = self._locks.start_wait() if _waits_for_locks.get() and _busy(error) else None
+            if deadline is None:
+                future.set_exception(error)
+            else:
+                self._retry(future, call, deadline, 0)
+        except Exception as error:  # noqa: BLE001 - handed to the awaiting caller, as aiosqlite does
+            future.set_exception(error)
+        else:
+            future.set_result(result)
 
-    def _try(self, future: asyncio.Future[Any], call: Callable[[], Any], deadline: float | None, tries: int) -> None:
+    def _retry(self, future: asyncio.Future[Any], call: Callable[[], Any], deadline: float, tries: int) -> None:
+        delay = min(_FIRST_RETRY_S * 2**tries, _LONGEST_RETRY_S, max(deadline - time.monotonic(), 0.0))
+        future.get_loop().call_later(delay, self._try_again, future, call, deadline, tries + 1)
+
+    def _try_again(self, future: asyncio.Future[Any], call: Callable[[], Any], deadline: float, tries: int) -> None:
         if future.done():  # its caller was cancelled while it waited
+            self._locks.end_wait(taken=False)
             return
         try:
             result = call()
         except sqlite3.OperationalError as error:
-            if getattr(error, "sqlite_errorname", None) != "SQLITE_BUSY":
-                future.set_exception(error)  # SQLITE_BUSY_SNAPSHOT too: no wait can help it
-                return
-            if deadline is None:
-                deadline = self._locks.met_lock()
-            elif deadline:
+            if _busy(error) and time.monotonic() < deadline:
                 self._locks.met_lock()  # still held: the episode goes on
-            left = deadline - time.monotonic()
-            if left <= 0:
-                future.set_exception(error)
+                self._retry(future, call, deadline, tries)
                 return
-            delay = min(_FIRST_RETRY_S * 2**tries, _LONGEST_RETRY_S, left)
-            future.get_loop().call_later(delay, self._try, future, call, deadline, tries + 1)
-        except Exception as error:  # noqa: BLE001 - handed to the awaiting caller, as aiosqlite does
+            self._locks.end_wait(taken=False)
+            future.set_exception(error)
+        except Exception as error:  # noqa: BLE001 - as above
+            self._locks.end_wait(taken=False)
             future.set_exception(error)
         else:
-            if tries:
-                self._locks.lock_taken()
+            self._locks.end_wait(taken=True)
             future.set_result(result)
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    """The lock is held by another connection; not SQLITE_BUSY_SNAPSHOT, which no wait mends."""
+    return getattr(error, "sqlite_errorname", None) == "SQLITE_BUSY"
 
 
 class _SqliteOnTheLoop(aiosqlite.Connection):
@@ -229,10 +275,11 @@ class Database:
         """
         waits = _waits_for_locks.set(wait_for_locks)
         try:
-            async with self.sessionmaker() as session, session.begin():
-                if self.kind == "postgresql":
-                    await self._limit_lock_wait(session, wait_for_locks)
-                yield session
+            with self.locks.transaction_open():
+                async with self.sessionmaker() as session, session.begin():
+                    if self.kind == "postgresql":
+                        await self._limit_lock_wait(session, wait_for_locks)
+                    yield session
         except DBAPIError as error:
             if getattr(error.orig, "sqlstate", None) == _LOCK_TIMEOUT and wait_for_locks:
                 # PostgreSQL tells of a lock only once the statement has waited its patience.

@@ -86,12 +86,28 @@ def check_throughput(figures: dict[str, Any]) -> None:
         assert isinstance(entry["meets_target"], bool)
 
 
+def check_locks(figures: dict[str, Any]) -> None:
+    for kind in ("sqlite", "postgresql"):
+        entry = figures[kind]
+        if "skipped" in entry:
+            assert kind == "postgresql"
+            continue
+        for phase in ("quiet", "locked", "after_release"):
+            assert entry[phase]["unanswered"] == 0 and entry[phase]["other_answers"] == 0
+            assert entry[phase]["bystander_answers"] > 0
+        # while the lock is held no write gets through, and each is answered "try again"
+        assert entry["locked"]["writes_saved"] == 0 and entry["locked"]["writes_try_again"] > 0
+        assert entry["quiet"]["writes_try_again"] == entry["after_release"]["writes_try_again"] == 0
+        assert isinstance(entry["meets_target"], bool)
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "placement": check_placement,
     "fanout": check_fanout,
     "restart": check_restart,
     "holds": check_holds,
     "throughput": check_throughput,
+    "locks": check_locks,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +13,14 @@ import asyncpg
 import pytest
 from sqlalchemy import select
 
-from sibot.db import LOCK_EPISODE_GAP_S, LOCK_FLOOR_S, LOCK_PATIENCE_S, LockWatch
+from sibot.db import (
+    LOCK_EPISODE_GAP_S,
+    LOCK_FLOOR_S,
+    LOCK_PATIENCE_S,
+    MAX_LOCK_WAITERS,
+    MAYBE_WAITING_S,
+    LockWatch,
+)
 from sibot.emulator import Emulator, Patient
 from sibot.models import Checkin, Patient as PatientRow
 from sibot.texts import text
@@ -145,12 +152,38 @@ def test_a_lock_postgresql_reports_after_its_wait_has_spent_the_patience() -> No
 def test_a_lock_episode_ends_when_a_wait_succeeds_or_no_lock_is_met_for_a_while() -> None:
     clock = FakeClock()
     locks = LockWatch(clock)
-    locks.met_lock()
-    clock.now += LOCK_PATIENCE_S
-    locks.lock_taken()
+    locks.start_wait()
+    clock.now += LOCK_PATIENCE_S / 2
+    locks.end_wait(taken=True)
     assert locks.patience() == LOCK_PATIENCE_S
     assert locks.met_lock() == clock.now + LOCK_PATIENCE_S
 
     clock.now += LOCK_EPISODE_GAP_S + 0.1
     assert locks.patience() == LOCK_PATIENCE_S
     assert locks.met_lock() == clock.now + LOCK_PATIENCE_S
+
+
+def test_a_few_statements_wait_for_a_lock_at_once_and_the_others_fail_at_once() -> None:
+    clock = FakeClock()
+    locks = LockWatch(clock)
+    deadlines = [locks.start_wait() for _ in range(MAX_LOCK_WAITERS)]
+    assert deadlines == [100.0 + LOCK_PATIENCE_S] * MAX_LOCK_WAITERS
+    assert locks.start_wait() is None
+    locks.end_wait(taken=False)
+    assert locks.start_wait() == 100.0 + LOCK_PATIENCE_S
+    clock.now += LOCK_PATIENCE_S
+    for _ in range(MAX_LOCK_WAITERS):
+        locks.end_wait(taken=False)
+    assert locks.start_wait() is None  # the patience is spent
+
+
+def test_postgresql_statements_hardly_wait_while_several_transactions_may_be_waiting() -> None:
+    clock = FakeClock()
+    locks = LockWatch(clock)
+    with ExitStack() as open_transactions:
+        for _ in range(MAX_LOCK_WAITERS):
+            open_transactions.enter_context(locks.transaction_open())
+        assert locks.patience() == LOCK_PATIENCE_S  # they have only begun
+        clock.now += 2 * MAYBE_WAITING_S
+        assert locks.patience() == LOCK_FLOOR_S
+    assert locks.patience() == LOCK_PATIENCE_S
