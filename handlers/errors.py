@@ -55,19 +55,27 @@ async def on_error(update: object, context: BotContext) -> None:
         _stop_for_second_poller(context)
         return
     user_id = update.effective_user.id if isinstance(update, Update) and update.effective_user else None
-    log.error("update failed", exc_info=error, extra={"user_id": user_id})
+    trouble = trouble_of(error)
+    if trouble is None:
+        log.error("update failed", exc_info=error, extra={"user_id": user_id})
+    else:
+        # The database's state, not a fault of ours: one line each. A traceback each, hundreds a
+        # minute while a lock is held, slowed every patient's answers (benchmarks/locks).
+        log.warning("update failed", extra={"user_id": user_id, "database": trouble})
     if isinstance(update, Update) and update.effective_chat is not None:
-        await _tell_the_patient(update, context, user_id)
+        await _tell_the_patient(update, context, user_id, trouble)
     # PTB would hand the update on to the next group: after a failed gatekeeper that is a feature
     # without `context.patient`, and a second error message for one update.
     raise ApplicationHandlerStop
 
 
-async def _tell_the_patient(update: Update, context: BotContext, user_id: int | None) -> None:
+async def _tell_the_patient(
+    update: Update, context: BotContext, user_id: int | None, trouble: str | None
+) -> None:
     assert update.effective_chat is not None
     language = language_for(update.effective_user.language_code if update.effective_user else None)
-    # Locked, read-only or away: nothing the patient did wrong, and it passes.
-    key = "common.db_unavailable" if trouble_of(context.error) is not None else "common.error"
+    # Busy, read-only or away: nothing the patient did wrong, and it passes.
+    key = "common.error" if trouble is None else "common.db_unavailable"
     try:
         if update.callback_query is not None:
             await acknowledge(update.callback_query)
