@@ -19,8 +19,11 @@ from sibot.db import Database
 from sibot.emulator import Emulator
 from sibot.health import DISPATCHER_MAX_SILENCE, REPLICA
 from sibot.models import ReplicaHeartbeat
+from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness
+
+TRY_AGAIN = text("en", "common.db_unavailable")
 
 
 async def healthz(bot: BotHarness) -> tuple[int, dict[str, Any]]:
@@ -72,20 +75,30 @@ async def test_a_healthy_bot_writes_its_heartbeat(bot: BotHarness) -> None:
     assert written == bot.clock.now()
 
 
-async def test_a_read_only_sqlite_database_is_unhealthy(bot: BotHarness) -> None:
+async def test_a_read_only_sqlite_database_is_unhealthy(bot: BotHarness, emulator: Emulator) -> None:
     await first_tick_done(bot)
+    ana = emulator.patient()
+    await onboarded_patient(bot.core.db, ana.user_id, bot.clock.now())
     await sqlite_read_only(bot.core.db)
     status, report = await healthz(bot)
     assert (status, report["status"], report["database"]) == (503, "unavailable", "read-only")
     assert report["dispatcher"] == "ok"
+    await ana.send("/pain 4")
+    await ana.expect(TRY_AGAIN)
 
 
-async def test_a_read_only_postgresql_database_is_unhealthy(bot_on_postgres: BotHarness) -> None:
+async def test_a_read_only_postgresql_database_is_unhealthy(
+    bot_on_postgres: BotHarness, emulator: Emulator
+) -> None:
     bot = bot_on_postgres
     await first_tick_done(bot)
+    ana = emulator.patient()
+    await onboarded_patient(bot.core.db, ana.user_id, bot.clock.now())
     await postgres_read_only(bot, True)
     try:
         status, report = await healthz(bot)
+        await ana.send("/pain 4")
+        await ana.expect(TRY_AGAIN)
     finally:
         await postgres_read_only(bot, False)
     assert (status, report["database"]) == (503, "read-only")
