@@ -156,11 +156,16 @@ class _CallsAtOnce:
         else:
             future.set_result(result)
 
-    def _retry(self, future: asyncio.Future[Any], call: Callable[[], Any], deadline: float, tries: int) -> None:
-        delay = min(_FIRST_RETRY_S * 2**tries, _LONGEST_RETRY_S, max(deadline - time.monotonic(), 0.0))
+    def _retry(
+        self, future: asyncio.Future[Any], call: Callable[[], Any], deadline: float, tries: int
+    ) -> None:
+        left = max(deadline - time.monotonic(), 0.0)
+        delay = min(_FIRST_RETRY_S * 2**tries, _LONGEST_RETRY_S, left)
         future.get_loop().call_later(delay, self._try_again, future, call, deadline, tries + 1)
 
-    def _try_again(self, future: asyncio.Future[Any], call: Callable[[], Any], deadline: float, tries: int) -> None:
+    def _try_again(
+        self, future: asyncio.Future[Any], call: Callable[[], Any], deadline: float, tries: int
+    ) -> None:
         if future.done():  # its caller was cancelled while it waited
             self._locks.end_wait(taken=False)
             return
