@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
 from telegram.error import Conflict, TelegramError
 from telegram.ext import ApplicationHandlerStop
@@ -12,18 +11,11 @@ from telegram.ext import ApplicationHandlerStop
 from handlers.concurrency import mark_failed
 from handlers.context import AnyApplication, BotContext
 from handlers.transport import acknowledge
+from sibot.db import trouble_of
 from sibot.patients import language_for
 from sibot.texts import text
 
 log = logging.getLogger(__name__)
-
-
-def _database_unreachable(error: BaseException | None) -> bool:
-    if isinstance(error, OperationalError):
-        return True
-    if isinstance(error, DBAPIError):
-        return error.connection_invalidated
-    return isinstance(error, (ConnectionError, TimeoutError))
 
 
 # Set in bot_data when the bot must stop and exit non-zero.
@@ -63,18 +55,27 @@ async def on_error(update: object, context: BotContext) -> None:
         _stop_for_second_poller(context)
         return
     user_id = update.effective_user.id if isinstance(update, Update) and update.effective_user else None
-    log.error("update failed", exc_info=error, extra={"user_id": user_id})
+    trouble = trouble_of(error)
+    if trouble is None:
+        log.error("update failed", exc_info=error, extra={"user_id": user_id})
+    else:
+        # The database's state, not a fault of ours: one line each. A traceback each, hundreds a
+        # minute while a lock is held, slowed every patient's answers (benchmarks/locks).
+        log.warning("update failed", extra={"user_id": user_id, "database": trouble})
     if isinstance(update, Update) and update.effective_chat is not None:
-        await _tell_the_patient(update, context, user_id)
+        await _tell_the_patient(update, context, user_id, trouble)
     # PTB would hand the update on to the next group: after a failed gatekeeper that is a feature
     # without `context.patient`, and a second error message for one update.
     raise ApplicationHandlerStop
 
 
-async def _tell_the_patient(update: Update, context: BotContext, user_id: int | None) -> None:
+async def _tell_the_patient(
+    update: Update, context: BotContext, user_id: int | None, trouble: str | None
+) -> None:
     assert update.effective_chat is not None
     language = language_for(update.effective_user.language_code if update.effective_user else None)
-    key = "common.db_unavailable" if _database_unreachable(context.error) else "common.error"
+    # Busy, read-only or away: nothing the patient did wrong, and it passes.
+    key = "common.error" if trouble is None else "common.db_unavailable"
     try:
         if update.callback_query is not None:
             await acknowledge(update.callback_query)

@@ -7,8 +7,9 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Generator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 import migrations
@@ -28,13 +30,104 @@ MIGRATIONS_DIR = Path(migrations.__file__).parent
 
 log = logging.getLogger(__name__)
 
+# How long statements wait for a lock another client holds (a second process on the SQLite file,
+# an operator's LOCK TABLE): then the update fails and the patient is told to try again in a
+# minute, within 3 s of their tap.
+LOCK_PATIENCE_S = 2.0
+# A lock met again within this long of the last meeting is the same lock (one episode).
+LOCK_EPISODE_GAP_S = 2.0
+# At most this many statements wait for locks at once; others fail at once. Each waiting update
+# holds one of the bot's 16 update slots, and the patients who need no lock must find one free.
+MAX_LOCK_WAITERS = 4
+# PostgreSQL tells of a lock wait only when it gives up: a transaction open this long may be
+# waiting (ours take milliseconds), and MAX_LOCK_WAITERS of them are taken to be.
+MAYBE_WAITING_S = 0.1
+# PostgreSQL: a statement that may not wait still waits this long, for the row locks our own
+# transactions hold for milliseconds.
+LOCK_FLOOR_S = 0.05
+# PostgreSQL cancels a statement that runs longer than this: a runaway query must not hold a
+# pooled connection and an update slot for minutes.
+STATEMENT_TIMEOUT_S = 10.0
+# How long an update waits for a pooled connection before it is told to try again.
+POOL_TIMEOUT_S = 1.0
+# SQLite: a call that met a lock is tried again after 5 ms, 10, 20, 40, then every 50 ms.
+_FIRST_RETRY_S = 0.005
+_LONGEST_RETRY_S = 0.05
+
+# False inside a transaction that would rather fail than wait for a lock (Database.transaction).
+_waits_for_locks: ContextVar[bool] = ContextVar("sibot_waits_for_locks", default=True)
+
+
+class LockWatch:
+    """The lock waits of one database, as episodes: statements that meet a lock another client
+    holds wait for it until LOCK_PATIENCE_S after the episode began, not each from its own start,
+    and at most MAX_LOCK_WAITERS at once; the others fail at once, until a wait ends with the lock
+    taken (or no lock is met for a while).
+
+    A waiting update holds one of the bot's 16 update slots. With every statement waiting its own
+    full patience, twenty patients storing pain scores through a long lock kept every slot, and
+    the patients who needed no lock waited behind them for seconds.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._began: float | None = None
+        self._last_met = 0.0
+        self._waiting = 0  # SQLite: statements waiting for a lock now
+        self._open: dict[object, float] = {}  # PostgreSQL: open transactions, since when
+
+    def met_lock(self, waited: float = 0.0) -> float:
+        """Note that a statement found the lock held (and had waited `waited` seconds for it);
+        the moment (on the clock) the episode's patience ends."""
+        now = self._clock()
+        if self._began is None or now - self._last_met > LOCK_EPISODE_GAP_S:
+            self._began = now - waited
+        self._last_met = now
+        return self._began + LOCK_PATIENCE_S
+
+    def start_wait(self) -> float | None:
+        """A statement found the lock held: the moment its wait ends, or None if it must fail
+        at once (the patience is spent, or MAX_LOCK_WAITERS statements wait already)."""
+        deadline = self.met_lock()
+        if deadline <= self._clock() or self._waiting >= MAX_LOCK_WAITERS:
+            return None
+        self._waiting += 1
+        return deadline
+
+    def end_wait(self, *, taken: bool) -> None:
+        """A wait is over: with the lock `taken`, the episode too."""
+        self._waiting -= 1
+        if taken:
+            self._began = None
+
+    @contextmanager
+    def transaction_open(self) -> Iterator[None]:
+        key = object()
+        self._open[key] = self._clock()
+        try:
+            yield
+        finally:
+            del self._open[key]
+
+    def patience(self) -> float:
+        """How long a PostgreSQL statement that starts now may wait for a lock."""
+        now = self._clock()
+        maybe_waiting = sum(1 for since in self._open.values() if now - since >= MAYBE_WAITING_S)
+        if maybe_waiting >= MAX_LOCK_WAITERS:
+            return LOCK_FLOOR_S
+        if self._began is None or now - self._last_met > LOCK_EPISODE_GAP_S:
+            return LOCK_PATIENCE_S
+        return max(self._began + LOCK_PATIENCE_S - now, LOCK_FLOOR_S)
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers go on while one writer commits; NORMAL is safe with WAL and ~3x faster.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # No busy timeout: SQLite would sleep on the event loop's thread, and every patient with it.
+    # _CallsAtOnce waits for a lock instead, with the loop free.
+    cursor.execute("PRAGMA busy_timeout=0")
     cursor.execute("PRAGMA foreign_keys=ON")
     # Deleted rows are overwritten with zeros, not merely unlinked: /delete must erase. Some
     # builds of SQLite do this by default, others not.
@@ -62,19 +155,66 @@ def _create_private(path: Path) -> None:
 
 
 class _CallsAtOnce:
-    """Stands where aiosqlite queues each call for its worker thread: the call runs at once."""
+    """Stands where aiosqlite queues each call for its worker thread: the call runs at once.
+
+    A call that finds the write lock held by another client is tried again a little later, until
+    its lock episode's patience is spent (LockWatch), while the event loop serves everyone else.
+    """
+
+    def __init__(self, locks: LockWatch) -> None:
+        self._locks = locks
 
     def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
         future, call = item
+        if future is None:
+            call()
+            return
         try:
             result = call()
+        except sqlite3.OperationalError as error:
+            deadline = self._locks.start_wait() if _waits_for_locks.get() and _busy(error) else None
+            if deadline is None:
+                future.set_exception(error)
+            else:
+                self._retry(future, call, deadline, 0)
         except Exception as error:  # noqa: BLE001 - handed to the awaiting caller, as aiosqlite does
-            if future is None:
-                raise
             future.set_exception(error)
         else:
-            if future is not None:
-                future.set_result(result)
+            future.set_result(result)
+
+    def _retry(
+        self, future: asyncio.Future[Any], call: Callable[[], Any], deadline: float, tries: int
+    ) -> None:
+        left = max(deadline - time.monotonic(), 0.0)
+        delay = min(_FIRST_RETRY_S * 2**tries, _LONGEST_RETRY_S, left)
+        future.get_loop().call_later(delay, self._try_again, future, call, deadline, tries + 1)
+
+    def _try_again(
+        self, future: asyncio.Future[Any], call: Callable[[], Any], deadline: float, tries: int
+    ) -> None:
+        if future.done():  # its caller was cancelled while it waited
+            self._locks.end_wait(taken=False)
+            return
+        try:
+            result = call()
+        except sqlite3.OperationalError as error:
+            if _busy(error) and time.monotonic() < deadline:
+                self._locks.met_lock()  # still held: the episode goes on
+                self._retry(future, call, deadline, tries)
+                return
+            self._locks.end_wait(taken=False)
+            future.set_exception(error)
+        except Exception as error:  # noqa: BLE001 - as above
+            self._locks.end_wait(taken=False)
+            future.set_exception(error)
+        else:
+            self._locks.end_wait(taken=True)
+            future.set_result(result)
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    """The lock is held by another connection; not SQLITE_BUSY_SNAPSHOT, which no wait mends."""
+    return getattr(error, "sqlite_errorname", None) == "SQLITE_BUSY"
 
 
 class _SqliteOnTheLoop(aiosqlite.Connection):
@@ -86,20 +226,22 @@ class _SqliteOnTheLoop(aiosqlite.Connection):
     millisecond SQLite takes. Measured here: pain taps went from 80 to 170 a second.
     """
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(self, connector: Callable[[], sqlite3.Connection], locks: LockWatch) -> None:
         super().__init__(connector, iter_chunk_size=64)
-        self._tx = _CallsAtOnce()  # type: ignore[assignment]
+        self._tx = _CallsAtOnce(locks)  # type: ignore[assignment]
 
     def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
         return self._connect().__await__()  # there is no worker thread to start
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, locks: LockWatch) -> AsyncEngine:
     """An engine for a SQLite file or a PostgreSQL server, set up for this bot's load."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        # One connection serialises writers in the process: no SQLITE_BUSY between our own
-        # transactions, and the lowest p99 measured here. Never hold a session while opening another.
+        # One connection serialises writers in the process: a transaction runs through without
+        # yielding (see _SqliteOnTheLoop), so no SQLITE_BUSY between our own transactions, and
+        # the lowest p99 measured here. Only a transaction waiting for another client's lock
+        # holds its connection across a yield: the others take overflow connections meanwhile.
         arguments, options = parsed.get_dialect()().create_connect_args(parsed)
         connector = partial(sqlite3.connect, *arguments, **options)
         path = sqlite_file(url)
@@ -107,17 +249,28 @@ def create_engine(url: str) -> AsyncEngine:
         async def connect() -> aiosqlite.Connection:
             if path is not None:
                 _create_private(path)
-            return await _SqliteOnTheLoop(connector)
+            return await _SqliteOnTheLoop(connector, locks)
 
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, async_creator=connect, hide_parameters=True)
+        # hide_parameters on both: a failed statement is logged, and its parameters are health data.
+        engine = create_async_engine(
+            url, pool_size=1, max_overflow=31, pool_timeout=POOL_TIMEOUT_S, async_creator=connect,
+            hide_parameters=True,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    # hide_parameters on both: a failed statement is logged, and its parameters are health data.
-    engine = create_async_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
+    timeouts = {"lock_timeout": _ms(LOCK_PATIENCE_S), "statement_timeout": _ms(STATEMENT_TIMEOUT_S)}
+    engine = create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_timeout=POOL_TIMEOUT_S,
+        connect_args={"server_settings": timeouts}, hide_parameters=True,
+    )
     event.listen(engine.sync_engine, "connect", _note_idle_since)  # a new one is alive
     event.listen(engine.sync_engine, "checkin", _note_idle_since)
     event.listen(engine.sync_engine, "checkout", _ping_if_idle)
     return engine
+
+
+def _ms(seconds: float) -> str:
+    return str(round(seconds * 1000))
 
 
 # A pooled connection in use a moment ago still has its server; one that sat idle may have lost
@@ -144,19 +297,47 @@ class Database:
     """The engine and its session factory; one AsyncSession per update or job."""
 
     def __init__(self, url: str) -> None:
-        self.engine = create_engine(url)
+        self.locks = LockWatch()
+        self.engine = create_engine(url, self.locks)
         self.kind = self.engine.dialect.name
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside a transaction that commits on success and rolls back on error."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+    async def transaction(self, *, wait_for_locks: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session inside a transaction that commits on success and rolls back on error.
+
+        With `wait_for_locks=False` a statement that finds a lock held fails at once (or nearly:
+        LOCK_FLOOR_S on PostgreSQL), for writes that may be skipped.
+        """
+        waits = _waits_for_locks.set(wait_for_locks)
+        try:
+            with self.locks.transaction_open():
+                async with self.sessionmaker() as session, session.begin():
+                    if self.kind == "postgresql":
+                        await self._limit_lock_wait(session, wait_for_locks)
+                    yield session
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) == _LOCK_TIMEOUT and wait_for_locks:
+                # PostgreSQL tells of a lock only once the statement has waited its patience.
+                self.locks.met_lock(waited=LOCK_PATIENCE_S)
+            raise
+        finally:
+            _waits_for_locks.reset(waits)
+
+    async def _limit_lock_wait(self, session: AsyncSession, wait_for_locks: bool) -> None:
+        """Shorten the server's lock_timeout for this transaction during a lock episode."""
+        patience = self.locks.patience() if wait_for_locks else LOCK_FLOOR_S
+        if patience < LOCK_PATIENCE_S:  # the connection's own setting holds otherwise
+            await session.execute(text(f"SET LOCAL lock_timeout = {_ms(patience)}"))
 
     async def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to `revision` (the newest by default)."""
         async with self.engine.begin() as connection:
+            if self.kind == "postgresql":
+                # A migration may rewrite a big table, and must wait for the transactions of the
+                # replicas still running the old version.
+                await connection.execute(text("SET LOCAL lock_timeout = 0"))
+                await connection.execute(text("SET LOCAL statement_timeout = 0"))
             # Importing alembic took a sixth of every start, and most starts find nothing to do.
             if revision == "head" and await connection.run_sync(_at_newest_revision):
                 return
@@ -190,6 +371,36 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# What a failure says of the database (trouble_of).
+BUSY = "busy"  # a lock held too long, a statement cancelled, no pooled connection free
+READ_ONLY = "read-only"
+UNREACHABLE = "unreachable"
+# PostgreSQL's SQLSTATEs: lock_timeout, statement_timeout, and a write in a read-only
+# transaction (default_transaction_read_only, or a standby).
+_LOCK_TIMEOUT = "55P03"
+_POSTGRES_TROUBLE = {_LOCK_TIMEOUT: BUSY, "57014": BUSY, "25006": READ_ONLY}
+
+
+def trouble_of(error: BaseException | None) -> str | None:
+    """BUSY, READ_ONLY or UNREACHABLE when `error` comes from the database's state; None when it
+    is a fault of ours (a bug, a constraint)."""
+    if isinstance(error, PoolTimeout):
+        return BUSY
+    if isinstance(error, DBAPIError):
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        sqlite_error = getattr(error.orig, "sqlite_errorname", None) or ""
+        if sqlstate in _POSTGRES_TROUBLE:
+            return _POSTGRES_TROUBLE[sqlstate]
+        if sqlite_error.startswith("SQLITE_BUSY"):
+            return BUSY
+        if sqlite_error.startswith("SQLITE_READONLY"):
+            return READ_ONLY
+        if isinstance(error, OperationalError) or error.connection_invalidated:
+            return UNREACHABLE
+        return None
+    return UNREACHABLE if isinstance(error, (ConnectionError, TimeoutError)) else None
 
 
 def _at_newest_revision(connection: Connection) -> bool:

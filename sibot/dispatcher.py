@@ -148,13 +148,15 @@ class Dispatcher:
 
     async def tick(self, now: datetime) -> datetime:
         """Claim and send everything due at `now`; return when the next tick should be."""
-        self._heartbeat.beat(now)
         while await self._claim_due(now) == CLAIM_BATCH:
             await _let_others_run()
         while await self._claim_followups(now) == CLAIM_BATCH:
             await _let_others_run()
         next_retry = await self._send_pending(now)
-        return await self._next_tick(now, next_retry)
+        next_tick = await self._next_tick(now, next_retry)
+        # Alive is a tick that got through: one that fails at every start is stalled.
+        self._heartbeat.beat(self._clock.now())
+        return next_tick
 
     # -- claiming ---------------------------------------------------------------------------
 

@@ -243,3 +243,12 @@ class Broadcast(Base):
     sent_through: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     held_by: Mapped[str | None] = mapped_column(String(32))
     held_until: Mapped[datetime | None]
+
+
+class ReplicaHeartbeat(Base):
+    """When each bot process last wrote to the database, for /healthz: reading is not enough."""
+
+    __tablename__ = "replica_heartbeats"
+
+    replica: Mapped[str] = mapped_column(String(64), primary_key=True)  # host name and process id
+    written_at: Mapped[datetime]

@@ -98,6 +98,21 @@ def check_fairness(figures: dict[str, Any]) -> None:
     assert isinstance(figures["meets_target"], bool)
 
 
+def check_locks(figures: dict[str, Any]) -> None:
+    for kind in ("sqlite", "postgresql"):
+        entry = figures[kind]
+        if "skipped" in entry:
+            assert kind == "postgresql"
+            continue
+        for phase in ("quiet", "locked", "after_release"):
+            assert entry[phase]["unanswered"] == 0 and entry[phase]["other_answers"] == 0
+            assert entry[phase]["bystander_answers"] > 0
+        # while the lock is held no write gets through, and each is answered "try again"
+        assert entry["locked"]["writes_saved"] == 0 and entry["locked"]["writes_try_again"] > 0
+        assert entry["quiet"]["writes_try_again"] == entry["after_release"]["writes_try_again"] == 0
+        assert isinstance(entry["meets_target"], bool)
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "placement": check_placement,
     "fanout": check_fanout,
@@ -105,6 +120,7 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "holds": check_holds,
     "throughput": check_throughput,
     "fairness": check_fairness,
+    "locks": check_locks,
 }
 
 

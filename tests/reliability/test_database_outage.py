@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 import sibot.db
 from handlers.reminders import JOB_NAME, RUNNER_KEY, wake_dispatcher
-from sibot.db import Database
+from sibot.db import LOCK_PATIENCE_S, Database
 from sibot.emulator import Emulator
 from sibot.models import Checkin, ReminderDelivery
 from sibot.texts import text
@@ -33,8 +33,6 @@ DB_UNAVAILABLE = text("en", "common.db_unavailable")
 NEXT = text("en", "session.button.next")
 REMINDER = "Time for your SI joint routine"
 DUE = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)  # within two hours of the session start
-# SQLite waits this long for a lock before it gives up (PRAGMA busy_timeout in sibot/db.py).
-SQLITE_BUSY_TIMEOUT = 5.0
 
 
 @pytest.fixture
@@ -130,12 +128,10 @@ async def test_postgresql_stopped_mid_conversation(
 
 async def test_sqlite_locked_by_another_process(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> None:
     holder = SqliteLockHolder(Path(bot.settings.database_url.removeprefix("sqlite+aiosqlite:///")))
-    # A lock shorter than the busy timeout only delays a write; longer, and the write fails.
-    # With one pooled connection the failures come one busy timeout after another, so this
-    # variant leaves out the newcomer to stay short.
+    # A lock shorter than the patience only delays a write; longer, and the write fails. The
+    # writes that meet one lock share its patience, so the failures come together.
     await _outage_and_recovery(
-        bot, emulator, clock, holder.hold, holder.release, OUTAGE_SECONDS,
-        newcomer=False, wait=3 * SQLITE_BUSY_TIMEOUT + 5,
+        bot, emulator, clock, holder.hold, holder.release, OUTAGE_SECONDS, wait=LOCK_PATIENCE_S + 5
     )
 
 
