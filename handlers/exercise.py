@@ -24,7 +24,7 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
 from handlers.context import AnyApplication, BotContext, core_of
-from handlers.keyboards import LIBRARY, SESSION, CallbackData, Rows, pain_scale, parse_callback, whole_number
+from handlers.keyboards import LIBRARY, SESSION, STEP_ACTIONS, CallbackData, Rows, pain_scale, parse_callback, whole_number
 from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot import sessions
 from sibot.checkins import PAIN_SCALE
@@ -49,8 +49,6 @@ BUTTON_SOURCES = {
     source.value: source
     for source in (Source.ONBOARDING, Source.REMINDER, Source.COMMAND, Source.MENU)
 }
-# The actions a button may carry; the hold timer's HOLD_DONE is not one of them.
-BUTTON_ACTIONS = {action.value: action for action in Action if action is not Action.HOLD_DONE}
 SKIP_SCORE = "-"
 
 
@@ -127,7 +125,7 @@ async def on_session_button(update: Update, context: BotContext) -> None:
     if data.action == "over":
         await _start_over(update, context, data)
         return
-    action = BUTTON_ACTIONS.get(data.action)
+    action = STEP_ACTIONS.get(data.action)
     command = _command(action, data) if action is not None else None
     session_id, token = data.int_arg(0), data.int_arg(1)
     if command is None or session_id is None or token is None:

@@ -80,8 +80,10 @@ SETTINGS = _feature(
     "st", "menu", "ask", "cancel", "hold", "reps", "preg", "follow", "lang", "pause",
     *_REMINDER_CHOICES,
 )
+# The actions a session step's button may carry; the hold timer's HOLD_DONE is not one of them.
+STEP_ACTIONS = {action.value: action for action in Action if action is not Action.HOLD_DONE}
 # ss:start:<source>, ss:over:<session>:<token>:<what>, and a step's ss:<action>:<session>:<token>
-SESSION = _feature("ss", "start", "over", *(action.value for action in Action if action is not Action.HOLD_DONE))
+SESSION = _feature("ss", "start", "over", *STEP_ACTIONS)
 LIBRARY = _feature("lib", "list", "show", "do")
 REMINDER = _feature("rm", "snooze", "skip")
 PAIN = _feature("pn", "score", "loc", "where", "sym", "done", "gentle")
