@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 
 from handlers.context import AnyApplication, BotContext, core_of
-from handlers.keyboards import callback, feature_pattern, parse_callback
+from handlers.keyboards import BROADCAST, parse_callback
 from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot.operators import (
     NO_COHORT,
@@ -68,7 +68,7 @@ def register(application: AnyApplication) -> None:
     application.add_handler(CommandHandler("stats", stats, admins & private), ADMIN_GROUP)
     application.add_handler(CommandHandler("broadcast", broadcast, admins & private), ADMIN_GROUP)
     application.add_handler(
-        CallbackQueryHandler(broadcast_button, pattern=feature_pattern("ad")), ADMIN_GROUP
+        CallbackQueryHandler(broadcast_button, pattern=BROADCAST.pattern), ADMIN_GROUP
     )
 
 
@@ -107,7 +107,7 @@ async def broadcast(update: Update, context: BotContext) -> None:
         draft = await draft_broadcast(context.core, update.effective_user.id, body)
         buttons = [
             [
-                Button(text(LANGUAGE, "admin.broadcast_send"), callback("ad", "send", draft.id)),
+                Button(text(LANGUAGE, "admin.broadcast_send"), BROADCAST.data("send", draft.id)),
                 _cancel_button(draft.id),
             ]
         ]
@@ -119,7 +119,7 @@ async def broadcast(update: Update, context: BotContext) -> None:
 
 
 def _cancel_button(broadcast_id: int) -> Button:
-    return Button(text(LANGUAGE, "admin.broadcast_cancel"), callback("ad", "cancel", broadcast_id))
+    return Button(text(LANGUAGE, "admin.broadcast_cancel"), BROADCAST.data("cancel", broadcast_id))
 
 
 async def broadcast_button(update: Update, context: BotContext) -> None:

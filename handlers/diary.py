@@ -26,7 +26,8 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers.context import AnyApplication, BotContext
-from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback, whole_number
+from handlers.exercise import cancel_hold
+from handlers.keyboards import DELETE, PAIN, CallbackData, Rows, pain_scale, parse_callback, whole_number
 from handlers.transport import acknowledge, inline_keyboard
 from sibot import diary
 from sibot.charts import chart_window, has_chart_data, progress_chart
@@ -44,11 +45,8 @@ from sibot.ports import Button
 from sibot.report import doctor_report_pdf, export_csv
 from sibot.texts import plural, text
 
-PAIN = "pn"
-DELETE = "dl"
 # Sources a score button may name; a session's scores are asked for by the session itself.
 BUTTON_SOURCES = frozenset({CheckinSource.DIARY, CheckinSource.REMINDER})
-SCORES_PER_ROW = 6
 CHOICES_PER_ROW = 2
 NOT_MODIFIED = "message is not modified"
 
@@ -60,21 +58,18 @@ def register(application: AnyApplication) -> None:
     application.add_handler(CommandHandler("report", send_report), group=0)
     application.add_handler(CommandHandler("export", send_export), group=0)
     application.add_handler(CommandHandler("delete", ask_delete), group=0)
-    application.add_handler(CallbackQueryHandler(on_pain_button, feature_pattern(PAIN)), group=0)
+    application.add_handler(CallbackQueryHandler(on_pain_button, PAIN.pattern), group=0)
     application.add_handler(
-        CallbackQueryHandler(on_delete_button, feature_pattern(DELETE)), group=0
+        CallbackQueryHandler(on_delete_button, DELETE.pattern), group=0
     )
 
 
 # --- /pain --------------------------------------------------------------------------------------
 
 
-def score_buttons(source: CheckinSource) -> tuple[tuple[Button, ...], ...]:
-    """The 0-10 row of buttons, for /pain and for the reminder's message."""
-    buttons = [Button(str(n), callback(PAIN, "score", n, source.value)) for n in PAIN_SCALE]
-    return tuple(
-        tuple(buttons[i : i + SCORES_PER_ROW]) for i in range(0, len(buttons), SCORES_PER_ROW)
-    )
+def score_buttons(source: CheckinSource) -> Rows:
+    """The 0-10 scale, for /pain and for the reminder's message."""
+    return pain_scale(lambda score: PAIN.data("score", score, source.value))
 
 
 async def ask_pain(update: Update, context: BotContext) -> None:
@@ -146,13 +141,17 @@ async def _drop_score_rows(query: CallbackQuery) -> None:
     rows = [
         row
         for row in markup.inline_keyboard
-        if not any(str(button.callback_data).startswith(f"{PAIN}:score:") for button in row)
+        if not any(_is_score(parse_callback(str(button.callback_data))) for button in row)
     ]
     try:
         await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
     except BadRequest:
         # Too old to edit, or already without them: the check-in is saved all the same.
         return
+
+
+def _is_score(data: CallbackData | None) -> bool:
+    return data is not None and data.feature == PAIN and data.action == "score"
 
 
 async def _edit_text(
@@ -322,10 +321,10 @@ def _choice_rows(
 
 def _location_buttons(language: str, checkin_id: int, mask: int) -> tuple[tuple[Button, ...], ...]:
     rows = _choice_rows(
-        language, "location", Location, mask, lambda m: callback(PAIN, "loc", checkin_id, m)
+        language, "location", Location, mask, lambda m: PAIN.data("loc", checkin_id, m)
     )
     done = Button(
-        text(language, "diary.pain.done_button"), callback(PAIN, "where", checkin_id, mask)
+        text(language, "diary.pain.done_button"), PAIN.data("where", checkin_id, mask)
     )
     return (*rows, (done,))
 
@@ -338,14 +337,14 @@ def _symptom_buttons(
         "symptom",
         Symptom,
         mask,
-        lambda m: callback(PAIN, "sym", checkin_id, locations, m),
+        lambda m: PAIN.data("sym", checkin_id, locations, m),
     )
     done = Button(
         text(language, "diary.pain.done_button"),
-        callback(PAIN, "done", checkin_id, locations, mask),
+        PAIN.data("done", checkin_id, locations, mask),
     )
     none = Button(
-        text(language, "diary.pain.none_button"), callback(PAIN, "done", checkin_id, locations, 0)
+        text(language, "diary.pain.none_button"), PAIN.data("done", checkin_id, locations, 0)
     )
     return (*rows, (done, none))
 
@@ -377,7 +376,7 @@ async def _advise(
         paragraphs.append(text(patient.language, "diary.pain.pause_hint"))
         if advice.offer_gentle:
             label = text(patient.language, "diary.gentle.button")
-            buttons = ((Button(label, callback(PAIN, "gentle")),),)
+            buttons = ((Button(label, PAIN.data("gentle")),),)
     await context.bot.send_message(
         chat_id,
         "\n\n".join(paragraphs),
@@ -473,8 +472,8 @@ async def ask_delete(update: Update, context: BotContext) -> None:
     assert message is not None
     asked_at = int(context.core.clock.now().timestamp())
     buttons = (
-        (Button(text(patient.language, "diary.delete.yes"), callback(DELETE, "yes", asked_at)),),
-        (Button(text(patient.language, "diary.delete.no"), callback(DELETE, "no")),),
+        (Button(text(patient.language, "diary.delete.yes"), DELETE.data("yes", asked_at)),),
+        (Button(text(patient.language, "diary.delete.no"), DELETE.data("no")),),
     )
     await message.reply_text(
         text(patient.language, "diary.delete.ask"),
@@ -510,10 +509,7 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
 
 def _forget(context: BotContext, patient_id: int, erased: diary.Erased) -> None:
     """After the rows (reminders and outbox included): the running hold timers, PTB's memory."""
-    job_queue = context.application.job_queue
-    if job_queue is not None:
-        for session_id in erased.session_ids:
-            for job in job_queue.get_jobs_by_name(f"hold:{session_id}"):
-                job.schedule_removal()
+    for session_id in erased.session_ids:
+        cancel_hold(context.application.job_queue, session_id)
     context.application.drop_user_data(patient_id)
     context.application.drop_chat_data(patient_id)

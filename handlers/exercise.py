@@ -24,7 +24,7 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
 from handlers.context import AnyApplication, BotContext, core_of
-from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback, whole_number
+from handlers.keyboards import LIBRARY, SESSION, STEP_ACTIONS, CallbackData, Rows, pain_scale, parse_callback, whole_number
 from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot import sessions
 from sibot.checkins import PAIN_SCALE
@@ -44,18 +44,12 @@ from sibot.texts import text
 
 log = logging.getLogger(__name__)
 
-SESSION = "ss"
-LIBRARY = "lib"
 WHOLE_ROUTINE = "all"
-SCORES_PER_ROW = 6
 BUTTON_SOURCES = {
     source.value: source
     for source in (Source.ONBOARDING, Source.REMINDER, Source.COMMAND, Source.MENU)
 }
-# The actions a button may carry; the hold timer's HOLD_DONE is not one of them.
-BUTTON_ACTIONS = {action.value: action for action in Action if action is not Action.HOLD_DONE}
 SKIP_SCORE = "-"
-Rows = tuple[tuple[Button, ...], ...]
 
 
 def register(application: AnyApplication) -> None:
@@ -63,10 +57,10 @@ def register(application: AnyApplication) -> None:
     application.add_handler(CommandHandler("exercise", start_from_command), group=0)
     application.add_handler(CommandHandler("exercises", show_library), group=0)
     application.add_handler(
-        CallbackQueryHandler(on_session_button, feature_pattern(SESSION)), group=0
+        CallbackQueryHandler(on_session_button, SESSION.pattern), group=0
     )
     application.add_handler(
-        CallbackQueryHandler(on_library_button, feature_pattern(LIBRARY)), group=0
+        CallbackQueryHandler(on_library_button, LIBRARY.pattern), group=0
     )
 
 
@@ -102,7 +96,7 @@ async def _begin(context: BotContext, what: str, source: Source) -> None:
     if keys is None:
         return
     outcome = await sessions.start(context.core, patient, keys, source)
-    _cancel_hold(context.job_queue, outcome.state.id)
+    cancel_hold(context.job_queue, outcome.state.id)
     await _send(context.bot, patient.id, _render(outcome, patient, start_over=what))
 
 
@@ -131,7 +125,7 @@ async def on_session_button(update: Update, context: BotContext) -> None:
     if data.action == "over":
         await _start_over(update, context, data)
         return
-    action = BUTTON_ACTIONS.get(data.action)
+    action = STEP_ACTIONS.get(data.action)
     command = _command(action, data) if action is not None else None
     session_id, token = data.int_arg(0), data.int_arg(1)
     if command is None or session_id is None or token is None:
@@ -168,7 +162,7 @@ async def _start_over(update: Update, context: BotContext, data: CallbackData) -
         await _answer_stale(update, context)
         return
     await acknowledge(query)
-    _cancel_hold(context.job_queue, session_id)
+    cancel_hold(context.job_queue, session_id)
     await _send(context.bot, patient.id, _render(outcome, patient))
 
 
@@ -192,26 +186,28 @@ def _command(action: Action, data: CallbackData) -> Command | None:
 # --- the hold timer ----------------------------------------------------------------------------
 
 
-def _hold_job_name(session_id: int) -> str:
+def hold_job_name(session_id: int) -> str:
+    """The name of a session's hold timer, so that it can be found and cancelled."""
     return f"hold:{session_id}"
 
 
 def _arm_hold(job_queue: JobQueue[Any], core: Core, state: SessionState, seconds: float) -> None:
     """Send "Relax" after `seconds` of hold time (scaled down in tests)."""
-    _cancel_hold(job_queue, state.id)
+    cancel_hold(job_queue, state.id)
     job_queue.run_once(
         _hold_ended,
         seconds * core.settings.hold_time_scale,
         data={"patient": state.patient_id, "session": state.id, "token": state.step_token},
-        name=_hold_job_name(state.id),
+        name=hold_job_name(state.id),
         job_kwargs={"misfire_grace_time": None},
     )
 
 
-def _cancel_hold(job_queue: JobQueue[Any] | None, session_id: int) -> None:
+def cancel_hold(job_queue: JobQueue[Any] | None, session_id: int) -> None:
+    """Stop the hold timer of a session, if one runs."""
     if job_queue is None:
         return
-    for job in job_queue.get_jobs_by_name(_hold_job_name(session_id)):
+    for job in job_queue.get_jobs_by_name(hold_job_name(session_id)):
         job.schedule_removal()
 
 
@@ -249,7 +245,7 @@ async def _show(
 ) -> None:
     state = outcome.state
     if not state.holding:
-        _cancel_hold(job_queue, state.id)
+        cancel_hold(job_queue, state.id)
     sent = await _send(bot, patient.id, _render(outcome, patient, command=command, streak=streak))
     # the hold starts when its message is out, however long the chat's send queue was
     if sent and state.holding and job_queue is not None:
@@ -319,7 +315,7 @@ class _Buttons:
         self.language = language
 
     def _data(self, action: Action | str, *args: object) -> str:
-        return callback(SESSION, action, self.state.id, self.state.step_token, *args)
+        return SESSION.data(action, self.state.id, self.state.step_token, *args)
 
     def _button(self, key: str, action: Action | str, *args: object) -> Button:
         return Button(text(self.language, key), self._data(action, *args))
@@ -354,10 +350,7 @@ class _Buttons:
         )
 
     def scores(self, action: Action, *, skippable: bool = False) -> Rows:
-        buttons = [Button(str(n), self._data(action, n)) for n in PAIN_SCALE]
-        rows = tuple(
-            tuple(buttons[i : i + SCORES_PER_ROW]) for i in range(0, len(buttons), SCORES_PER_ROW)
-        )
+        rows = pain_scale(lambda score: self._data(action, score))
         if not skippable:
             return rows
         return (*rows, (self._button("session.button.skip_question", action, SKIP_SCORE),))
@@ -422,15 +415,15 @@ def _is_place(value: str) -> bool:
 
 def _library_rows(language: str) -> Rows:
     return tuple(
-        (Button(text(language, exercise(key).title_key), callback(LIBRARY, "show", place)),)
+        (Button(text(language, exercise(key).title_key), LIBRARY.data("show", place)),)
         for place, key in enumerate(ROUTINE_KEYS)
     )
 
 
 def _card_rows(place: str, language: str) -> Rows:
     return (
-        (Button(text(language, "session.library.do"), callback(LIBRARY, "do", place)),),
-        (Button(text(language, "session.library.back"), callback(LIBRARY, "list")),),
+        (Button(text(language, "session.library.do"), LIBRARY.data("do", place)),),
+        (Button(text(language, "session.library.back"), LIBRARY.data("list")),),
     )
 
 

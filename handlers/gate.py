@@ -21,7 +21,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from handlers import onboarding
 from handlers.context import AnyApplication, BotContext
-from handlers.keyboards import parse_callback
+from handlers.keyboards import DELETE, ONBOARDING, feature_of
 from handlers.transport import acknowledge
 from sibot import patients
 from sibot.onboarding import Step
@@ -36,7 +36,7 @@ SENDER_CHECK_GROUP = -3
 # erases what we stored on first contact (the disclaimer promises it), /help once consented.
 _ALWAYS_OPEN = frozenset({"start", "delete"})
 # The disclaimer promises /delete at any time, so its confirmation buttons must work too.
-_FEATURES_OPEN_DURING_ONBOARDING = frozenset({onboarding.FEATURE, "dl"})
+_FEATURES_OPEN_DURING_ONBOARDING = frozenset({ONBOARDING, DELETE})
 _OPEN_AFTER_CONSENT = frozenset({"help"})
 
 
@@ -90,8 +90,7 @@ async def admit(update: Update, context: BotContext) -> None:
 
 def _open_during_onboarding(update: Update, command: str | None, patient: patients.PatientView) -> bool:
     if update.callback_query is not None:
-        parsed = parse_callback(update.callback_query.data)
-        return parsed is not None and parsed.feature in _FEATURES_OPEN_DURING_ONBOARDING
+        return feature_of(update.callback_query.data) in _FEATURES_OPEN_DURING_ONBOARDING
     if command in _ALWAYS_OPEN:
         return True
     return command in _OPEN_AFTER_CONSENT and patient.onboarding_step != Step.DISCLAIMER

@@ -1,18 +1,34 @@
-"""Compact callback data: `<feature>:<action>[:<arg>...]`, always within Telegram's 64 bytes.
+"""Every button's callback data: one table of routes, one codec, within Telegram's 64 bytes.
 
-Feature prefixes: ob onboarding, st settings, ss exercise session, lib exercise library,
-rm reminder, pn pain diary, dl delete, ad operator commands.
+The wire format is `<prefix>:<action>[:<arg>...]`. A feature's buttons share its prefix (the
+`CallbackQueryHandler` pattern), and `FEATURES` below names every prefix and the actions each
+takes: a button is built with `Feature.data`, which refuses an action not in the table and data
+over 64 bytes, and read with `parse_callback`, which gives None for anything not in it. Old
+buttons stay in patients' chats for months: change a prefix, an action or the order of its
+arguments only with a route that still reads the old ones (tests/test_architecture.py holds
+yesterday's buttons to that).
+
+To add a button: add its action to its feature below, build it with `FEATURE.data(action, ...)`,
+and answer it in that feature's button handler.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from sibot.checkins import PAIN_SCALE
+from sibot.ports import Button
+from sibot.sessions import Action
 
 MAX_CALLBACK_BYTES = 64
 SEPARATOR = ":"
 # Every number a button carries fits a 32-bit INTEGER column (ids, tokens, scores, masks, days);
 # a larger one is forged, and PostgreSQL would refuse it as a query parameter.
 MAX_NUMBER = 2**31 - 1
+SCORES_PER_ROW = 6
+
+Rows = tuple[tuple[Button, ...], ...]
 
 
 def whole_number(value: str, maximum: int = MAX_NUMBER) -> int | None:
@@ -27,10 +43,61 @@ def whole_number(value: str, maximum: int = MAX_NUMBER) -> int | None:
 
 
 @dataclass(frozen=True, slots=True)
-class CallbackData:
-    """Parsed callback data; `args` are the strings after the action."""
+class Feature:
+    """A prefix and the actions its buttons carry."""
 
-    feature: str
+    prefix: str
+    actions: frozenset[str]
+
+    @property
+    def pattern(self) -> str:
+        """The CallbackQueryHandler pattern that matches this feature's buttons."""
+        return f"^{self.prefix}{SEPARATOR}"
+
+    def data(self, action: str, *args: object) -> str:
+        """Encode a button's callback data; raises ValueError for a route not in the table or
+        data Telegram would refuse, rather than send a keyboard that cannot work."""
+        if action not in self.actions:
+            raise ValueError(f"no route {self.prefix}{SEPARATOR}{action}")
+        values = [str(arg) for arg in args]
+        if any(SEPARATOR in value for value in values):
+            raise ValueError(f"a button argument holds {SEPARATOR!r}: {values!r}")
+        data = SEPARATOR.join([self.prefix, action, *values])
+        if len(data.encode()) > MAX_CALLBACK_BYTES:
+            raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
+        return data
+
+
+def _feature(prefix: str, *actions: str) -> Feature:
+    return Feature(prefix, frozenset(actions))
+
+
+# The route table: every button the bot makes, by feature.
+# Settings' zone, time and day buttons are onboarding's too, each under its own prefix.
+_REMINDER_CHOICES = ("zone", "rezone", "time", "days", "pick")
+ONBOARDING = _feature("ob", "accept", "answer", "clear", "zok", "pain", *_REMINDER_CHOICES)
+SETTINGS = _feature(
+    "st", "menu", "ask", "cancel", "hold", "reps", "preg", "follow", "lang", "pause",
+    *_REMINDER_CHOICES,
+)
+# The actions a session step's button may carry; the hold timer's HOLD_DONE is not one of them.
+STEP_ACTIONS = {action.value: action for action in Action if action is not Action.HOLD_DONE}
+# ss:start:<source>, ss:over:<session>:<token>:<what>, and a step's ss:<action>:<session>:<token>
+SESSION = _feature("ss", "start", "over", *STEP_ACTIONS)
+LIBRARY = _feature("lib", "list", "show", "do")
+REMINDER = _feature("rm", "snooze", "skip")
+PAIN = _feature("pn", "score", "loc", "where", "sym", "done", "gentle")
+DELETE = _feature("dl", "yes", "no")
+BROADCAST = _feature("ad", "send", "cancel")  # operators only
+FEATURES = (ONBOARDING, SETTINGS, SESSION, LIBRARY, REMINDER, PAIN, DELETE, BROADCAST)
+_BY_PREFIX = {feature.prefix: feature for feature in FEATURES}
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackData:
+    """Parsed callback data of a route in the table; `args` are the strings after the action."""
+
+    feature: Feature
     action: str
     args: tuple[str, ...] = ()
 
@@ -42,24 +109,29 @@ class CallbackData:
         return whole_number(self.arg(index), maximum)
 
 
-def callback(feature: str, action: str, *args: object) -> str:
-    """Encode callback data; raises ValueError rather than let Telegram reject a keyboard."""
-    data = SEPARATOR.join([feature, action, *map(str, args)])
-    if len(data.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
-    return data
+def feature_of(data: str | None) -> Feature | None:
+    """The feature whose prefix `data` carries, whatever follows it; None for another prefix."""
+    prefix, separator, _ = (data or "").partition(SEPARATOR)
+    return _BY_PREFIX.get(prefix) if separator else None
 
 
 def parse_callback(data: str | None) -> CallbackData | None:
-    """Decode callback data; None for anything that is not ours."""
-    if not data:
+    """Decode callback data; None for anything that is not a route of the table.
+
+    The arguments stay text: each handler reads them as what its route carries (`int_arg` for
+    numbers), and answers a forged one like an out-of-date button."""
+    feature = feature_of(data)
+    if feature is None:
         return None
-    parts = data.split(SEPARATOR)
-    if len(parts) < 2 or not all(parts[:2]):
+    _, action, *args = (data or "").split(SEPARATOR)
+    if action not in feature.actions:
         return None
-    return CallbackData(parts[0], parts[1], tuple(parts[2:]))
+    return CallbackData(feature, action, tuple(args))
 
 
-def feature_pattern(feature: str) -> str:
-    """The CallbackQueryHandler pattern that matches one feature's buttons."""
-    return f"^{feature}{SEPARATOR}"
+def pain_scale(data_for: Callable[[int], str]) -> Rows:
+    """The 0-10 pain scale as buttons, in rows of six; `data_for(score)` is each one's data."""
+    buttons = [Button(str(score), data_for(score)) for score in PAIN_SCALE]
+    return tuple(
+        tuple(buttons[i : i + SCORES_PER_ROW]) for i in range(0, len(buttons), SCORES_PER_ROW)
+    )

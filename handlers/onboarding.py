@@ -15,11 +15,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text, settings
 from handlers.context import AnyApplication, BotContext
-from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback
+from handlers.keyboards import ONBOARDING, SESSION, CallbackData, pain_scale, parse_callback
 from handlers.transport import acknowledge, inline_keyboard
 from sibot import onboarding
 from sibot.checkins import PAIN_SCALE
 from sibot.onboarding import Question, Screen, Step
+from sibot.sessions import Source
 from sibot.patients import PatientView, is_indefinite
 from sibot.ports import Button, OutgoingMessage
 from sibot.routine import ROUTINE_KEYS, estimated_minutes
@@ -27,7 +28,7 @@ from sibot.schedule import mask_to_weekdays
 from sibot.texts import format_time, text
 from sibot.zones import local_now_label, zone_for_language, zone_label
 
-FEATURE = "ob"
+FEATURE = ONBOARDING
 
 
 def _name_suffix(patient: PatientView) -> str:
@@ -49,18 +50,18 @@ def _screen(context: BotContext, screen: Screen, language_code: str | None) -> O
         case Step.DISCLAIMER:
             body = text(language, "onboarding.welcome", name=_name_suffix(patient))
             body += "\n\n" + text(language, "onboarding.disclaimer")
-            return OutgoingMessage(body, ((Button(text(language, "onboarding.accept"), callback(FEATURE, "accept")),),))
+            return OutgoingMessage(body, ((Button(text(language, "onboarding.accept"), FEATURE.data("accept")),),))
         case Step.SAFETY:
             assert position.question is not None
             return _question(language, position.question)
         case Step.CLEARANCE:
             assert position.question is not None
             key = "onboarding.emergency" if position.question in onboarding.EMERGENCY_QUESTIONS else "onboarding.see_doctor"
-            button = Button(text(language, "onboarding.cleared"), callback(FEATURE, "clear", position.question))
+            button = Button(text(language, "onboarding.cleared"), FEATURE.data("clear", position.question))
             return OutgoingMessage(text(language, key), ((button,),))
         case Step.TIMEZONE:
             zones = _suggested_zones(context, language_code)
-            buttons = tuple((Button(zone_label(zone), callback(FEATURE, "zone", zone)),) for zone in zones)
+            buttons = tuple((Button(zone_label(zone), FEATURE.data("zone", zone)),) for zone in zones)
             return OutgoingMessage(text(language, "onboarding.zone.ask"), buttons)
         case Step.ZONE_CONFIRM:
             body = text(
@@ -73,8 +74,8 @@ def _screen(context: BotContext, screen: Screen, language_code: str | None) -> O
                 body,
                 (
                     (
-                        Button(text(language, "onboarding.zone.right"), callback(FEATURE, "zok", 1)),
-                        Button(text(language, "onboarding.zone.wrong"), callback(FEATURE, "zok", 0)),
+                        Button(text(language, "onboarding.zone.right"), FEATURE.data("zok", 1)),
+                        Button(text(language, "onboarding.zone.wrong"), FEATURE.data("zok", 0)),
                     ),
                 ),
             )
@@ -85,8 +86,8 @@ def _screen(context: BotContext, screen: Screen, language_code: str | None) -> O
             at = format_time(language, reminder.local_time) if reminder else ""
             return OutgoingMessage(text(language, "onboarding.days.ask", time=at), settings.days_buttons(FEATURE, language))
         case Step.BASELINE:
-            scores = [Button(str(score), callback(FEATURE, "pain", score)) for score in PAIN_SCALE]
-            return OutgoingMessage(text(language, "onboarding.baseline.ask"), (tuple(scores[:6]), tuple(scores[6:])))
+            scores = pain_scale(lambda score: FEATURE.data("pain", score))
+            return OutgoingMessage(text(language, "onboarding.baseline.ask"), scores)
 
 
 def _question(language: str, question: Question) -> OutgoingMessage:
@@ -95,8 +96,8 @@ def _question(language: str, question: Question) -> OutgoingMessage:
     lines.append(text(language, "onboarding.safety.progress", number=number, count=len(Question)))
     lines.append(text(language, f"onboarding.question.{question}"))
     answers = (
-        Button(text(language, "onboarding.yes"), callback(FEATURE, "answer", question, 1)),
-        Button(text(language, "onboarding.no"), callback(FEATURE, "answer", question, 0)),
+        Button(text(language, "onboarding.yes"), FEATURE.data("answer", question, 1)),
+        Button(text(language, "onboarding.no"), FEATURE.data("answer", question, 0)),
     )
     return OutgoingMessage("\n".join(lines), (answers,))
 
@@ -157,8 +158,8 @@ async def _welcome_back(context: BotContext, patient: PatientView) -> OutgoingMe
     else:
         lines.append(text(language, "settings.next_reminder", next=settings.next_reminder(language, reminder, patient.timezone)))
     buttons = (
-        (Button(text(language, "settings.action.session"), callback("ss", "start", "menu")),),
-        (Button(text(language, "settings.action.settings"), callback(settings.FEATURE, "menu")),),
+        (Button(text(language, "settings.action.session"), SESSION.data("start", Source.MENU)),),
+        (Button(text(language, "settings.action.settings"), settings.FEATURE.data("menu")),),
     )
     return OutgoingMessage("\n".join(lines), buttons)
 
@@ -181,7 +182,7 @@ async def hold_back(update: Update, context: BotContext) -> None:
     if typed and not before_consent and await free_text.route(update, context):
         return
     if before_consent:
-        accept = Button(text(language, "onboarding.accept"), callback(FEATURE, "accept"))
+        accept = Button(text(language, "onboarding.accept"), FEATURE.data("accept"))
         await settings.reply(update, OutgoingMessage(text(language, "onboarding.read_and_accept"), ((accept,),)))
         return
     note = text(language, "onboarding.use_buttons" if typed else "onboarding.finish_first")
@@ -305,12 +306,12 @@ def _summary(screen: Screen) -> OutgoingMessage:
     )
     if patient.pregnant:
         lines.append(text(language, "onboarding.summary.pregnant"))
-    start = Button(text(language, "onboarding.start_first"), callback("ss", "start", "onboarding"))
+    start = Button(text(language, "onboarding.start_first"), SESSION.data("start", Source.ONBOARDING))
     return OutgoingMessage("\n\n".join(lines), ((start,),))
 
 
 def register(application: AnyApplication) -> None:
     application.add_handler(CommandHandler("start", start))  # group 0
-    application.add_handler(CallbackQueryHandler(on_button, pattern=feature_pattern(FEATURE)))  # group 0
+    application.add_handler(CallbackQueryHandler(on_button, pattern=FEATURE.pattern))  # group 0
     free_text.expect(application, Step.TIMEZONE.value, on_zone_answer)
     free_text.expect(application, Step.REMINDER_TIME.value, on_time_answer)

@@ -18,7 +18,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text
 from handlers.context import AnyApplication, BotContext
-from handlers.keyboards import CallbackData, callback, feature_pattern, parse_callback, whole_number
+from handlers.keyboards import SETTINGS, CallbackData, Feature, parse_callback, whole_number
 from handlers.transport import acknowledge, inline_keyboard
 from sibot import patients
 from sibot.patients import PatientView
@@ -35,7 +35,7 @@ from sibot.schedule import (
 from sibot.texts import available_languages, format_time, language_name, text
 from sibot.zones import ZoneMatch, candidate_zones, local_now_label, zone_for_location, zone_label, zone_match
 
-FEATURE = "st"
+FEATURE = SETTINGS
 AWAITING_ZONE = "settings_zone"
 AWAITING_TIME = "settings_time"
 COMMON_TIMES = (time(7), time(8), time(9), time(12), time(18), time(20))
@@ -66,29 +66,29 @@ def time_of_code(code: str) -> time | None:
     return None if hour is None or minute is None else time(hour, minute)
 
 
-def time_buttons(feature: str, language: str) -> tuple[tuple[Button, ...], ...]:
-    buttons = [Button(format_time(language, at), callback(feature, "time", time_code(at))) for at in COMMON_TIMES]
+def time_buttons(feature: Feature, language: str) -> tuple[tuple[Button, ...], ...]:
+    buttons = [Button(format_time(language, at), feature.data("time", time_code(at))) for at in COMMON_TIMES]
     return tuple(buttons[:3]), tuple(buttons[3:])
 
 
-def days_buttons(feature: str, language: str) -> tuple[tuple[Button, ...], ...]:
+def days_buttons(feature: Feature, language: str) -> tuple[tuple[Button, ...], ...]:
     return (
-        (Button(text(language, "settings.days.every_day"), callback(feature, "days", _ALL_DAYS_MASK)),),
-        (Button(text(language, "settings.days.weekdays"), callback(feature, "days", weekdays_to_mask(WEEKDAYS))),),
-        (Button(text(language, "settings.days.choose"), callback(feature, "pick", 0)),),
+        (Button(text(language, "settings.days.every_day"), feature.data("days", _ALL_DAYS_MASK)),),
+        (Button(text(language, "settings.days.weekdays"), feature.data("days", weekdays_to_mask(WEEKDAYS))),),
+        (Button(text(language, "settings.days.choose"), feature.data("pick", 0)),),
     )
 
 
-def day_picker(feature: str, language: str, mask: int) -> tuple[tuple[Button, ...], ...]:
+def day_picker(feature: Feature, language: str, mask: int) -> tuple[tuple[Button, ...], ...]:
     """One toggle per weekday (the mask it leads to is in its data), then "Done"."""
     toggles = [
         Button(
             ("✅ " if mask & (1 << day) else "") + text(language, f"settings.day.{day}"),
-            callback(feature, "pick", mask ^ (1 << day)),
+            feature.data("pick", mask ^ (1 << day)),
         )
         for day in range(7)
     ]
-    done = Button(text(language, "settings.days.done"), callback(feature, "days", mask))
+    done = Button(text(language, "settings.days.done"), feature.data("days", mask))
     return tuple(toggles[:4]), tuple(toggles[4:]), (done,)
 
 
@@ -99,7 +99,7 @@ def mask_of(data: CallbackData) -> int | None:
 
 
 async def answer_zone(
-    update: Update, language: str, feature: str, choose: Callable[[str], Awaitable[object]]
+    update: Update, language: str, feature: Feature, choose: Callable[[str], Awaitable[object]]
 ) -> None:
     """A typed city, zone or offset, or a shared location: `choose` the zone when it is clear,
     offer the close matches (buttons of `feature`) when it is not, else say it is not a zone."""
@@ -121,9 +121,9 @@ async def typed_time(update: Update, language: str) -> time | None:
     return local_time
 
 
-def _zone_choice_buttons(feature: str, language: str, matches: list[ZoneMatch]) -> tuple[tuple[Button, ...], ...]:
-    rows = [(Button(match.label, callback(feature, "zone", match.zone)),) for match in matches]
-    rows.append((Button(text(language, "settings.zone.none_of_these"), callback(feature, "rezone")),))
+def _zone_choice_buttons(feature: Feature, language: str, matches: list[ZoneMatch]) -> tuple[tuple[Button, ...], ...]:
+    rows = [(Button(match.label, feature.data("zone", match.zone)),) for match in matches]
+    rows.append((Button(text(language, "settings.zone.none_of_these"), feature.data("rezone")),))
     return tuple(rows)
 
 
@@ -194,7 +194,7 @@ def _menu(patient: PatientView, reminder: ReminderView | None) -> OutgoingMessag
     language = patient.language
 
     def button(name: str, action: str) -> Button:
-        return Button(text(language, f"settings.button.{name}"), callback(FEATURE, "ask", action))
+        return Button(text(language, f"settings.button.{name}"), FEATURE.data("ask", action))
 
     body = text(
         language,
@@ -219,11 +219,11 @@ def _menu(patient: PatientView, reminder: ReminderView | None) -> OutgoingMessag
 
 
 def _back(language: str) -> tuple[tuple[Button, ...], ...]:
-    return ((Button(text(language, "settings.button.back"), callback(FEATURE, "menu")),),)
+    return ((Button(text(language, "settings.button.back"), FEATURE.data("menu")),),)
 
 
 def _cancel(language: str) -> tuple[Button, ...]:
-    return (Button(text(language, "settings.button.cancel"), callback(FEATURE, "cancel")),)
+    return (Button(text(language, "settings.button.cancel"), FEATURE.data("cancel")),)
 
 
 async def show_settings(update: Update, context: BotContext) -> None:
@@ -248,12 +248,12 @@ def _ask(patient: PatientView, reminder: ReminderView | None, what: str) -> Outg
         seconds = range(MIN_HOLD_SECONDS, MAX_HOLD_SECONDS + 1)
         return OutgoingMessage(
             text(language, "settings.ask.hold"),
-            (tuple(Button(f"{value} s", callback(FEATURE, "hold", value)) for value in seconds),),
+            (tuple(Button(f"{value} s", FEATURE.data("hold", value)) for value in seconds),),
         )
     if what == "reps":
         return OutgoingMessage(
             text(language, "settings.ask.reps"),
-            (tuple(Button(str(value), callback(FEATURE, "reps", value)) for value in REPETITION_CHOICES),),
+            (tuple(Button(str(value), FEATURE.data("reps", value)) for value in REPETITION_CHOICES),),
         )
     if what in _SWITCHES:
         key, current = _SWITCHES[what], patient.pregnant if what == "preg" else patient.followups_enabled
@@ -261,8 +261,8 @@ def _ask(patient: PatientView, reminder: ReminderView | None, what: str) -> Outg
             text(language, f"settings.ask.{key}", state=on_off(language, current)),
             (
                 (
-                    Button(text(language, "settings.button.turn_on"), callback(FEATURE, what, 1)),
-                    Button(text(language, "settings.button.turn_off"), callback(FEATURE, what, 0)),
+                    Button(text(language, "settings.button.turn_on"), FEATURE.data(what, 1)),
+                    Button(text(language, "settings.button.turn_off"), FEATURE.data(what, 0)),
                 ),
             ),
         )
@@ -270,7 +270,7 @@ def _ask(patient: PatientView, reminder: ReminderView | None, what: str) -> Outg
         return OutgoingMessage(
             text(language, "settings.ask.language"),
             tuple(
-                (Button(language_name(code), callback(FEATURE, "lang", code)),)
+                (Button(language_name(code), FEATURE.data("lang", code)),)
                 for code in available_languages()
             ),
         )
@@ -442,7 +442,7 @@ async def ask_pause(update: Update, context: BotContext) -> None:
     """Offer how long to pause the reminders."""
     language = context.patient.language
     buttons = tuple(
-        (Button(text(language, f"settings.pause.{days}"), callback(FEATURE, "pause", days)),)
+        (Button(text(language, f"settings.pause.{days}"), FEATURE.data("pause", days)),)
         for days in (*patients.PAUSE_DAYS, 0)
     )
     await reply(update, OutgoingMessage(text(language, "settings.pause.ask"), buttons))
@@ -479,6 +479,6 @@ def register(application: AnyApplication) -> None:
     application.add_handler(CommandHandler("settings", show_settings))  # group 0
     application.add_handler(CommandHandler("pause", ask_pause))  # group 0
     application.add_handler(CommandHandler("resume", resume))  # group 0
-    application.add_handler(CallbackQueryHandler(on_button, pattern=feature_pattern(FEATURE)))  # group 0
+    application.add_handler(CallbackQueryHandler(on_button, pattern=FEATURE.pattern))  # group 0
     free_text.expect(application, AWAITING_ZONE, on_zone_answer)
     free_text.expect(application, AWAITING_TIME, on_time_answer)

@@ -44,7 +44,7 @@ from sibot.db import Database
 from sibot.health import Heartbeat
 from sibot.models import ExerciseSession, Patient, Reminder, ReminderDelivery
 from sibot.patients import takes_reminders
-from sibot.ports import Clock, OutgoingMessage, Priority, RecipientBlocked, Sender, SendError
+from sibot.ports import Clock, OutgoingMessage, Priority, RecipientBlocked, ReminderRenderer, Sender, SendError
 from sibot.reminders import (
     DAILY,
     EXPIRED,
@@ -53,9 +53,7 @@ from sibot.reminders import (
     PENDING,
     SENT,
     SKIP,
-    followup_message,
     following_occurrence,
-    reminder_message,
     scheduled,
 )
 from sibot.routine import ROUTINE_KEYS, estimated_minutes
@@ -126,6 +124,7 @@ class Dispatcher:
         heartbeat: Heartbeat,
         sender: Sender,
         clock: Clock,
+        messages: ReminderRenderer,
         keep_going: Callable[[], bool] = lambda: True,
         lease: timedelta = LEASE,
     ) -> None:
@@ -137,14 +136,17 @@ class Dispatcher:
         self._followup_delay = settings.followup_delay
         self._heartbeat = heartbeat
         self._sender = sender
+        self._messages = messages
         # Names this dispatcher's leases. One tick at a time: at the start of one, no row it
         # claimed is still out.
         self._claimer = uuid.uuid4().hex
         self._lease = lease  # tests shorten it to see it renewed
 
     @classmethod
-    def for_core(cls, core: Core, sender: Sender, keep_going: Callable[[], bool]) -> Dispatcher:
-        return cls(core.db, core.settings, core.heartbeat, sender, core.clock, keep_going)
+    def for_core(
+        cls, core: Core, sender: Sender, messages: ReminderRenderer, keep_going: Callable[[], bool]
+    ) -> Dispatcher:
+        return cls(core.db, core.settings, core.heartbeat, sender, core.clock, messages, keep_going)
 
     async def tick(self, now: datetime) -> datetime:
         """Claim and send everything due at `now`; return when the next tick should be."""
@@ -403,7 +405,7 @@ class Dispatcher:
                 outgoing.append(
                     _Outgoing(
                         row.id, row.reminder_id, row.patient_id, row.attempts,
-                        row.occurrence_date if follows_up else None, _message_for(row),
+                        row.occurrence_date if follows_up else None, self._message_for(row),
                     )
                 )
             if expired:
@@ -419,6 +421,13 @@ class Dispatcher:
                     .values(claimed_by=self._claimer, lease_until=at + self._lease)
                 )
         return outgoing
+
+    def _message_for(self, row: Row[Any]) -> OutgoingMessage:
+        """The message of a delivery row, which carries its kind and its patient's settings."""
+        if row.kind == FOLLOWUP:
+            return self._messages.followup(row.language)
+        minutes = estimated_minutes(ROUTINE_KEYS, row.hold_seconds, row.repetitions)
+        return self._messages.reminder(row.language, minutes)
 
     async def _renew_leases(self, until: asyncio.Event) -> None:
         """Every third of a lease until `until` is set, hold this dispatcher's claimed rows (the
@@ -515,14 +524,6 @@ async def _let_others_run() -> None:
     # On SQLite a claim runs through without yielding (sibot/db.py): between two batches, the
     # patients' updates and hold timers that came due meanwhile go first.
     await asyncio.sleep(0)
-
-
-def _message_for(row: Row[Any]) -> OutgoingMessage:
-    """The message of a delivery row, which carries its kind and its patient's settings."""
-    if row.kind == FOLLOWUP:
-        return followup_message(row.language)
-    minutes = estimated_minutes(ROUTINE_KEYS, row.hold_seconds, row.repetitions)
-    return reminder_message(row.language, minutes)
 
 
 def _followup(reminder_id: int, at: datetime | None, day: date | None) -> dict[str, Any]:

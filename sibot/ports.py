@@ -52,6 +52,21 @@ class Sender(Protocol):
     ) -> int: ...
 
 
+class ReminderRenderer(Protocol):
+    """The messages the dispatcher sends by itself; the glue draws them (with their buttons).
+
+    Pure functions of their arguments: a fan-out asks for the same few thousands of times, and an
+    implementation may build each once."""
+
+    def reminder(self, language: str, minutes: int) -> OutgoingMessage:
+        """The daily reminder (and a snoozed one), for a routine of about `minutes`."""
+        ...
+
+    def followup(self, language: str) -> OutgoingMessage:
+        """The one gentle follow-up of a reminder that was left alone."""
+        ...
+
+
 class Clock(Protocol):
     """The current instant, always timezone-aware UTC."""
 

@@ -9,7 +9,6 @@ sees to that, whatever the row says). The zone is always the patient's, read fro
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -20,9 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot.core import Core
 from sibot.models import Patient, Reminder, ReminderDelivery
-from sibot.ports import Button, OutgoingMessage
 from sibot.schedule import Occurrence, mask_to_weekdays, next_occurrence, weekdays_to_mask
-from sibot.texts import plural, text
 
 DAILY = "daily"
 FOLLOWUP = "followup"
@@ -30,8 +27,6 @@ SNOOZE = "snooze"  # the kinds of a snoozed re-send are "snooze1", "snooze2", ..
 # "Skip today" is written to the outbox as a row of this kind, so nothing else goes out that day.
 SKIP = "skip"
 SNOOZE_MINUTES = (15, 60)
-# The one-tap pain row, 0 to 10, in two rows so the buttons stay wide enough to hit.
-PAIN_ROWS = (range(0, 6), range(6, 11))
 
 # Delivery statuses.
 PENDING = "pending"
@@ -239,47 +234,6 @@ async def _current_occurrence(
     if newest != delivery.occurrence_date or skipped is not None:
         return None
     return reminder, delivery.occurrence_date
-
-
-# A fan-out sends the same few messages to thousands: building each one's fifteen buttons and
-# its texts again was 6% of the bot's samples in a profile of the fan-out. The messages are
-# frozen, and so are the catalogs.
-@functools.cache
-def reminder_message(language: str, minutes: int) -> OutgoingMessage:
-    """The daily reminder (and a snoozed one): start, snooze, skip, and a one-tap pain row."""
-    body = plural(language, "reminders.due", minutes) + "\n\n" + text(language, "reminders.pain_prompt")
-    return OutgoingMessage(
-        text=body,
-        buttons=(
-            (_start_button(language),),
-            tuple(
-                Button(text(language, f"reminders.button.snooze_{minutes}"), f"rm:snooze:{minutes}")
-                for minutes in SNOOZE_MINUTES
-            ),
-            (_skip_button(language),),
-            *(
-                tuple(Button(str(score), f"pn:score:{score}:reminder") for score in row)
-                for row in PAIN_ROWS
-            ),
-        ),
-    )
-
-
-@functools.cache
-def followup_message(language: str) -> OutgoingMessage:
-    """The one gentle follow-up of a reminder that was left alone."""
-    return OutgoingMessage(
-        text=text(language, "reminders.followup"),
-        buttons=((_start_button(language),), (_skip_button(language),)),
-    )
-
-
-def _start_button(language: str) -> Button:
-    return Button(text(language, "reminders.button.start"), "ss:start:reminder")
-
-
-def _skip_button(language: str) -> Button:
-    return Button(text(language, "reminders.button.skip"), "rm:skip")
 
 
 # --- the use cases of the reminder's buttons: each takes the core and owns its transaction -------

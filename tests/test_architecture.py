@@ -1,16 +1,57 @@
 """The dependency rules: the core never imports Telegram or the handlers; the handlers never
-touch the database: use cases own their transactions."""
+touch the database: use cases own their transactions. Every button goes through the glue's route
+table, and every command is in the menu and in /help."""
 
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+from handlers.commands import COMMANDS
+from handlers.keyboards import FEATURES, MAX_CALLBACK_BYTES, PAIN, SESSION, parse_callback
+from handlers.reminders import MESSAGES
+from sibot.texts import available_languages, text
 
 CORE = Path(__file__).resolve().parent.parent / "sibot"
 GLUE = CORE.parent / "handlers"
 FORBIDDEN = ("telegram", "handlers")
+ROUTE_TABLE = GLUE / "keyboards.py"
+CALLBACK_DATA = re.compile(rf"(?:{'|'.join(feature.prefix for feature in FEATURES)}):")
+# Buttons as the previous releases sent them: they stay in patients' chats, and must still work.
+YESTERDAYS_BUTTONS = {
+    "ob:accept": ("ob", "accept", ()),
+    "ob:answer:fever:0": ("ob", "answer", ("fever", "0")),
+    "ob:zone:Europe/Berlin": ("ob", "zone", ("Europe/Berlin",)),
+    "ob:zok:1": ("ob", "zok", ("1",)),
+    "ob:time:0730": ("ob", "time", ("0730",)),
+    "ob:pick:5": ("ob", "pick", ("5",)),
+    "ob:days:127": ("ob", "days", ("127",)),
+    "ob:pain:4": ("ob", "pain", ("4",)),
+    "st:menu": ("st", "menu", ()),
+    "st:ask:time": ("st", "ask", ("time",)),
+    "st:hold:10": ("st", "hold", ("10",)),
+    "st:lang:de": ("st", "lang", ("de",)),
+    "st:pause:7": ("st", "pause", ("7",)),
+    "ss:start:reminder": ("ss", "start", ("reminder",)),
+    "ss:pb:12:3:-": ("ss", "pb", ("12", "3", "-")),
+    "ss:hk:12:4:7:1": ("ss", "hk", ("12", "4", "7", "1")),
+    "ss:next:12:5": ("ss", "next", ("12", "5")),
+    "ss:over:12:5:all": ("ss", "over", ("12", "5", "all")),
+    "lib:show:2": ("lib", "show", ("2",)),
+    "rm:snooze:15": ("rm", "snooze", ("15",)),
+    "rm:skip": ("rm", "skip", ()),
+    "pn:score:3:reminder": ("pn", "score", ("3", "reminder")),
+    "pn:sym:41:3:6": ("pn", "sym", ("41", "3", "6")),
+    "pn:gentle": ("pn", "gentle", ()),
+    "dl:yes:1764900000": ("dl", "yes", ("1764900000",)),
+    "ad:send:9": ("ad", "send", ("9",)),
+}
 
 
 def _imported_modules(source: Path) -> set[str]:
@@ -62,3 +103,108 @@ def test_starting_the_bot_leaves_the_heavy_libraries_for_their_first_use() -> No
         cwd=CORE.parent, capture_output=True, text=True, check=True,
     )
     assert started.stdout.strip() == "[]"
+
+
+def _sources() -> Iterator[Path]:
+    yield from CORE.rglob("*.py")
+    yield from GLUE.rglob("*.py")
+
+
+def _strings(path: Path) -> Iterator[str]:
+    """The string constants of a module (the literal parts of f-strings among them)."""
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.value
+
+
+def test_callback_data_is_written_only_in_the_route_table() -> None:
+    offenders = {
+        f"{path.relative_to(CORE.parent)}: {value!r}"
+        for path in _sources()
+        if path != ROUTE_TABLE
+        for value in _strings(path)
+        if CALLBACK_DATA.match(value)
+    }
+    assert offenders == set()
+    holds = [path.name for path in _sources() for value in _strings(path) if value.startswith("hold:")]
+    assert holds == ["exercise.py"]  # hold_job_name, the one name of the hold timers
+
+
+def _button_data(call: ast.Call) -> ast.expr | None:
+    if len(call.args) > 1:
+        return call.args[1]
+    return next((keyword.value for keyword in call.keywords if keyword.arg == "data"), None)
+
+
+def test_every_button_takes_its_data_from_the_route_table() -> None:
+    """No Button gets written-out data: it comes from a Feature's `data` (or a helper of it)."""
+    offenders, buttons = set(), 0
+    for path in _sources():
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            is_button = isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Button"
+            data = _button_data(node) if is_button else None  # type: ignore[arg-type]
+            buttons += data is not None
+            if isinstance(data, (ast.Constant, ast.JoinedStr, ast.BinOp)):
+                offenders.add(f"{path.relative_to(CORE.parent)}:{node.lineno}")
+    assert offenders == set()
+    assert buttons > 30
+
+
+@pytest.mark.parametrize("data", sorted(YESTERDAYS_BUTTONS))
+def test_yesterdays_buttons_still_parse_as_they_did(data: str) -> None:
+    parsed = parse_callback(data)
+    assert parsed is not None
+    assert (parsed.feature.prefix, parsed.action, parsed.args) == YESTERDAYS_BUTTONS[data]
+
+
+def test_the_reminder_keeps_the_buttons_it_always_had() -> None:
+    """The reminder is the message most often left in a chat for days."""
+    reminder = MESSAGES.reminder("en", 20)
+    assert [[button.data for button in row] for row in reminder.buttons] == [
+        ["ss:start:reminder"],
+        ["rm:snooze:15", "rm:snooze:60"],
+        ["rm:skip"],
+        [f"pn:score:{score}:reminder" for score in range(6)],
+        [f"pn:score:{score}:reminder" for score in range(6, 11)],
+    ]
+    followup = MESSAGES.followup("de")
+    assert [[button.data for button in row] for row in followup.buttons] == [["ss:start:reminder"], ["rm:skip"]]
+    assert MESSAGES.reminder("en", 20) is reminder  # built once for a whole fan-out
+
+
+def test_the_route_table_refuses_what_telegram_or_the_handlers_would() -> None:
+    for feature in FEATURES:
+        assert feature.pattern == f"^{feature.prefix}:"
+        for action in feature.actions:
+            parsed = parse_callback(feature.data(action, 1, "x"))
+            assert parsed is not None and (parsed.feature, parsed.action, parsed.args) == (feature, action, ("1", "x"))
+        with pytest.raises(ValueError, match="no route"):
+            feature.data("nope")
+    with pytest.raises(ValueError, match="64 bytes"):
+        PAIN.data("score", "9" * MAX_CALLBACK_BYTES)
+    with pytest.raises(ValueError, match="':'"):
+        SESSION.data("start", "a:b")
+    for junk in (None, "", "pn", "pn:", "pn:nope:1", "xx:score:1", ":score", "pn score 1"):
+        assert parse_callback(junk) is None
+
+
+def _commands_registered() -> set[str]:
+    """The commands the patients' handlers take (the operators' live in admin.py)."""
+    names = set()
+    for path in GLUE.glob("*.py"):
+        if path.name == "admin.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "CommandHandler":
+                first = node.args[0]
+                assert isinstance(first, ast.Constant), f"{path.name}:{node.lineno}: name the command"
+                names.add(first.value)
+    return names
+
+
+@pytest.mark.parametrize("language", available_languages())
+def test_every_command_is_in_the_menu_and_in_help(language: str) -> None:
+    assert _commands_registered() == set(COMMANDS)
+    listed = re.findall(r"^/([a-z]+) ", text(language, "settings.help"), flags=re.MULTILINE)
+    assert listed == list(COMMANDS)
+    assert all(text(language, f"settings.command.{name}") for name in COMMANDS)

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from handlers.diary import score_buttons
+from handlers.exercise import hold_job_name
 from handlers.transport import inline_keyboard
 from sibot.checkins import CheckinSource
 from sibot.db import Database
@@ -486,7 +487,7 @@ async def delete_everything(bot: BotHarness, emulator: Emulator) -> None:
     assert bot.application is not None and bot.application.job_queue is not None
     job_queue = bot.application.job_queue
     job_queue.run_once(
-        lambda _: None, 3600, name=f"hold:{session_id}", job_kwargs={"misfire_grace_time": None}
+        lambda _: None, 3600, name=hold_job_name(session_id), job_kwargs={"misfire_grace_time": None}
     )
     before = await rows_of(db, patient.user_id)
     assert before["patients"] == before["reminders"] == 1 and before["red_flags"] == 2
@@ -495,7 +496,7 @@ async def delete_everything(bot: BotHarness, emulator: Emulator) -> None:
     await answered(patient, await patient.tap("Yes, delete everything"))
     await edited(patient, ask.message_id, "Everything about you is erased")
     assert set((await rows_of(db, patient.user_id)).values()) == {0}
-    assert [job.name for job in job_queue.jobs() if job.name == f"hold:{session_id}"] == []
+    assert [job.name for job in job_queue.jobs() if job.name == hold_job_name(session_id)] == []
     assert (await rows_of(db, other.user_id))["checkins"] == 15
     await patient.send("/start")
     await patient.next_message()

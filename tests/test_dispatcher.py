@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from handlers.reminders import MESSAGES
 from sibot.db import Database
 from sibot.diary import delete_patient
 from sibot.dispatcher import LEASE, MAX_ATTEMPTS, MAX_WAIT, SEND_CHUNK, Dispatcher
@@ -84,7 +85,7 @@ def make_dispatcher(
     # The clock stamps the heartbeat between chunks and the leases; every test passes `now` to
     # tick(), and those about leases pass the clock they move too.
     clock = clock or ManualClock(START)
-    return Dispatcher(database, settings, heartbeat or Heartbeat(), sender, clock)  # type: ignore[arg-type]
+    return Dispatcher(database, settings, heartbeat or Heartbeat(), sender, clock, MESSAGES)  # type: ignore[arg-type]
 
 
 async def add_patient(database: Database, patient_id: int = PATIENT, **fields: object) -> None:
@@ -336,7 +337,7 @@ async def test_a_lease_is_renewed_while_its_send_is_out(database, settings, cloc
     await add_patient(database)
     sender = HangingSender(hangs=PATIENT)
     lease = timedelta(seconds=0.3)  # renewed every 0.1 s
-    holder = Dispatcher(database, settings, Heartbeat(), sender, clock, lease=lease)  # type: ignore[arg-type]
+    holder = Dispatcher(database, settings, Heartbeat(), sender, clock, MESSAGES, lease=lease)  # type: ignore[arg-type]
     clock.set(DUE)
     tick = asyncio.create_task(holder.tick(DUE))
     await sender.out.wait()
@@ -364,7 +365,7 @@ async def test_a_send_whose_lease_lapsed_leaves_the_record_of_the_one_that_took_
     await add_patient(database)
     slow = HangingSender(hangs=PATIENT)
     # a lease that is never renewed within the test: as if this bot had frozen
-    frozen = Dispatcher(database, settings, Heartbeat(), slow, clock, lease=timedelta(hours=1))  # type: ignore[arg-type]
+    frozen = Dispatcher(database, settings, Heartbeat(), slow, clock, MESSAGES, lease=timedelta(hours=1))  # type: ignore[arg-type]
     clock.set(DUE)
     tick = asyncio.create_task(frozen.tick(DUE))
     await slow.out.wait()
@@ -699,7 +700,7 @@ async def test_a_stopping_bot_ends_the_fan_out_early_and_its_next_start_sends_th
     ids = await add_many_patients(database, 450)
     sender = RecordingSender()
     stopping = Dispatcher(
-        database, settings, Heartbeat(), sender, ManualClock(START),  # type: ignore[arg-type]
+        database, settings, Heartbeat(), sender, ManualClock(START), MESSAGES,  # type: ignore[arg-type]
         keep_going=lambda: sender.calls < 20,  # the stop comes after 20 sends began
     )
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers.gate import command_of
-from handlers.keyboards import parse_callback, whole_number
+from handlers.keyboards import SETTINGS, parse_callback, whole_number
 from handlers.settings import day_picker, mask_of, time_code, time_of_code
 from sibot.schedule import parse_local_time
 from sibot.texts import available_languages, format_time
@@ -54,7 +54,7 @@ def test_forged_time_codes_are_refused(code: str) -> None:
 
 
 def test_the_day_picker_toggles_one_day_per_button() -> None:
-    rows = day_picker("st", "en", 0b0000101)
+    rows = day_picker(SETTINGS, "en", 0b0000101)
     toggles = [button for row in rows[:-1] for button in row]
     assert [button.label for button in toggles] == ["✅ Mon", "Tue", "✅ Wed", "Thu", "Fri", "Sat", "Sun"]
     masks = [mask_of(parse_callback(button.data)) for button in toggles]  # type: ignore[arg-type]

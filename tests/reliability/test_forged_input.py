@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 
 from handlers.commands import COMMANDS
-from handlers.exercise import BUTTON_ACTIONS
+from handlers.keyboards import FEATURES
 from sibot import diary, sessions
 from sibot.checkins import CheckinSource
 from sibot.emulator import Emulator, Patient
@@ -45,22 +45,8 @@ STEPS = [None, Step.SAFETY, Step.TIMEZONE, Step.REMINDER_TIME, Step.REMINDER_DAY
 # /exercise starts or interrupts a session and /broadcast drafts its text whatever follows them,
 # and "/start <code>" records any code of letters, digits, "-" and "_" as the patient's clinic.
 COMMANDS_THAT_WRITE = {"exercise", "broadcast", "start"}
-# Every button route the handlers know: feature prefix and action.
-ROUTES = [
-    (feature, action)
-    for feature, actions in {
-        "ob": ["accept", "answer", "clear", "zone", "rezone", "zok", "time", "days", "pick", "pain"],
-        "st": ["menu", "ask", "cancel", "zone", "rezone", "time", "pick", "days", "hold", "reps", "preg", "follow",
-               "lang", "pause"],
-        "ss": ["start", "over", *BUTTON_ACTIONS],
-        "lib": ["list", "show", "do"],
-        "rm": ["snooze", "skip"],
-        "pn": ["score", "loc", "where", "sym", "done", "gentle"],
-        "dl": ["yes", "no"],
-        "ad": ["send", "cancel"],
-    }.items()
-    for action in actions
-]
+# Every button route of the table: feature prefix and action.
+ROUTES = [(feature.prefix, action) for feature in FEATURES for action in sorted(feature.actions)]
 
 not_numbers = st.one_of(
     st.sampled_from(["²", "٣", "١٢", "१२", "１２", "𝟙", "½", "Ⅻ", "--5", "-1", "-0", "+3", " 3", "3 ",
