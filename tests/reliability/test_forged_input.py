@@ -26,8 +26,8 @@ from handlers.commands import COMMANDS
 from handlers.exercise import BUTTON_ACTIONS
 from sibot import diary, sessions
 from sibot.checkins import CheckinSource
-from sibot.emulator import Emulator, Patient
-from sibot.models import Patient as PatientRow
+from sibot.emulator import Emulator, TelegramUser
+from sibot.models import Patient
 from sibot.onboarding import Step
 from sibot.patients import load_patient
 from sibot.routine import ROUTINE_KEYS
@@ -88,7 +88,7 @@ def _fits(data: str) -> bool:
 
 @dataclass(frozen=True)
 class Sender:
-    patient: Patient
+    patient: TelegramUser
     session_id: int | None = None
     session_token: int | None = None
     checkin_id: int | None = None
@@ -127,7 +127,7 @@ class Scene:
         async with db.transaction() as session:
             if step is not None:
                 awaiting = step.value if step in (Step.TIMEZONE, Step.REMINDER_TIME) else None
-                await session.execute(update(PatientRow).where(PatientRow.id == patient.user_id)
+                await session.execute(update(Patient).where(Patient.id == patient.user_id)
                                       .values(onboarding_step=step.value, awaiting=awaiting))
                 return Sender(patient)
             checkin = await diary.record_checkin(session, patient.user_id, now, 4, CheckinSource.DIARY)
