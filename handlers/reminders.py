@@ -103,7 +103,7 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
     """Snooze or skip today's reminder; an old reminder's button only gets a short answer."""
     query = update.callback_query
     assert query is not None
-    patient: PatientView | None = context.patient
+    patient = context.patient
     language = patient.language if patient is not None else DEFAULT_LANGUAGE
     answer = text(language, "reminders.stale")
     data = parse_callback(query.data)
