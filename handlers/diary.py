@@ -70,7 +70,7 @@ def register(application: AnyApplication) -> None:
 
 
 def score_buttons(source: CheckinSource) -> tuple[tuple[Button, ...], ...]:
-    """The 0-10 row of buttons, for /pain and for the reminder's message."""
+    """The 0-10 rows of buttons of /pain; each tap records where the score came from."""
     buttons = [Button(str(n), callback(PAIN, "score", n, source.value)) for n in PAIN_SCALE]
     return tuple(
         tuple(buttons[i : i + SCORES_PER_ROW]) for i in range(0, len(buttons), SCORES_PER_ROW)

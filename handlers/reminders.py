@@ -88,7 +88,11 @@ async def on_start(application: AnyApplication) -> None:
 
 
 async def wake_dispatcher(application: AnyApplication) -> None:
-    """Run a tick now (after a reminder changed, or a test moved the clock) and wait for it."""
+    """Run a tick now and wait for it: tests call it after moving the clock.
+
+    The bot itself never needs to: a changed reminder is found by the next tick, at most
+    `MAX_WAIT` away.
+    """
     runner: DispatcherRunner = application.bot_data[RUNNER_KEY]
     await runner.run_tick()
 
