@@ -14,10 +14,10 @@ import json
 from typing import Any
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from handlers.ptb_private import DefaultValue, ODVInput
 
 # What PTB's own transport uses; enough for the fan-out's and the updates' calls in flight.
 CONNECTIONS = 256

@@ -40,12 +40,12 @@ from collections.abc import Callable, Coroutine, Hashable, Sequence
 from typing import Any, TypeAlias, TypedDict
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram._utils.types import JSONDict
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.warnings import PTBUserWarning
 
+from handlers.ptb_private import retry_after_seconds
 from sibot.ports import (
     Button,
     OutgoingMessage,
@@ -380,8 +380,7 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
 
     def _hold_back(self, lane: _Lane, exc: RetryAfter) -> None:
         now = asyncio.get_running_loop().time()
-        # the public `retry_after` warns about a PTB 22.2 deprecation; PTB's own limiter reads this
-        until = now + exc._retry_after.total_seconds()  # noqa: SLF001
+        until = now + retry_after_seconds(exc)
         lane.bucket.pause_until(until)
         _LOGGER.info("429 for chat %s: holding it back until %.3f", lane.key, until)
         if self._last_flood is not None:
@@ -498,7 +497,7 @@ class _BuiltOnce(InlineKeyboardMarkup):
         with self._unfrozen():
             self._as_sent = super().to_dict()
 
-    def to_dict(self, recursive: bool = True) -> JSONDict:
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
         if not recursive:
             return super().to_dict(recursive=False)
         return dict(self._as_sent)  # a copy of the top: PTB's callers may add to what they get

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sqlite3
@@ -20,6 +19,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 import migrations
+from sibot.aiosqlite_private import make_calls_at_once, open_without_worker
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -61,22 +61,6 @@ def _create_private(path: Path) -> None:
         pass  # a missing folder, no permission: SQLite's own error says so next
 
 
-class _CallsAtOnce:
-    """Stands where aiosqlite queues each call for its worker thread: the call runs at once."""
-
-    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
-        future, call = item
-        try:
-            result = call()
-        except Exception as error:  # noqa: BLE001 - handed to the awaiting caller, as aiosqlite does
-            if future is None:
-                raise
-            future.set_exception(error)
-        else:
-            if future is not None:
-                future.set_result(result)
-
-
 class _SqliteOnTheLoop(aiosqlite.Connection):
     """aiosqlite's connection, its calls made on the event loop's thread instead of a worker's.
 
@@ -88,10 +72,10 @@ class _SqliteOnTheLoop(aiosqlite.Connection):
 
     def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
         super().__init__(connector, iter_chunk_size=64)
-        self._tx = _CallsAtOnce()  # type: ignore[assignment]
+        make_calls_at_once(self)
 
     def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
-        return self._connect().__await__()  # there is no worker thread to start
+        return open_without_worker(self).__await__()
 
 
 def create_engine(url: str) -> AsyncEngine:
