@@ -489,8 +489,8 @@ def _keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup:
 
 class _BuiltOnce(InlineKeyboardMarkup):
     """A keyboard that keeps the dict PTB sends for it. PTB builds that dict at every send, from
-    each button's attributes: a quarter of each reminder send's CPU here. The keyboard is frozen,
-    so its dict cannot go out of date."""
+    each button's attributes: a good share of each reminder send's CPU (see benchmarks/README.md).
+    The keyboard is frozen, so its dict cannot go out of date."""
 
     def __init__(self, rows: Sequence[Sequence[InlineKeyboardButton]]) -> None:
         super().__init__(rows)
@@ -517,9 +517,9 @@ class TelegramSender:
     """The core's `Sender` over a PTB bot: HTML text, inline buttons, the priority to the limiter.
 
     It calls sendMessage through `do_api_request` and reads the id from Telegram's answer:
-    `send_message` parses the whole answer into a `Message`, keyboard and all, which took a fifth
-    of the bot's CPU in the reminder fan-out (1,830 against 1,190 µs of CPU per reminder, bot and
-    emulator together). PTB's warning to use `send_message` instead is silenced for this one call.
+    `send_message` parses the whole answer into a `Message`, keyboard and all, a good share of the
+    bot's CPU in the reminder fan-out (see benchmarks/README.md). PTB's warning to use
+    `send_message` instead is silenced for this one call.
 
     Telegram's answers become the core's errors: 403 and "chat not found" (the chat is gone or
     never started the bot; retrying cannot help) are `RecipientBlocked`; timeouts, network faults,

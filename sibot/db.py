@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets readers go on while one writer commits; NORMAL is safe with WAL and ~3x faster.
+    # WAL lets readers go on while one writer commits; NORMAL is safe with WAL and much faster.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
@@ -67,7 +67,7 @@ class _SqliteOnTheLoop(aiosqlite.Connection):
     With one connection every transaction waits for the one before it. Through the worker thread
     a transaction held the connection for a dozen trips between the threads, each waiting for its
     turn in a busy event loop; now it runs through without yielding, in the fraction of a
-    millisecond SQLite takes. Measured here: pain taps went from 80 to 170 a second.
+    millisecond SQLite takes, and pain taps on SQLite go much faster (see benchmarks/README.md).
     """
 
     def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
@@ -106,7 +106,7 @@ def create_engine(url: str) -> AsyncEngine:
 
 # A pooled connection in use a moment ago still has its server; one that sat idle may have lost
 # it (a restart, a failover) and is pinged before use. SQLAlchemy's pool_pre_ping pinged at every
-# checkout, three round trips on asyncpg: a fifth of the PostgreSQL pain taps' time.
+# checkout, three round trips on asyncpg: much of a PostgreSQL pain tap (see benchmarks/README.md).
 PING_AFTER_IDLE_S = 5.0
 
 

@@ -242,7 +242,7 @@ async def _current_occurrence(
 
 
 # A fan-out sends the same few messages to thousands: building each one's fifteen buttons and
-# its texts again was 6% of the bot's samples in a profile of the fan-out. The messages are
+# its texts again showed in a profile of the fan-out (see benchmarks/README.md). The messages are
 # frozen, and so are the catalogs.
 @functools.cache
 def reminder_message(language: str, minutes: int) -> OutgoingMessage:
