@@ -6,11 +6,6 @@ import argparse
 import asyncio
 import logging
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes
@@ -20,7 +15,7 @@ from handlers.concurrency import PerChatUpdateProcessor, trace_handlers
 from handlers.context import CORE_KEY, AnyApplication, BotContext
 from handlers.errors import FATAL_KEY, on_error
 from handlers.http import AiohttpRequest
-from handlers.lifecycle import polling
+from handlers.sandbox import run_sandbox
 from handlers.startup import ConnectingApplication
 from handlers.transport import PriorityRateLimiter
 from handlers.webhook import serve_webhook, webhook_secret
@@ -31,13 +26,7 @@ from sibot.ports import Clock, SystemClock
 from sibot.settings import Settings, SettingsError, load_settings
 from sibot.startup import DatabaseLock, StartupFailure, upgrade_database
 
-if TYPE_CHECKING:
-    from sibot.emulator import Emulator
-
 log = logging.getLogger("sibot")
-
-# The sandbox's bot talks only to its own emulator, which knows this token and no other.
-SANDBOX_TOKEN = "1000000001:sandbox-token-of-the-local-emulator"
 
 
 def build_application(
@@ -102,69 +91,6 @@ async def _migrate(settings: Settings) -> None:
         await database.dispose()
 
 
-async def _sandbox(settings: Settings) -> int:
-    """The bot and an emulator in this process, and a chat with it in the terminal."""
-    # Only the sandbox needs them: a production start does not pay for the imports.
-    from sibot.emulator import Emulator
-    from sibot.emulator.terminal import TerminalChat, stdin_lines, write_stdout
-
-    folder = Path(tempfile.mkdtemp(prefix="sibot-sandbox-"))
-    # Logs would break into the chat: they go to a file instead.
-    with _logging_to(folder / "sibot.log"):
-        emulator = Emulator(SANDBOX_TOKEN)
-        await emulator.start()
-        try:
-            sandbox_settings = _sandbox_settings(settings, emulator, folder)
-            application = build_application(sandbox_settings, token=SANDBOX_TOKEN)
-            async with DatabaseLock(sandbox_settings.database_url), polling(application):
-                write_stdout(
-                    "sibot sandbox: chatting with the bot on a local Telegram emulator "
-                    f"({sandbox_settings.database_kind} database).\n"
-                    f"Files and logs go to {folder}\n"
-                    "Type /start to begin. A number presses that button; /location LAT LON "
-                    "shares a location; /quit or Ctrl-D ends.\n"
-                )
-                patient = emulator.patient(first_name="Sam", language_code="en")
-                chat = TerminalChat(
-                    patient, folder / "files", read_line=stdin_lines(), write=write_stdout
-                )
-                await chat.run()
-        finally:
-            await emulator.stop()
-    return 0
-
-
-@contextmanager
-def _logging_to(path: Path) -> Iterator[None]:
-    """The log goes to `path` for the block, then back to where it went before."""
-    handler = logging.getLogger().handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    with path.open("a", encoding="utf-8") as stream:
-        previous = handler.setStream(stream)
-        try:
-            yield
-        finally:
-            if previous is not None:
-                handler.setStream(previous)
-
-
-def _sandbox_settings(settings: Settings, emulator: Emulator, folder: Path) -> Settings:
-    """Talk to the emulator, hold in real time; DATABASE_URL when given, else a new SQLite file."""
-    database_url = (
-        settings.database_url
-        if "database_url" in settings.model_fields_set
-        else f"sqlite+aiosqlite:///{folder / 'sibot.db'}"
-    )
-    return settings.model_copy(
-        update={
-            "database_url": database_url,
-            "telegram_api_base_url": emulator.base_url,
-            "hold_time_scale": 1.0,
-            "webhook_url": None,
-        }
-    )
-
-
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="sibot", description="The sibot Telegram bot.")
     parser.add_argument("command", nargs="?", choices=["run", "migrate"], default="run")
@@ -203,7 +129,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.sandbox:
         try:
-            return asyncio.run(_sandbox(settings))
+            return asyncio.run(run_sandbox(settings, build_application))
         except KeyboardInterrupt:  # Ctrl-C: the bot and the emulator were stopped on the way out
             return 130
     return _run(settings)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from sibot.db import Database
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, TelegramUser
 from sibot.models import Checkin
 from sibot.texts import text
 
@@ -61,7 +61,7 @@ def size_of(options: Options) -> Size:
     return Size(5, 3, 20, 5, 15) if options.tiny else Size(20, 12, 200, 50, 50)
 
 
-async def tap_until_done(emulator: Emulator, patient: Patient, taps: int, start_after: float) -> list[float]:
+async def tap_until_done(emulator: Emulator, patient: TelegramUser, taps: int, start_after: float) -> list[float]:
     """Tap `taps` times, each on a new question; the latency of each, in seconds."""
     loop = asyncio.get_running_loop()
     latencies = []
@@ -77,7 +77,7 @@ async def tap_until_done(emulator: Emulator, patient: Patient, taps: int, start_
     return latencies
 
 
-async def _wait_for_edit(emulator: Emulator, patient: Patient, message_id: int, seen: int) -> float | None:
+async def _wait_for_edit(emulator: Emulator, patient: TelegramUser, message_id: int, seen: int) -> float | None:
     def edited() -> float | None:
         for record in emulator.requests[seen:]:
             if (
@@ -93,7 +93,7 @@ async def _wait_for_edit(emulator: Emulator, patient: Patient, message_id: int, 
         return None
 
 
-async def flood(flooder: Patient, stranger: Patient, size: Size) -> None:
+async def flood(flooder: TelegramUser, stranger: TelegramUser, size: Size) -> None:
     """The flooder's commands interleaved, as a script would send them, beside the stranger's."""
     commands = [
         command
@@ -104,7 +104,7 @@ async def flood(flooder: Patient, stranger: Patient, size: Size) -> None:
     await asyncio.gather(_send_at_flood_pace(flooder, commands), _send_at_flood_pace(stranger, ["hello"] * size.hellos))
 
 
-async def _send_at_flood_pace(patient: Patient, texts: list[str]) -> None:
+async def _send_at_flood_pace(patient: TelegramUser, texts: list[str]) -> None:
     for said in texts:
         await patient.send(said)
         await asyncio.sleep(1 / FLOOD_PER_SECOND)
@@ -125,7 +125,7 @@ async def seed_diary(url: str, patient_id: int, now: datetime) -> None:
         await database.dispose()
 
 
-def flood_figures(emulator: Emulator, flooder: Patient, stranger: Patient, started_at: float) -> dict[str, Any]:
+def flood_figures(emulator: Emulator, flooder: TelegramUser, stranger: TelegramUser, started_at: float) -> dict[str, Any]:
     """What the flooder and the stranger got, from the emulator's record."""
     figures: dict[str, Any] = {"help_answers": 0, "reports": 0, "notices": 0, "stranger_answers": 0, "stranger_notices": 0}
     last_at = started_at

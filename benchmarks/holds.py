@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, TelegramUser
 from sibot.texts import text
 
 from benchmarks.fanout import settled
@@ -98,7 +98,7 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-async def practise(patient: Patient) -> None:
+async def practise(patient: TelegramUser) -> None:
     """A patient doing sessions for as long as they are left to: Next after every relax."""
     await patient.send("/exercise")
     while True:
@@ -155,7 +155,7 @@ def _rate(delivery: Delivery) -> float | None:
     return None if rate is None else round(rate, 1)
 
 
-async def hold_again_and_again(patient: Patient, message_id: int) -> None:
+async def hold_again_and_again(patient: TelegramUser, message_id: int) -> None:
     while True:
         await patient.tap_data("hold:go", message_id=message_id)
         await patient.expect("Relax", timeout=60)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, TelegramUser
 from sibot.emulator.world import ChatEvent, StoredMessage, unix_now
 
 from benchmarks.report import percentile
@@ -43,8 +43,8 @@ def _ms(seconds: float | None) -> float | None:
 
 async def closed_loop(
     emulator: Emulator,
-    patients: Sequence[Patient],
-    act: Callable[[Patient], Any],
+    patients: Sequence[TelegramUser],
+    act: Callable[[TelegramUser], Any],
     finished_by: str,
     in_flight: int,
 ) -> LoadRun:
@@ -58,7 +58,7 @@ async def closed_loop(
     slots = asyncio.Semaphore(in_flight)
     method = finished_by.lower()
 
-    async def one(patient: Patient) -> None:
+    async def one(patient: TelegramUser) -> None:
         async with slots:
             before = len(patient.chat.events)
             run.pushed_at[patient.user_id] = loop.time()
@@ -77,7 +77,7 @@ async def closed_loop(
     return run
 
 
-def _bot_acted(patient: Patient, before: int) -> bool:
+def _bot_acted(patient: TelegramUser, before: int) -> bool:
     """Whether the bot sent or edited a message in the chat since event `before`."""
     return any(
         event.kind in ("sent", "edited") and event.message is not None and event.message.from_bot
@@ -93,7 +93,7 @@ def _last_arrivals(emulator: Emulator, method: str, chats: set[int]) -> dict[int
     return arrivals
 
 
-def show_bot_message(emulator: Emulator, patient: Patient, text: str, rows: list[list[tuple[str, str]]]) -> int:
+def show_bot_message(emulator: Emulator, patient: TelegramUser, text: str, rows: list[list[tuple[str, str]]]) -> int:
     """Put a message with inline buttons in the chat as if the bot had sent it; its id."""
     chat = patient.chat
     markup = {"inline_keyboard": [[{"text": label, "callback_data": data} for label, data in row] for row in rows]}

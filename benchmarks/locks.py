@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 
 from sibot.db import LOCK_PATIENCE_S
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import TelegramUser
 from sibot.texts import text
 
 from benchmarks.report import Options, percentile, run, table
@@ -81,7 +81,7 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
 
-async def _ask(patient: Patient, message: str) -> tuple[float, str] | None:
+async def _ask(patient: TelegramUser, message: str) -> tuple[float, str] | None:
     """Send `message`; the seconds until the bot's answer and its text, None if none came."""
     loop = asyncio.get_running_loop()
     sent_at = loop.time()
@@ -93,7 +93,7 @@ async def _ask(patient: Patient, message: str) -> tuple[float, str] | None:
     return loop.time() - sent_at, answer.text
 
 
-async def _write_until(patient: Patient, phase: Phase, ends_at: float) -> None:
+async def _write_until(patient: TelegramUser, phase: Phase, ends_at: float) -> None:
     loop = asyncio.get_running_loop()
     await asyncio.sleep(_spread.uniform(0, WRITER_PAUSE_S))  # patients act on their own, not in step
     while loop.time() < ends_at:
@@ -112,7 +112,7 @@ async def _write_until(patient: Patient, phase: Phase, ends_at: float) -> None:
         await asyncio.sleep(WRITER_PAUSE_S)
 
 
-async def _ask_help_until(patient: Patient, phase: Phase, ends_at: float) -> None:
+async def _ask_help_until(patient: TelegramUser, phase: Phase, ends_at: float) -> None:
     loop = asyncio.get_running_loop()
     await asyncio.sleep(_spread.uniform(0, BYSTANDER_PAUSE_S))
     while loop.time() < ends_at:
@@ -124,7 +124,7 @@ async def _ask_help_until(patient: Patient, phase: Phase, ends_at: float) -> Non
         await asyncio.sleep(BYSTANDER_PAUSE_S)
 
 
-async def _load(writers: list[Patient], bystanders: list[Patient], seconds: float) -> Phase:
+async def _load(writers: list[TelegramUser], bystanders: list[TelegramUser], seconds: float) -> Phase:
     phase = Phase()
     ends_at = asyncio.get_running_loop().time() + seconds
     await asyncio.gather(

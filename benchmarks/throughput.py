@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from sibot.db import Database
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, TelegramUser
 from sibot.models import Checkin
 
 from benchmarks.load import closed_loop, show_bot_message
@@ -39,7 +39,7 @@ TARGET_RATIO = 0.7
 QUESTION = "How much does it hurt right now? 0 is no pain, 10 the worst."
 
 
-def pain_question(emulator: Emulator, patient: Patient) -> int:
+def pain_question(emulator: Emulator, patient: TelegramUser) -> int:
     """The /pain question with its 0-10 buttons, as sibot shows it."""
     rows = [[(str(n), f"pn:score:{n}:diary") for n in range(start, min(start + 6, 11))] for start in (0, 6)]
     return show_bot_message(emulator, patient, QUESTION, rows)

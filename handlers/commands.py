@@ -34,7 +34,7 @@ COMMANDS = (
 
 
 def _language(context: BotContext) -> str:
-    return context.patient.language if context.patient is not None else DEFAULT_LANGUAGE
+    return context.patient.language
 
 
 async def show_help(update: Update, context: BotContext) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from sibot.core import Core
+from sibot.patients import PatientView
 
 CORE_KEY = "core"
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -19,7 +20,9 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     (group -1) loads the patient once and later handlers read `context.patient`.
     """
 
-    patient: Any = None
+    # Set by the gatekeeper, which stops any update it does not admit: every handler of group 0
+    # and later finds it. Groups before the gatekeeper have none.
+    patient: PatientView
 
     @property
     def core(self) -> Core:

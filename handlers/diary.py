@@ -74,7 +74,7 @@ def score_buttons(source: CheckinSource) -> Rows:
 
 async def ask_pain(update: Update, context: BotContext) -> None:
     """Ask for the pain score, one tap on the 0-10 scale; "/pain 6" saves it at once."""
-    patient: PatientView = context.patient
+    patient = context.patient
     message = update.effective_message
     assert message is not None
     typed = context.args[0] if context.args and len(context.args) == 1 else ""
@@ -104,7 +104,7 @@ async def on_pain_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     data = parse_callback(query.data)
-    patient: PatientView = context.patient
+    patient = context.patient
     action = _PAIN_ACTIONS.get(data.action) if data is not None else None
     handled = data is not None and action is not None and await action(update, context, data)
     if not handled:
@@ -390,7 +390,7 @@ async def _advise(
 
 async def show_progress(update: Update, context: BotContext) -> None:
     """Send the 30-day chart with this week against the last, or a kind word when it is empty."""
-    patient: PatientView = context.patient
+    patient = context.patient
     message = update.effective_message
     assert message is not None
     seen = await diary.progress_of(context.core, patient)
@@ -424,7 +424,7 @@ async def show_progress(update: Update, context: BotContext) -> None:
 
 async def send_report(update: Update, context: BotContext) -> None:
     """Send the one-page PDF for the patient's doctor."""
-    patient: PatientView = context.patient
+    patient = context.patient
     message = update.effective_message
     assert message is not None
     report = await diary.report(context.core, patient.id)
@@ -439,7 +439,7 @@ async def send_report(update: Update, context: BotContext) -> None:
 
 async def send_export(update: Update, context: BotContext) -> None:
     """Send every check-in and session as a CSV file."""
-    patient: PatientView = context.patient
+    patient = context.patient
     message = update.effective_message
     assert message is not None
     now = context.core.clock.now()
@@ -467,7 +467,7 @@ async def _reply_file(
 
 async def ask_delete(update: Update, context: BotContext) -> None:
     """Ask before erasing everything."""
-    patient: PatientView = context.patient
+    patient = context.patient
     message = update.effective_message
     assert message is not None
     asked_at = int(context.core.clock.now().timestamp())
@@ -486,7 +486,7 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
     """Erase everything on a fresh yes; keep it all on no."""
     query = update.callback_query
     assert query is not None
-    patient: PatientView = context.patient
+    patient = context.patient
     data = parse_callback(query.data)
     action = data.action if data is not None else ""
     if action == "no":

@@ -10,6 +10,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from handlers.concurrency import mark_failed
 from handlers.context import AnyApplication, BotContext
+from handlers.ptb_private import skip_last_poll
 from handlers.transport import acknowledge
 from sibot.db import trouble_of
 from sibot.patients import language_for
@@ -44,7 +45,7 @@ def _skip_last_poll(context: BotContext) -> None:
     already confirmed it, and one more poll would cut off the newer poller's: both would stop.
     PTB offers no switch for this, hence its private attribute."""
     if context.application.updater is not None:
-        context.application.updater._Updater__polling_cleanup_cb = None  # type: ignore[attr-defined]
+        skip_last_poll(context.application.updater)
 
 
 async def on_error(update: object, context: BotContext) -> None:

@@ -432,8 +432,7 @@ def _card_rows(place: str, language: str) -> Rows:
 
 def _patient(context: BotContext) -> PatientView:
     """The patient the gate (group -1) loaded for this update; jobs load theirs themselves."""
-    patient: PatientView = context.patient
-    return patient
+    return context.patient
 
 
 async def _answer_stale(update: Update, context: BotContext) -> None:

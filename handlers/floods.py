@@ -8,8 +8,8 @@ The numbers, and why:
   than the answers come, and never runs short.
 - `BURST` = 10: what a person does at once: a double tap (2), a message sent again because the
   answer was slow, tapping ahead through a few steps, an album of up to 10 photos.
-- `HEAVY_COST` = 3 for /report, /progress and /export, which draw a PDF or a chart (about a
-  quarter of a second of CPU each, against a few milliseconds for /help): all three in a row still
+- `HEAVY_COST` = 3 for /report, /progress and /export, which draw a PDF or a chart (many times
+  the CPU of /help: see benchmarks/README.md): all three in a row still
   fit in the burst; a flood of them gets one every 3 s.
 - `NOTICE_INTERVAL` = 10 s, the time an empty bucket takes to fill up: a user's first update
   held back opens a window this long, in which they get one "one moment" message at most. A

@@ -29,7 +29,7 @@ def expect(application: AnyApplication, awaiting: str, answer: AnswerCallback) -
 
 async def route(update: Update, context: BotContext) -> bool:
     """Hand a typed answer to the feature that waits for it; False when none does."""
-    awaiting = context.patient.awaiting if context.patient is not None else None
+    awaiting = context.patient.awaiting
     answer = context.bot_data.get(_REGISTRY_KEY, {}).get(awaiting)
     if answer is None:
         return False

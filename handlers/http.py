@@ -1,6 +1,6 @@
 """PTB's HTTP transport on aiohttp, the client library the webhook server already brings.
 
-On PTB's default transport (httpx) a bare bot that answers and edits for a tap runs three times
+On PTB's default transport (httpx) a bare bot that answers and edits for a tap runs several times
 the instructions it runs on this one, and CPU is what bounds the fan-out, the taps and the hold
 timers on a small machine (benchmarks/README.md). This transport keeps PTB's contract: (status,
 body) for every answer, TimedOut for timeouts, NetworkError for everything else that went wrong
@@ -14,10 +14,10 @@ import json
 from typing import Any
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from handlers.ptb_private import DefaultValue, ODVInput
 
 # What PTB's own transport uses; enough for the fan-out's and the updates' calls in flight.
 CONNECTIONS = 256
@@ -85,8 +85,8 @@ def _seconds(value: ODVInput[float], default: float | None) -> float | None:
 def _body(request_data: RequestData | None) -> dict[str, Any]:
     """Plain parameters as one JSON object, which the Bot API takes as well as PTB's form. The form
     carries every object JSON-encoded, then percent-encoded, and parsing it costs Telegram's side
-    as much: a fifth of each reminder send's CPU here. Files go as multipart, the other parameters
-    beside them as form fields."""
+    as much: a good share of each reminder send's CPU (see benchmarks/README.md). Files go as
+    multipart, the other parameters beside them as form fields."""
     if request_data is None:
         return {}
     if not request_data.contains_files:

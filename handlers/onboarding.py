@@ -127,7 +127,7 @@ async def _current_screen(update: Update, context: BotContext, note: str | None 
 
 async def start(update: Update, context: BotContext) -> None:
     """Greet the patient: the first step of onboarding, where they left it, or welcome back."""
-    patient: PatientView = context.patient
+    patient = context.patient
     if patient.onboarded:
         await settings.reply(update, await _welcome_back(context, patient))
         return
@@ -170,7 +170,7 @@ async def _welcome_back(context: BotContext, patient: PatientView) -> OutgoingMe
 async def hold_back(update: Update, context: BotContext) -> None:
     """Answer a patient in onboarding who did something else: typed answers go to their step,
     anything else gets a short reminder and the current step again."""
-    patient: PatientView = context.patient
+    patient = context.patient
     language = patient.language
     before_consent = patient.onboarding_step == Step.DISCLAIMER
     if update.callback_query is not None:
@@ -218,7 +218,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     """Answer an onboarding button: the next step, or a short word for an old or forged one."""
     query = update.callback_query
     assert query is not None
-    patient: PatientView = context.patient
+    patient = context.patient
     data = parse_callback(query.data)
     if data is not None and data.action == "pick" and patient.onboarding_step == Step.REMINDER_DAYS:
         mask = settings.mask_of(data)
@@ -263,7 +263,7 @@ def _step_of(data: CallbackData) -> onboarding.Reply | None:
 
 async def _advance(update: Update, context: BotContext, step: onboarding.Reply) -> bool:
     """Take one step and show the next screen (the summary after the last); False if stale."""
-    before: PatientView = context.patient
+    before = context.patient
     language_code = update.effective_user.language_code if update.effective_user else None
     next_screen = await onboarding.reply(context.core, before.id, step)
     if next_screen is None:

@@ -147,7 +147,11 @@ async def on_start(application: AnyApplication) -> None:
 
 
 async def wake_dispatcher(application: AnyApplication) -> None:
-    """Run a tick now (after a reminder changed, or a test moved the clock) and wait for it."""
+    """Run a tick now and wait for it: tests call it after moving the clock.
+
+    The bot itself never needs to: a changed reminder is found by the next tick, at most
+    `MAX_WAIT` away.
+    """
     runner: DispatcherRunner = application.bot_data[RUNNER_KEY]
     await runner.run_tick()
 
@@ -162,7 +166,7 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
     """Snooze or skip today's reminder; an old reminder's button only gets a short answer."""
     query = update.callback_query
     assert query is not None
-    patient: PatientView | None = context.patient
+    patient = context.patient
     language = patient.language if patient is not None else DEFAULT_LANGUAGE
     answer = text(language, "reminders.stale")
     data = parse_callback(query.data)

@@ -228,7 +228,7 @@ def _cancel(language: str) -> tuple[Button, ...]:
 
 async def show_settings(update: Update, context: BotContext) -> None:
     """Show every setting with its value, and buttons to change them."""
-    patient: PatientView = context.patient
+    patient = context.patient
     reminder = await patients.open_settings(context.core, patient.id)
     await reply(update, _menu(patient, reminder))
 
@@ -283,7 +283,7 @@ _SWITCHES = {"preg": "pregnancy", "follow": "followup"}
 
 async def _zone_changed(context: BotContext, zone: str) -> OutgoingMessage | None:
     """Move the patient to `zone` and say so; None for a zone that does not exist (forged)."""
-    patient: PatientView = context.patient
+    patient = context.patient
     language = patient.language
     if not await patients.change_zone(context.core, patient.id, zone):
         return None
@@ -296,7 +296,7 @@ async def _reminder_changed(
     context: BotContext, local_time: time | None, weekdays: frozenset[int] | None
 ) -> OutgoingMessage:
     """Change the reminder's time or its days, keeping the other as it was."""
-    patient: PatientView = context.patient
+    patient = context.patient
     language = patient.language
     reminder = await patients.change_reminder(context.core, patient, local_time, weekdays)
     if reminder is None:
@@ -356,7 +356,7 @@ async def on_button(update: Update, context: BotContext) -> None:
 
 
 async def _outcome(context: BotContext, data: CallbackData) -> _Outcome | None:
-    patient: PatientView = context.patient
+    patient = context.patient
     language = patient.language
     action, number = data.action, data.int_arg(0)
     match action:
@@ -393,7 +393,7 @@ async def _outcome(context: BotContext, data: CallbackData) -> _Outcome | None:
 
 async def _navigate(context: BotContext, action: str, what: str) -> _Outcome | None:
     """Show the menu, ask for one setting, or cancel a typed answer."""
-    patient: PatientView = context.patient
+    patient = context.patient
     awaiting = {"zone": AWAITING_ZONE, "time": AWAITING_TIME}.get(what) if action == "ask" else None
     reminder = await patients.open_settings(context.core, patient.id, awaiting)
     if action == "menu":
@@ -405,7 +405,7 @@ async def _navigate(context: BotContext, action: str, what: str) -> _Outcome | N
 
 
 async def _dose_changed(context: BotContext, action: str, number: int) -> _Outcome | None:
-    patient: PatientView = context.patient
+    patient = context.patient
     language = patient.language
     if action == "hold":
         changed = await patients.change_hold_seconds(context.core, patient.id, number)
@@ -417,7 +417,7 @@ async def _dose_changed(context: BotContext, action: str, number: int) -> _Outco
 
 
 async def _choice_changed(context: BotContext, action: str, value: str) -> _Outcome | None:
-    patient: PatientView = context.patient
+    patient = context.patient
     language = patient.language
     if action == "lang":
         if not await patients.change_language(context.core, patient.id, value):
@@ -449,7 +449,7 @@ async def ask_pause(update: Update, context: BotContext) -> None:
 
 
 async def _paused(context: BotContext, days: int | None) -> _Outcome | None:
-    patient: PatientView = context.patient
+    patient = context.patient
     language = patient.language
     if days is None or (days and days not in patients.PAUSE_DAYS):
         return None
@@ -462,7 +462,7 @@ async def _paused(context: BotContext, days: int | None) -> _Outcome | None:
 
 async def resume(update: Update, context: BotContext) -> None:
     """End a pause: reminders go on from the next one."""
-    patient: PatientView = context.patient
+    patient = context.patient
     language = patient.language
     resumed = await patients.resume_reminders(context.core, patient)
     reminder = resumed.reminder

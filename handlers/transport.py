@@ -40,12 +40,12 @@ from collections.abc import Callable, Coroutine, Hashable, Sequence
 from typing import Any, TypeAlias, TypedDict
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram._utils.types import JSONDict
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.warnings import PTBUserWarning
 
+from handlers.ptb_private import retry_after_seconds
 from sibot.ports import (
     Button,
     OutgoingMessage,
@@ -380,8 +380,7 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
 
     def _hold_back(self, lane: _Lane, exc: RetryAfter) -> None:
         now = asyncio.get_running_loop().time()
-        # the public `retry_after` warns about a PTB 22.2 deprecation; PTB's own limiter reads this
-        until = now + exc._retry_after.total_seconds()  # noqa: SLF001
+        until = now + retry_after_seconds(exc)
         lane.bucket.pause_until(until)
         _LOGGER.info("429 for chat %s: holding it back until %.3f", lane.key, until)
         if self._last_flood is not None:
@@ -490,15 +489,15 @@ def _keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup:
 
 class _BuiltOnce(InlineKeyboardMarkup):
     """A keyboard that keeps the dict PTB sends for it. PTB builds that dict at every send, from
-    each button's attributes: a quarter of each reminder send's CPU here. The keyboard is frozen,
-    so its dict cannot go out of date."""
+    each button's attributes: a good share of each reminder send's CPU (see benchmarks/README.md).
+    The keyboard is frozen, so its dict cannot go out of date."""
 
     def __init__(self, rows: Sequence[Sequence[InlineKeyboardButton]]) -> None:
         super().__init__(rows)
         with self._unfrozen():
             self._as_sent = super().to_dict()
 
-    def to_dict(self, recursive: bool = True) -> JSONDict:
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
         if not recursive:
             return super().to_dict(recursive=False)
         return dict(self._as_sent)  # a copy of the top: PTB's callers may add to what they get
@@ -518,9 +517,9 @@ class TelegramSender:
     """The core's `Sender` over a PTB bot: HTML text, inline buttons, the priority to the limiter.
 
     It calls sendMessage through `do_api_request` and reads the id from Telegram's answer:
-    `send_message` parses the whole answer into a `Message`, keyboard and all, which took a fifth
-    of the bot's CPU in the reminder fan-out (1,830 against 1,190 µs of CPU per reminder, bot and
-    emulator together). PTB's warning to use `send_message` instead is silenced for this one call.
+    `send_message` parses the whole answer into a `Message`, keyboard and all, a good share of the
+    bot's CPU in the reminder fan-out (see benchmarks/README.md). PTB's warning to use
+    `send_message` instead is silenced for this one call.
 
     Telegram's answers become the core's errors: 403 and "chat not found" (the chat is gone or
     never started the bot; retrying cannot help) are `RecipientBlocked`; timeouts, network faults,

@@ -22,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 import migrations
+from sibot.aiosqlite_private import open_without_worker, replace_call_queue
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -122,7 +123,7 @@ class LockWatch:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets readers go on while one writer commits; NORMAL is safe with WAL and ~3x faster.
+    # WAL lets readers go on while one writer commits; NORMAL is safe with WAL and much faster.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # No busy timeout: SQLite would sleep on the event loop's thread, and every patient with it.
@@ -223,15 +224,15 @@ class _SqliteOnTheLoop(aiosqlite.Connection):
     With one connection every transaction waits for the one before it. Through the worker thread
     a transaction held the connection for a dozen trips between the threads, each waiting for its
     turn in a busy event loop; now it runs through without yielding, in the fraction of a
-    millisecond SQLite takes. Measured here: pain taps went from 80 to 170 a second.
+    millisecond SQLite takes, and pain taps on SQLite go much faster (see benchmarks/README.md).
     """
 
     def __init__(self, connector: Callable[[], sqlite3.Connection], locks: LockWatch) -> None:
         super().__init__(connector, iter_chunk_size=64)
-        self._tx = _CallsAtOnce(locks)  # type: ignore[assignment]
+        replace_call_queue(self, _CallsAtOnce(locks))
 
     def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
-        return self._connect().__await__()  # there is no worker thread to start
+        return open_without_worker(self).__await__()
 
 
 def create_engine(url: str, locks: LockWatch) -> AsyncEngine:
@@ -275,7 +276,7 @@ def _ms(seconds: float) -> str:
 
 # A pooled connection in use a moment ago still has its server; one that sat idle may have lost
 # it (a restart, a failover) and is pinged before use. SQLAlchemy's pool_pre_ping pinged at every
-# checkout, three round trips on asyncpg: a fifth of the PostgreSQL pain taps' time.
+# checkout, three round trips on asyncpg: much of a PostgreSQL pain tap (see benchmarks/README.md).
 PING_AFTER_IDLE_S = 5.0
 
 

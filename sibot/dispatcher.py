@@ -63,7 +63,8 @@ from sibot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# On SQLite a claim runs through without yielding: 200 rows kept hold timers waiting 0.5 s here.
+# On SQLite a claim runs through without yielding: more rows keep hold timers waiting (see
+# benchmarks/README.md).
 CLAIM_BATCH = 50
 # The dispatcher looks again at least this often, whatever is scheduled.
 MAX_WAIT = timedelta(seconds=30)
@@ -72,8 +73,8 @@ FIRST_RETRY_DELAY = timedelta(seconds=30)  # doubled after every further failure
 # Deliveries claimed per round; each round ends with a heartbeat. At most SENDS_IN_FLIGHT of a
 # round are sent at once; the rate limiter paces the sends.
 SEND_CHUNK = 100
-# A fan-out with more in flight fills the event loop, and a patient's "Relax" waits behind it
-# (p99 437 ms with the whole round in flight, 238 ms with 16, for 0.8 of the fan-out's speed).
+# A fan-out with more in flight fills the event loop, and a patient's "Relax" waits behind it;
+# 16 keeps most of the fan-out's speed (see benchmarks/README.md).
 SENDS_IN_FLIGHT = 16
 # Deliveries are claimed this many at a time, as sends free up, and at most CLAIMED_AT_MOST are
 # claimed and not yet answered: all a crash can hold back until their lease lapses.
@@ -570,7 +571,7 @@ def _open(taken: set[OutboxKey], reminder_id: int, day: date, kind: str) -> bool
 
 
 # What a claim needs of a reminder and its patient, read as plain columns: with ORM objects,
-# the flushes took 43% of a claim's time (cProfile, 5,000 reminders due at once).
+# the flushes took much of a claim's time (see benchmarks/README.md).
 _CLAIMED = (
     Reminder.id, Reminder.patient_id, Reminder.local_time, Reminder.weekdays, Reminder.enabled,
     Reminder.next_fire_at, Reminder.occurrence_date, Reminder.next_kind, Reminder.followup_at,

@@ -29,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from sibot.routine import DEFAULT_HOLD_SECONDS, DEFAULT_REPETITIONS
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (naive storage) and PostgreSQL."""
@@ -84,8 +86,8 @@ class Patient(Base):
     consented_at: Mapped[datetime | None]
     cleared_at: Mapped[datetime | None]
     pregnant: Mapped[bool] = mapped_column(Boolean, default=False)
-    hold_seconds: Mapped[int] = mapped_column(SmallInteger, default=5)
-    repetitions: Mapped[int] = mapped_column(SmallInteger, default=5)
+    hold_seconds: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_HOLD_SECONDS)
+    repetitions: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_REPETITIONS)
     gentle: Mapped[bool] = mapped_column(Boolean, default=False)
     followups_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     paused_until: Mapped[datetime | None]

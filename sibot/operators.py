@@ -36,7 +36,7 @@ BROADCAST_CHUNK = 50
 BROADCAST_HOLD = timedelta(minutes=2)
 # Sends of a broadcast in flight at once. The rate limiter paces them at Telegram's limit, and at
 # bulk priority a patient's own messages go first. One at a time, each waiting for its answer,
-# a broadcast went at one round trip's pace: about a third of the limit against Telegram.
+# a broadcast went at one round trip's pace, well below the limit (see benchmarks/README.md).
 BROADCAST_IN_FLIGHT = 16
 # The sending loop looks at the stored state before every this many sends: a cancel stops the
 # broadcast within these and the sends in flight, at the cost of one primary-key read a look.

@@ -93,7 +93,8 @@ def doctor_report_pdf(report: ReportData, language: str) -> bytes:
 
 
 def _new_pdf() -> FPDF:
-    # fpdf and matplotlib come with the first report, not at start, where they took a third of it
+    # fpdf and matplotlib come with the first report, not at start, which they slowed (see
+    # benchmarks/README.md)
     import matplotlib
     from fpdf import FPDF
 

@@ -237,7 +237,8 @@ def estimated_minutes(exercise_keys: Sequence[str], hold_seconds: int, repetitio
     return _estimated_minutes(tuple(exercise_keys), hold_seconds, repetitions)
 
 
-# Every reminder says it: building the step list for each one was 7% of a fan-out's time.
+# Every reminder says it: building the step list for each one showed in a fan-out's profile
+# (see benchmarks/README.md).
 @lru_cache(maxsize=256)
 def _estimated_minutes(exercise_keys: tuple[str, ...], hold_seconds: int, repetitions: int) -> int:
     steps = build_steps(exercise_keys, hold_seconds=hold_seconds, repetitions=repetitions)

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from sibot.checkins import (
     Checkin,
@@ -25,6 +27,7 @@ from sibot.checkins import (
     fever,
     hurts_severe,
     local_date,
+    reads_history,
     render_week_comparison,
     rising_pain,
     session_change,
@@ -208,6 +211,47 @@ def test_evaluate_ignores_history_after_the_new_checkin_and_the_checkin_itself()
     later = [checkin(3, days=d) for d in range(3, 8)] + [checkin(6, days=2.5)]
     assert evaluate(new, [*later, new]) == []
     assert evaluate(checkin(2), []) == []
+
+
+# Any check-in of the month: every source, score and symptom, in a few sessions, so that a
+# history can hold the resting scores and the before-session ones the history rules look for.
+checkins = st.builds(
+    checkin,
+    score=st.none() | st.integers(0, 10),
+    source=st.sampled_from(CheckinSource),
+    days=st.floats(0, 30),
+    symptoms=st.frozensets(st.sampled_from(Symptom)),
+    sharp_or_shooting=st.booleans(),
+    session_id=st.none() | st.integers(1, 3),
+)
+
+
+def provoking(new: Checkin) -> list[Checkin]:
+    """A history that sets off every rule reading history, were `new` one it looks at: a week of
+    no pain, a painless start of `new`'s session, then two days of the worst."""
+
+    def earlier(score: int, days: float, source: CheckinSource = DIARY) -> Checkin:
+        return Checkin(new.at - timedelta(days=days), score, source, session_id=new.session_id)
+
+    usual = [earlier(0, days) for days in range(3, 10)]
+    return [*usual, earlier(0, 2.5, CheckinSource.BEFORE_SESSION), earlier(10, 2), earlier(10, 1)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(new=checkins, others=st.lists(checkins, max_size=10))
+def test_a_checkin_that_reads_no_history_gets_the_same_flags_without_it(
+    new: Checkin, others: list[Checkin]
+) -> None:
+    # The diary loads no history for such a check-in: a rule that reads it would go unseen.
+    assume(not reads_history(new))
+    assert evaluate(new, [*provoking(new), *others]) == evaluate(new, [])
+
+
+def test_the_provoking_history_sets_off_both_history_rules() -> None:
+    resting = checkin(5, days=20)
+    after = checkin(5, CheckinSource.AFTER_SESSION, days=20, session_id=1)
+    assert RedFlagRule.RISING_PAIN in [flag.rule for flag in evaluate(resting, provoking(resting))]
+    assert RedFlagRule.SESSION_RISE in [flag.rule for flag in evaluate(after, provoking(after))]
 
 
 def test_every_flag_points_to_a_clinician() -> None:

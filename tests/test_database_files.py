@@ -12,7 +12,7 @@ import pytest
 
 from sibot.db import Database
 from sibot.startup import DatabaseInUse, DatabaseLock
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, TelegramUser
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness
 from tests.processes import BotProcess, free_port, webhook_process
@@ -93,7 +93,7 @@ async def test_the_database_its_log_and_its_lock_are_readable_by_their_owner_alo
     assert modes == {name: 0o600 for name in ("sibot.db", "sibot.db-wal", "sibot.db-shm", "sibot.db.lock")}
 
 
-async def _pain_with_a_red_flag(patient: Patient) -> None:
+async def _pain_with_a_red_flag(patient: TelegramUser) -> None:
     """/pain with numbness around the groin, which sends the patient to an emergency department."""
     await patient.send("/pain")
     prompt = await patient.expect("0 = no pain")

@@ -21,8 +21,8 @@ from handlers.transport import inline_keyboard
 from sibot.checkins import CheckinSource
 from sibot.db import Database
 from sibot.diary import record_checkin
-from sibot.emulator import Emulator, Message, Patient
-from sibot.models import Checkin, ExerciseSession, Patient as PatientRow, RedFlag
+from sibot.emulator import Emulator, Message, TelegramUser
+from sibot.models import Checkin, ExerciseSession, Patient, RedFlag
 from sibot.ports import Button
 from sibot.texts import text
 from tests.factories import onboarded_patient
@@ -32,14 +32,14 @@ from tests.test_diary import rows_of
 STALE = "This step is over."
 
 
-async def onboarded(bot: BotHarness, emulator: Emulator, **fields: object) -> Patient:
+async def onboarded(bot: BotHarness, emulator: Emulator, **fields: object) -> TelegramUser:
     patient = emulator.patient(first_name="Ana")
     now = bot.clock.now()
     await onboarded_patient(bot.core.db, patient.user_id, now, **fields)  # type: ignore[arg-type]
     return patient
 
 
-async def edited(patient: Patient, message_id: int, fragment: str) -> Message:
+async def edited(patient: TelegramUser, message_id: int, fragment: str) -> Message:
     """The message once an edit has put `fragment` in its text."""
 
     def shows() -> Message | None:
@@ -49,11 +49,11 @@ async def edited(patient: Patient, message_id: int, fragment: str) -> Message:
     return await patient.chat.changes.wait_until(shows, 5)
 
 
-async def answered(patient: Patient, query_id: str) -> str:
+async def answered(patient: TelegramUser, query_id: str) -> str:
     return await patient.answer_to(query_id)
 
 
-async def toggle(patient: Patient, message_id: int, label: str) -> None:
+async def toggle(patient: TelegramUser, message_id: int, label: str) -> None:
     """Tap a choice and wait for the keyboard to show it flipped, as a patient would look."""
     selected = label.removeprefix("✅ ")
     shown = selected if label.startswith("✅ ") else f"✅ {label}"
@@ -77,7 +77,7 @@ async def flags_of(db: Database, patient_id: int) -> list[str]:
         return list(await session.scalars(query))
 
 
-async def pain_prompt(patient: Patient) -> Message:
+async def pain_prompt(patient: TelegramUser) -> Message:
     await patient.send("/pain")
     prompt = await patient.expect("0 = no pain, 10 = worst pain imaginable")
     assert prompt.labels[:11] == [str(n) for n in range(11)]
@@ -155,7 +155,7 @@ async def test_severe_pain_asks_for_a_pause_and_offers_a_gentler_routine(
     await patient.expect("holds last 5 s with 3 repetitions")
     assert await flags_of(bot.core.db, patient.user_id) == ["severe_pain"]
     async with bot.core.db.transaction() as session:
-        row = await session.get(PatientRow, patient.user_id)
+        row = await session.get(Patient, patient.user_id)
         assert row is not None
         assert (row.gentle, row.hold_seconds, row.repetitions) == (True, 5, 3)
 
@@ -501,7 +501,7 @@ async def delete_everything(bot: BotHarness, emulator: Emulator) -> None:
     await patient.send("/start")
     await patient.next_message()
     async with db.transaction() as session:
-        again = await session.get(PatientRow, patient.user_id)
+        again = await session.get(Patient, patient.user_id)
         assert again is not None and again.onboarding_step is not None
         count = select(func.count()).select_from(Checkin)
         assert await session.scalar(count.where(Checkin.patient_id == patient.user_id)) == 0

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
-from sibot.emulator import Emulator, NoSuchButton, Patient
+from sibot.emulator import Emulator, NoSuchButton, TelegramUser
 from tests.harness import TOKEN
 
 PNG = (
@@ -128,7 +128,7 @@ def api(session: aiohttp.ClientSession, emulator: Emulator) -> RawApi:
 
 
 @pytest.fixture
-def ana(emulator: Emulator) -> Patient:
+def ana(emulator: Emulator) -> TelegramUser:
     return emulator.patient(first_name="Ana")
 
 
@@ -143,7 +143,7 @@ async def _wait_for_request(emulator: Emulator, method: str, count: int = 1) -> 
 
 @pytest.mark.parametrize("body", ["json", "form", "multipart"])
 async def test_every_body_encoding_is_answered_with_ok_and_result(
-    api: RawApi, ana: Patient, body: str
+    api: RawApi, ana: TelegramUser, body: str
 ) -> None:
     markup = _keyboard(("Yes", "answer:yes"))
     answer = await api.call(
@@ -160,7 +160,7 @@ async def test_every_body_encoding_is_answered_with_ok_and_result(
 
 
 async def test_an_error_carries_ok_false_error_code_and_description(
-    api: RawApi, ana: Patient
+    api: RawApi, ana: TelegramUser
 ) -> None:
     answer = await api.send(ana.user_id, "")
 
@@ -172,7 +172,7 @@ async def test_an_error_carries_ok_false_error_code_and_description(
     }
 
 
-async def test_message_ids_increase_within_a_chat(api: RawApi, ana: Patient) -> None:
+async def test_message_ids_increase_within_a_chat(api: RawApi, ana: TelegramUser) -> None:
     ids = [(await api.send(ana.user_id, f"n{i}")).result["message_id"] for i in range(3)]
     await ana.send("and mine")
     after_patient = (await api.send(ana.user_id, "after")).result["message_id"]
@@ -181,7 +181,7 @@ async def test_message_ids_increase_within_a_chat(api: RawApi, ana: Patient) -> 
     assert after_patient == ids[-1] + 2
 
 
-async def test_update_ids_increase_by_one(api: RawApi, ana: Patient) -> None:
+async def test_update_ids_increase_by_one(api: RawApi, ana: TelegramUser) -> None:
     for text in ("one", "two", "three"):
         await ana.send(text)
 
@@ -233,7 +233,7 @@ async def test_malformed_json_body_is_a_bad_request(
 # --- getUpdates ------------------------------------------------------------------------------
 
 
-async def test_offset_confirms_the_updates_before_it(api: RawApi, ana: Patient) -> None:
+async def test_offset_confirms_the_updates_before_it(api: RawApi, ana: TelegramUser) -> None:
     for text in ("one", "two", "three"):
         await ana.send(text)
     first = (await api.call("getUpdates")).result[0]["update_id"]
@@ -245,7 +245,7 @@ async def test_offset_confirms_the_updates_before_it(api: RawApi, ana: Patient) 
     assert [u["message"]["text"] for u in again] == ["two", "three"]
 
 
-async def test_negative_offset_keeps_only_the_newest_updates(api: RawApi, ana: Patient) -> None:
+async def test_negative_offset_keeps_only_the_newest_updates(api: RawApi, ana: TelegramUser) -> None:
     for text in ("one", "two", "three"):
         await ana.send(text)
 
@@ -254,7 +254,7 @@ async def test_negative_offset_keeps_only_the_newest_updates(api: RawApi, ana: P
     assert [u["message"]["text"] for u in updates] == ["three"]
 
 
-async def test_limit_caps_the_updates_returned(api: RawApi, ana: Patient) -> None:
+async def test_limit_caps_the_updates_returned(api: RawApi, ana: TelegramUser) -> None:
     for text in ("one", "two", "three"):
         await ana.send(text)
 
@@ -264,7 +264,7 @@ async def test_limit_caps_the_updates_returned(api: RawApi, ana: Patient) -> Non
 
 
 async def test_long_poll_waits_and_returns_the_update_that_arrives(
-    api: RawApi, emulator: Emulator, ana: Patient
+    api: RawApi, emulator: Emulator, ana: TelegramUser
 ) -> None:
     poll = asyncio.create_task(api.call("getUpdates", {"timeout": 5}))
     await _wait_for_request(emulator, "getUpdates")
@@ -281,7 +281,7 @@ async def test_long_poll_with_nothing_to_give_ends_empty(api: RawApi) -> None:
     assert (await api.call("getUpdates", {"timeout": 1})).result == []
 
 
-async def test_allowed_updates_filter_the_update_types(api: RawApi, ana: Patient) -> None:
+async def test_allowed_updates_filter_the_update_types(api: RawApi, ana: TelegramUser) -> None:
     await api.send(ana.user_id, "Pick", reply_markup=_keyboard(("A", "pick:a")))
     await api.call("getUpdates", {"allowed_updates": ["callback_query"]})
 
@@ -345,7 +345,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 async def test_webhook_receives_updates_with_the_secret_header(
-    api: RawApi, ana: Patient, receiver: Receiver
+    api: RawApi, ana: TelegramUser, receiver: Receiver
 ) -> None:
     assert (
         await api.call("setWebhook", {"url": receiver.url, "secret_token": "s3cret_-"})
@@ -372,7 +372,7 @@ async def test_webhook_info_shows_the_url_until_deleted(api: RawApi, receiver: R
 
 
 async def test_webhook_delivery_is_retried_and_the_error_reported(
-    api: RawApi, ana: Patient, receiver: Receiver
+    api: RawApi, ana: TelegramUser, receiver: Receiver
 ) -> None:
     receiver.statuses.append(500)
     await api.call("setWebhook", {"url": receiver.url})
@@ -408,7 +408,7 @@ async def test_set_webhook_refuses_a_url_that_is_not_http(api: RawApi) -> None:
 # --- sendMessage: HTML and lengths -----------------------------------------------------------
 
 
-async def test_html_becomes_plain_text_and_entities(api: RawApi, ana: Patient) -> None:
+async def test_html_becomes_plain_text_and_entities(api: RawApi, ana: TelegramUser) -> None:
     message = (
         await api.send(ana.user_id, "<b>Hold</b> for 5 s &amp; <i>relax</i>", parse_mode="HTML")
     ).result
@@ -426,7 +426,7 @@ async def test_html_becomes_plain_text_and_entities(api: RawApi, ana: Patient) -
     ["<b>never closed", "<b><i>crossed</b></i>", "closed</b> only", "<div>block</div>", "a < b"],
 )
 async def test_html_that_telegram_cannot_parse_is_refused(
-    api: RawApi, ana: Patient, source: str
+    api: RawApi, ana: TelegramUser, source: str
 ) -> None:
     answer = await api.send(ana.user_id, source, parse_mode="HTML")
 
@@ -434,7 +434,7 @@ async def test_html_that_telegram_cannot_parse_is_refused(
     assert answer.description.startswith("Bad Request: can't parse entities")
 
 
-async def test_without_parse_mode_tags_are_plain_text(api: RawApi, ana: Patient) -> None:
+async def test_without_parse_mode_tags_are_plain_text(api: RawApi, ana: TelegramUser) -> None:
     assert (await api.send(ana.user_id, "<b>never closed")).result["text"] == "<b>never closed"
 
 
@@ -450,7 +450,7 @@ async def test_without_parse_mode_tags_are_plain_text(api: RawApi, ana: Patient)
     ],
 )
 async def test_text_length_is_1_to_4096_utf16_units(
-    api: RawApi, ana: Patient, text: str, accepted: bool
+    api: RawApi, ana: TelegramUser, text: str, accepted: bool
 ) -> None:
     answer = await api.send(ana.user_id, text)
 
@@ -461,11 +461,11 @@ async def test_text_length_is_1_to_4096_utf16_units(
 
 
 @pytest.mark.parametrize("text", ["", "   \n "])
-async def test_empty_text_is_refused(api: RawApi, ana: Patient, text: str) -> None:
+async def test_empty_text_is_refused(api: RawApi, ana: TelegramUser, text: str) -> None:
     assert (await api.send(ana.user_id, text)).description == "Bad Request: message text is empty"
 
 
-async def test_length_counts_the_text_after_html_parsing(api: RawApi, ana: Patient) -> None:
+async def test_length_counts_the_text_after_html_parsing(api: RawApi, ana: TelegramUser) -> None:
     answer = await api.send(ana.user_id, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
 
     assert len(answer.result["text"]) == 4096
@@ -490,7 +490,7 @@ async def test_sending_to_an_unknown_chat_is_refused(api: RawApi) -> None:
     ],
 )
 async def test_callback_data_is_1_to_64_bytes(
-    api: RawApi, ana: Patient, data: str, accepted: bool
+    api: RawApi, ana: TelegramUser, data: str, accepted: bool
 ) -> None:
     answer = await api.send(ana.user_id, "Pick", reply_markup=_keyboard(("Pick me", data)))
 
@@ -500,7 +500,7 @@ async def test_callback_data_is_1_to_64_bytes(
         assert answer.description == "Bad Request: BUTTON_DATA_INVALID"
 
 
-async def test_inline_button_without_an_action_is_refused(api: RawApi, ana: Patient) -> None:
+async def test_inline_button_without_an_action_is_refused(api: RawApi, ana: TelegramUser) -> None:
     answer = await api.send(
         ana.user_id, "Pick", reply_markup={"inline_keyboard": [[{"text": "bare"}]]}
     )
@@ -510,7 +510,7 @@ async def test_inline_button_without_an_action_is_refused(api: RawApi, ana: Pati
 
 
 async def test_reply_keyboard_shows_until_removed(
-    api: RawApi, emulator: Emulator, ana: Patient
+    api: RawApi, emulator: Emulator, ana: TelegramUser
 ) -> None:
     keyboard = {"keyboard": [["Share location", {"text": "Type a city"}]], "resize_keyboard": True}
 
@@ -530,7 +530,7 @@ async def test_reply_keyboard_shows_until_removed(
 # --- Edits and deletions ---------------------------------------------------------------------
 
 
-async def test_edit_message_text_changes_what_the_patient_sees(api: RawApi, ana: Patient) -> None:
+async def test_edit_message_text_changes_what_the_patient_sees(api: RawApi, ana: TelegramUser) -> None:
     sent = (
         await api.send(ana.user_id, "Hold 5 s", reply_markup=_keyboard(("Stop", "ss:stop")))
     ).result
@@ -554,7 +554,7 @@ async def test_edit_message_text_changes_what_the_patient_sees(api: RawApi, ana:
     assert now.buttons == []  # an edit without reply_markup removes the keyboard, as in Telegram
 
 
-async def test_an_identical_edit_is_not_modified(api: RawApi, ana: Patient) -> None:
+async def test_an_identical_edit_is_not_modified(api: RawApi, ana: TelegramUser) -> None:
     markup = _keyboard(("Stop", "ss:stop"))
     sent = (
         await api.send(ana.user_id, "<b>Hold</b>", parse_mode="HTML", reply_markup=markup)
@@ -575,7 +575,7 @@ async def test_an_identical_edit_is_not_modified(api: RawApi, ana: Patient) -> N
     assert answer.description.startswith("Bad Request: message is not modified")
 
 
-async def test_editing_a_message_that_does_not_exist_is_refused(api: RawApi, ana: Patient) -> None:
+async def test_editing_a_message_that_does_not_exist_is_refused(api: RawApi, ana: TelegramUser) -> None:
     answer = await api.call(
         "editMessageText", {"chat_id": ana.user_id, "message_id": 777, "text": "x"}
     )
@@ -583,7 +583,7 @@ async def test_editing_a_message_that_does_not_exist_is_refused(api: RawApi, ana
     assert answer.description == "Bad Request: message to edit not found"
 
 
-async def test_the_bot_cannot_edit_the_patients_message(api: RawApi, ana: Patient) -> None:
+async def test_the_bot_cannot_edit_the_patients_message(api: RawApi, ana: TelegramUser) -> None:
     own = await ana.send("my words")
 
     answer = await api.call(
@@ -593,7 +593,7 @@ async def test_the_bot_cannot_edit_the_patients_message(api: RawApi, ana: Patien
     assert answer.description == "Bad Request: message can't be edited"
 
 
-async def test_edit_reply_markup_swaps_the_buttons(api: RawApi, ana: Patient) -> None:
+async def test_edit_reply_markup_swaps_the_buttons(api: RawApi, ana: TelegramUser) -> None:
     sent = (
         await api.send(ana.user_id, "Pain?", reply_markup=_keyboard(("0", "pn:0"), ("1", "pn:1")))
     ).result
@@ -614,7 +614,7 @@ async def test_edit_reply_markup_swaps_the_buttons(api: RawApi, ana: Patient) ->
     assert ana.current(sent["message_id"]).buttons == []
 
 
-async def test_edit_reply_markup_of_a_missing_message_is_refused(api: RawApi, ana: Patient) -> None:
+async def test_edit_reply_markup_of_a_missing_message_is_refused(api: RawApi, ana: TelegramUser) -> None:
     answer = await api.call(
         "editMessageReplyMarkup",
         {"chat_id": ana.user_id, "message_id": 555, "reply_markup": _keyboard(("a", "a"))},
@@ -623,7 +623,7 @@ async def test_edit_reply_markup_of_a_missing_message_is_refused(api: RawApi, an
     assert answer.description == "Bad Request: message to edit not found"
 
 
-async def test_delete_message_removes_it_once(api: RawApi, ana: Patient) -> None:
+async def test_delete_message_removes_it_once(api: RawApi, ana: TelegramUser) -> None:
     sent = (await api.send(ana.user_id, "Pick", reply_markup=_keyboard(("Gone", "x:gone")))).result
     params = {"chat_id": ana.user_id, "message_id": sent["message_id"]}
 
@@ -643,7 +643,7 @@ async def test_delete_message_removes_it_once(api: RawApi, ana: Patient) -> None
 
 
 async def test_a_tap_arrives_as_a_callback_query_and_is_answered_once(
-    api: RawApi, ana: Patient
+    api: RawApi, ana: TelegramUser
 ) -> None:
     sent = (await api.send(ana.user_id, "Ready?", reply_markup=_keyboard(("Yes", "ob:yes")))).result
     query_id = await ana.tap("Yes")
@@ -676,7 +676,7 @@ async def test_answering_an_unknown_query_is_refused(api: RawApi) -> None:
 
 
 async def test_uploaded_photo_is_readable_as_bytes(
-    api: RawApi, ana: Patient, session: aiohttp.ClientSession, emulator: Emulator
+    api: RawApi, ana: TelegramUser, session: aiohttp.ClientSession, emulator: Emulator
 ) -> None:
     sent = (
         await api.call(
@@ -703,7 +703,7 @@ async def test_uploaded_photo_is_readable_as_bytes(
     assert file["file_size"] == len(PNG)
 
 
-async def test_uploaded_document_keeps_its_name_and_bytes(api: RawApi, ana: Patient) -> None:
+async def test_uploaded_document_keeps_its_name_and_bytes(api: RawApi, ana: TelegramUser) -> None:
     data = b"date,score\n2026-03-02,3\n"
     sent = (
         await api.call(
@@ -723,7 +723,7 @@ async def test_uploaded_document_keeps_its_name_and_bytes(api: RawApi, ana: Pati
 
 
 async def test_a_file_id_sends_the_same_file_again(
-    api: RawApi, emulator: Emulator, ana: Patient
+    api: RawApi, emulator: Emulator, ana: TelegramUser
 ) -> None:
     bob = emulator.patient(first_name="Bob")
     first = (
@@ -746,7 +746,7 @@ async def test_a_file_id_sends_the_same_file_again(
 
 
 async def test_file_download_needs_the_token_and_a_known_path(
-    api: RawApi, emulator: Emulator, session: aiohttp.ClientSession, ana: Patient
+    api: RawApi, emulator: Emulator, session: aiohttp.ClientSession, ana: TelegramUser
 ) -> None:
     sent = (
         await api.call(
@@ -770,7 +770,7 @@ async def test_file_download_needs_the_token_and_a_known_path(
 # --- Other methods ---------------------------------------------------------------------------
 
 
-async def test_send_chat_action_is_accepted_for_a_known_chat(api: RawApi, ana: Patient) -> None:
+async def test_send_chat_action_is_accepted_for_a_known_chat(api: RawApi, ana: TelegramUser) -> None:
     typing = await api.call("sendChatAction", {"chat_id": ana.user_id, "action": "typing"})
     nobody = await api.call("sendChatAction", {"chat_id": 424242, "action": "typing"})
 
@@ -874,7 +874,7 @@ async def test_a_refused_message_is_not_delivered(
 # --- Blocked users ---------------------------------------------------------------------------
 
 
-async def test_blocked_user_answers_403(api: RawApi, ana: Patient) -> None:
+async def test_blocked_user_answers_403(api: RawApi, ana: TelegramUser) -> None:
     ana.block_bot()
     blocked = await api.send(ana.user_id, "are you there?")
     ana.unblock_bot()
@@ -893,7 +893,7 @@ async def test_blocked_user_answers_403(api: RawApi, ana: Patient) -> None:
 
 
 async def test_5xx_fault_fails_the_matching_call_once(
-    api: RawApi, emulator: Emulator, ana: Patient
+    api: RawApi, emulator: Emulator, ana: TelegramUser
 ) -> None:
     fault = emulator.faults.add("5xx", method="sendMessage", status=502)
 
@@ -909,7 +909,7 @@ async def test_5xx_fault_fails_the_matching_call_once(
     assert emulator.faults.injected == 1
 
 
-async def test_429_fault_carries_retry_after(api: RawApi, emulator: Emulator, ana: Patient) -> None:
+async def test_429_fault_carries_retry_after(api: RawApi, emulator: Emulator, ana: TelegramUser) -> None:
     emulator.faults.add("429", retry_after=7)
 
     answer = await api.send(ana.user_id, "hi")
@@ -919,7 +919,7 @@ async def test_429_fault_carries_retry_after(api: RawApi, emulator: Emulator, an
 
 
 async def test_fault_for_one_chat_spares_the_others(
-    api: RawApi, emulator: Emulator, ana: Patient
+    api: RawApi, emulator: Emulator, ana: TelegramUser
 ) -> None:
     bob = emulator.patient(first_name="Bob")
     emulator.faults.add("5xx", chat_id=bob.user_id, count=2)
@@ -931,7 +931,7 @@ async def test_fault_for_one_chat_spares_the_others(
 
 
 async def test_timeout_that_takes_effect_delivers_but_never_answers(
-    api: RawApi, emulator: Emulator, ana: Patient
+    api: RawApi, emulator: Emulator, ana: TelegramUser
 ) -> None:
     emulator.faults.add("timeout", method="sendMessage", delay=0.05, takes_effect=True)
 
@@ -943,7 +943,7 @@ async def test_timeout_that_takes_effect_delivers_but_never_answers(
 
 
 async def test_dropped_connection_without_effect_delivers_nothing(
-    api: RawApi, emulator: Emulator, ana: Patient
+    api: RawApi, emulator: Emulator, ana: TelegramUser
 ) -> None:
     emulator.faults.add("drop", method="sendMessage")
 
@@ -971,7 +971,7 @@ async def test_fault_probability_draws_from_the_seed(api: RawApi, emulator: Emul
 # --- The request record ----------------------------------------------------------------------
 
 
-async def test_every_request_is_recorded(api: RawApi, emulator: Emulator, ana: Patient) -> None:
+async def test_every_request_is_recorded(api: RawApi, emulator: Emulator, ana: TelegramUser) -> None:
     loop = asyncio.get_running_loop()
     before = loop.time()
     await api.send(ana.user_id, "hello", parse_mode="HTML")
@@ -997,7 +997,7 @@ async def test_every_request_is_recorded(api: RawApi, emulator: Emulator, ana: P
 # --- The patient client ----------------------------------------------------------------------
 
 
-async def test_commands_carry_bot_command_entities(api: RawApi, ana: Patient) -> None:
+async def test_commands_carry_bot_command_entities(api: RawApi, ana: TelegramUser) -> None:
     await ana.send("/start now")
 
     [update] = (await api.call("getUpdates")).result
@@ -1006,7 +1006,7 @@ async def test_commands_carry_bot_command_entities(api: RawApi, ana: Patient) ->
     assert update["message"]["from"]["language_code"] == "en"
 
 
-async def test_tap_presses_the_newest_message_with_that_label(api: RawApi, ana: Patient) -> None:
+async def test_tap_presses_the_newest_message_with_that_label(api: RawApi, ana: TelegramUser) -> None:
     await api.send(ana.user_id, "old", reply_markup=_keyboard(("Yes", "q:old")))
     newer = (
         await api.send(ana.user_id, "new", reply_markup=_keyboard(("Yes", "q:new"), ("No", "q:no")))
@@ -1021,14 +1021,14 @@ async def test_tap_presses_the_newest_message_with_that_label(api: RawApi, ana: 
     assert update["callback_query"]["message"]["message_id"] == newer["message_id"]
 
 
-async def test_tap_fails_clearly_when_no_message_has_the_label(api: RawApi, ana: Patient) -> None:
+async def test_tap_fails_clearly_when_no_message_has_the_label(api: RawApi, ana: TelegramUser) -> None:
     await api.send(ana.user_id, "Pick", reply_markup=_keyboard(("Left", "s:l"), ("Right", "s:r")))
 
     with pytest.raises(NoSuchButton, match=r"no message shows a button 'Up'.*Left.*Right"):
         await ana.tap("Up")
 
 
-async def test_tap_data_presses_by_callback_data(api: RawApi, ana: Patient) -> None:
+async def test_tap_data_presses_by_callback_data(api: RawApi, ana: TelegramUser) -> None:
     first = (await api.send(ana.user_id, "one", reply_markup=_keyboard(("Go", "go:1")))).result
     await api.send(ana.user_id, "two", reply_markup=_keyboard(("Go", "go:2")))
 
@@ -1046,7 +1046,7 @@ async def test_tap_data_presses_by_callback_data(api: RawApi, ana: Patient) -> N
         await ana.tap_data("go:3")
 
 
-async def test_share_location_sends_a_location_message(api: RawApi, ana: Patient) -> None:
+async def test_share_location_sends_a_location_message(api: RawApi, ana: TelegramUser) -> None:
     await ana.share_location(52.52, 13.405)
 
     [update] = (await api.call("getUpdates")).result
@@ -1054,7 +1054,7 @@ async def test_share_location_sends_a_location_message(api: RawApi, ana: Patient
     assert update["message"]["location"] == {"latitude": 52.52, "longitude": 13.405}
 
 
-async def test_next_message_reads_the_bots_messages_in_order(api: RawApi, ana: Patient) -> None:
+async def test_next_message_reads_the_bots_messages_in_order(api: RawApi, ana: TelegramUser) -> None:
     await api.send(ana.user_id, "first")
     await ana.send("the patient's own text is skipped")
     await api.send(ana.user_id, "second", reply_markup=_keyboard(("Next", "n:1")))
@@ -1072,7 +1072,7 @@ async def test_next_message_reads_the_bots_messages_in_order(api: RawApi, ana: P
         await ana.next_message(timeout=0.05)
 
 
-async def test_next_message_waits_for_a_message_still_to_come(api: RawApi, ana: Patient) -> None:
+async def test_next_message_waits_for_a_message_still_to_come(api: RawApi, ana: TelegramUser) -> None:
     waiting = asyncio.create_task(ana.next_message())
     await asyncio.sleep(0)
 
@@ -1082,7 +1082,7 @@ async def test_next_message_waits_for_a_message_still_to_come(api: RawApi, ana: 
 
 
 async def test_expect_skips_to_the_message_containing_the_fragment(
-    api: RawApi, ana: Patient
+    api: RawApi, ana: TelegramUser
 ) -> None:
     for text in ("Welcome", "Disclaimer: read this", "Do you agree?"):
         await api.send(ana.user_id, text)
@@ -1096,7 +1096,7 @@ async def test_expect_skips_to_the_message_containing_the_fragment(
         await ana.expect("missing", timeout=0.05)
 
 
-async def test_assert_silent_fails_only_when_the_bot_speaks(api: RawApi, ana: Patient) -> None:
+async def test_assert_silent_fails_only_when_the_bot_speaks(api: RawApi, ana: TelegramUser) -> None:
     await ana.assert_silent(0.05)
     await api.send(ana.user_id, "surprise")
 
@@ -1104,7 +1104,7 @@ async def test_assert_silent_fails_only_when_the_bot_speaks(api: RawApi, ana: Pa
         await ana.assert_silent(0.05)
 
 
-async def test_answer_to_gives_the_text_shown_for_a_tap(api: RawApi, ana: Patient) -> None:
+async def test_answer_to_gives_the_text_shown_for_a_tap(api: RawApi, ana: TelegramUser) -> None:
     await api.send(
         ana.user_id, "Pick", reply_markup=_keyboard(("Loud", "t:loud"), ("Quiet", "t:quiet"))
     )
@@ -1121,7 +1121,7 @@ async def test_answer_to_gives_the_text_shown_for_a_tap(api: RawApi, ana: Patien
         await ana.answer_to("999", timeout=0.05)
 
 
-async def test_current_shows_a_message_as_edited_now(api: RawApi, ana: Patient) -> None:
+async def test_current_shows_a_message_as_edited_now(api: RawApi, ana: TelegramUser) -> None:
     sent = (
         await api.send(ana.user_id, "Hold", reply_markup=_keyboard(("Pause", "ss:pause")))
     ).result
@@ -1144,7 +1144,7 @@ async def test_current_shows_a_message_as_edited_now(api: RawApi, ana: Patient) 
 
 
 async def test_emulator_lists_what_the_bot_sent(
-    api: RawApi, emulator: Emulator, ana: Patient
+    api: RawApi, emulator: Emulator, ana: TelegramUser
 ) -> None:
     bob = emulator.patient(first_name="Bob")
     await api.send(ana.user_id, "to Ana")
@@ -1155,7 +1155,7 @@ async def test_emulator_lists_what_the_bot_sent(
     assert [m.body["text"] for m in emulator.sent_messages(bob.user_id)] == ["to Bob"]
 
 
-async def test_ptb_talks_to_the_emulator(emulator: Emulator, ana: Patient) -> None:
+async def test_ptb_talks_to_the_emulator(emulator: Emulator, ana: TelegramUser) -> None:
     """PTB's own encoding (form fields with JSON inside, multipart uploads) is understood."""
     bot = Bot(
         TOKEN,

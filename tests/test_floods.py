@@ -10,7 +10,7 @@ from typing import Any
 from telegram import CallbackQuery, Chat, Message, Update, User
 
 from handlers.floods import BURST, HEAVY_COST, NOTICE_INTERVAL, FloodLimit, cost_of
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, TelegramUser
 from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness, ManualClock
@@ -103,13 +103,13 @@ def test_what_an_update_costs() -> None:
 # --- end to end --------------------------------------------------------------------------------
 
 
-async def _onboarded(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> Patient:
+async def _onboarded(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> TelegramUser:
     patient = emulator.patient()
     await onboarded_patient(bot.core.db, patient.user_id, clock.now())
     return patient
 
 
-async def _messages(patient: Patient) -> list[str]:
+async def _messages(patient: TelegramUser) -> list[str]:
     """What the bot sends the patient until it falls silent, shortened to what tells them apart."""
     said = []
     while True:

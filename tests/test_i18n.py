@@ -32,7 +32,7 @@ from sibot.charts import progress_chart
 from sibot.checkins import Checkin, CheckinSource
 from sibot.emulator import Emulator
 from sibot.emulator.formatting import parse_html, utf16_length
-from sibot.models import Patient as PatientRow
+from sibot.models import Patient
 from sibot.report import ReportData, RoutineSettings, doctor_report_pdf
 from sibot.texts import (
     DEFAULT_LANGUAGE,
@@ -455,7 +455,7 @@ async def test_settings_switch_the_language_and_name_each_one_natively(
     await patient.tap("Español")
     await patient.expect(said("es", "settings.set.language", language="Español"))
     async with bot.core.db.transaction() as session:
-        row = await session.get(PatientRow, patient.user_id)
+        row = await session.get(Patient, patient.user_id)
         assert row is not None and row.language == "es"
     await patient.send("/help")
     await patient.expect(said("es", "settings.help").split("\n")[0])

@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -21,8 +20,8 @@ from sibot.db import (
     MAYBE_WAITING_S,
     LockWatch,
 )
-from sibot.emulator import Emulator, Patient
-from sibot.models import Checkin, Patient as PatientRow
+from sibot.emulator import Emulator, TelegramUser
+from sibot.models import Checkin, Patient
 from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness
@@ -56,7 +55,7 @@ async def postgres_table_lock(bot: BotHarness, table: str) -> AsyncIterator[None
         await holder.close()
 
 
-async def _two_patients(bot: BotHarness, emulator: Emulator) -> tuple[Patient, Patient]:
+async def _two_patients(bot: BotHarness, emulator: Emulator) -> tuple[TelegramUser, TelegramUser]:
     ana, ben = emulator.patient(first_name="Ana"), emulator.patient(first_name="Ben")
     for patient in (ana, ben):
         await onboarded_patient(bot.core.db, patient.user_id, bot.clock.now())
@@ -65,7 +64,7 @@ async def _two_patients(bot: BotHarness, emulator: Emulator) -> tuple[Patient, P
     return ana, ben
 
 
-async def _only_the_writer_waits(bot: BotHarness, ana: Patient, ben: Patient) -> None:
+async def _only_the_writer_waits(bot: BotHarness, ana: TelegramUser, ben: TelegramUser) -> None:
     await ana.send("/pain 4")  # stores a check-in: needs the lock
     await ben.send("/help")  # reads the patient: needs nothing locked
     await ben.expect(HELP)
@@ -74,7 +73,7 @@ async def _only_the_writer_waits(bot: BotHarness, ana: Patient, ben: Patient) ->
     await ana.assert_silent(0.3)
 
 
-async def _all_goes_on_after(bot: BotHarness, ana: Patient) -> None:
+async def _all_goes_on_after(bot: BotHarness, ana: TelegramUser) -> None:
     await ana.send("/pain 4")
     await ana.expect("Pain 4/10 saved")
     async with bot.core.db.transaction() as session:
@@ -94,7 +93,7 @@ async def test_a_foreign_sqlite_write_lock_fails_only_the_writes(bot: BotHarness
         await ben.expect(HELP)
     await _all_goes_on_after(bot, ana)
     async with bot.core.db.transaction() as session:
-        ben_seen = await session.scalar(select(PatientRow.last_seen_at).where(PatientRow.id == ben.user_id))
+        ben_seen = await session.scalar(select(Patient.last_seen_at).where(Patient.id == ben.user_id))
     assert ben_seen == bot.clock.now() - timedelta(minutes=5), "noting Ben as seen is skipped, not waited for"
 
 

@@ -7,8 +7,8 @@ from datetime import time
 import pytest
 from sqlalchemy import func, select
 
-from sibot.emulator import Emulator, Patient
-from sibot.models import Checkin, Patient as PatientRow, Reminder, SafetyAnswer
+from sibot.emulator import Emulator, TelegramUser
+from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
 from sibot.onboarding import Question, Step
 from sibot.schedule import mask_to_weekdays
 from tests.harness import BotHarness
@@ -22,22 +22,22 @@ RED_FLAGS = [
 ]
 
 
-async def shows(patient: Patient, message_id: int, label: str) -> None:
+async def shows(patient: TelegramUser, message_id: int, label: str) -> None:
     """Wait until the bot has edited the message to show a button `label`."""
     await patient.chat.changes.wait_until(lambda: label in patient.current(message_id).labels or None, 5)
 
 
-async def _row(bot: BotHarness, patient_id: int) -> PatientRow | None:
+async def _row(bot: BotHarness, patient_id: int) -> Patient | None:
     async with bot.core.db.transaction() as session:
-        return await session.get(PatientRow, patient_id)
+        return await session.get(Patient, patient_id)
 
 
-async def _at_step(bot: BotHarness, patient: Patient, step: str, answered: int = 0) -> None:
+async def _at_step(bot: BotHarness, patient: TelegramUser, step: str, answered: int = 0) -> None:
     """Store the patient as if they had got to `step`, with the first `answered` questions a no."""
     now = bot.clock.now()
     async with bot.core.db.transaction() as session:
         session.add(
-            PatientRow(
+            Patient(
                 id=patient.user_id, name="Ana", onboarding_step=step, consented_at=now,
                 awaiting=step if step in (Step.TIMEZONE, Step.REMINDER_TIME) else None,
                 created_at=now, last_seen_at=now,

@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 
 from sibot.core import Core
 from sibot.db import Database
-from sibot.emulator import Emulator, Patient
-from sibot.models import Broadcast, ExerciseSession, Patient as PatientRow, RedFlag
+from sibot.emulator import Emulator, TelegramUser
+from sibot.models import Broadcast, ExerciseSession, Patient, RedFlag
 from sibot.operators import (
     BROADCAST_CHUNK,
     BROADCAST_HOLD,
@@ -50,22 +50,22 @@ SECOND_ADMIN_ID = 4343
 
 
 @pytest.fixture
-def admin(emulator: Emulator) -> Patient:
+def admin(emulator: Emulator) -> TelegramUser:
     return emulator.patient(first_name="Olga", user_id=ADMIN_ID)
 
 
-async def _patient_in(bot: BotHarness, emulator: Emulator, cohort: str | None) -> Patient:
+async def _patient_in(bot: BotHarness, emulator: Emulator, cohort: str | None) -> TelegramUser:
     patient = emulator.patient()
     await onboarded_patient(bot.core.db, patient.user_id, bot.clock.now())
     async with bot.core.db.transaction() as session:
         await session.execute(
-            update(PatientRow).where(PatientRow.id == patient.user_id).values(cohort=cohort)
+            update(Patient).where(Patient.id == patient.user_id).values(cohort=cohort)
         )
     return patient
 
 
 async def test_stats_break_figures_down_by_cohort(
-    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+    admin_bot: BotHarness, emulator: Emulator, admin: TelegramUser
 ) -> None:
     clinic = [await _patient_in(admin_bot, emulator, "clinic-a") for _ in range(2)]
     await _patient_in(admin_bot, emulator, None)
@@ -92,7 +92,7 @@ async def test_stats_break_figures_down_by_cohort(
     assert no_cohort.startswith("(no cohort)") and "Patients: 1 " in no_cohort
 
 
-async def test_stats_with_no_patients_says_so(admin_bot: BotHarness, admin: Patient) -> None:
+async def test_stats_with_no_patients_says_so(admin_bot: BotHarness, admin: TelegramUser) -> None:
     await admin.send("/stats")
     assert "No patients yet" in (await admin.expect("sibot figures")).text
 
@@ -107,7 +107,7 @@ async def test_operator_commands_refuse_everyone_else(admin_bot: BotHarness, emu
 
 
 async def test_broadcast_is_confirmed_then_sent_at_bulk_priority(
-    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+    admin_bot: BotHarness, emulator: Emulator, admin: TelegramUser
 ) -> None:
     reader = await _patient_in(admin_bot, emulator, "clinic-a")
     gone = await _patient_in(admin_bot, emulator, None)
@@ -125,7 +125,7 @@ async def test_broadcast_is_confirmed_then_sent_at_bulk_priority(
     assert admin.current(preview.message_id).text == "Sending to 2 patients…"
     assert (await reader.expect("exercises")).text == "New <b>exercises</b> & tips are coming"
     async with admin_bot.core.db.transaction() as session:
-        assert (await session.get(PatientRow, gone.user_id)).active is False  # type: ignore[union-attr]
+        assert (await session.get(Patient, gone.user_id)).active is False  # type: ignore[union-attr]
 
     again = await admin.tap_data(preview.button_data["Send it"], preview.message_id)
     assert await admin.answer_to(again) == text("en", "admin.broadcast_already_finished")
@@ -133,7 +133,7 @@ async def test_broadcast_is_confirmed_then_sent_at_bulk_priority(
 
 
 async def test_broadcast_without_text_explains_and_cancel_sends_nothing(
-    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+    admin_bot: BotHarness, emulator: Emulator, admin: TelegramUser
 ) -> None:
     reader = await _patient_in(admin_bot, emulator, None)
     await admin.send("/broadcast")
@@ -154,10 +154,10 @@ async def test_stats_and_broadcast_recipients_on_both_databases(
         await onboarded_patient(database, patient_id, clock.now() - timedelta(days=10))
         async with database.transaction() as session:
             values = {"cohort": cohort, "active": patient_id != 4}
-            await session.execute(update(PatientRow).where(PatientRow.id == patient_id).values(**values))
+            await session.execute(update(Patient).where(Patient.id == patient_id).values(**values))
     async with database.transaction() as session:
         await session.execute(
-            update(PatientRow).where(PatientRow.id == 1).values(last_seen_at=clock.now())
+            update(Patient).where(Patient.id == 1).values(last_seen_at=clock.now())
         )
 
     rows = await stats_by_cohort(core)
@@ -210,8 +210,8 @@ async def test_a_broadcast_sends_side_by_side_and_counts_every_outcome(
     assert {priority for _, priority in sender.sent} == {Priority.BULK}
     assert 1 < sender.most_in_flight <= BROADCAST_IN_FLIGHT
     async with database.transaction() as session:
-        assert (await session.get(PatientRow, 7)).active is False  # type: ignore[union-attr]
-        assert (await session.get(PatientRow, 8)).active is True  # type: ignore[union-attr]
+        assert (await session.get(Patient, 7)).active is False  # type: ignore[union-attr]
+        assert (await session.get(Patient, 8)).active is True  # type: ignore[union-attr]
         row = await session.get(Broadcast, broadcast.id)
         assert row is not None and (row.sent, row.failed) == (38, 2) and row.finished_at is not None
 
@@ -325,7 +325,7 @@ async def test_a_replica_whose_hold_ran_out_stops_and_leaves_the_rest_to_the_new
 
 
 async def test_a_broadcast_cut_off_by_a_restart_goes_on_after_it(
-    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+    admin_bot: BotHarness, emulator: Emulator, admin: TelegramUser
 ) -> None:
     readers = [await _patient_in(admin_bot, emulator, None) for _ in range(90)]
     await admin.send("/broadcast The clinic moves on Monday")
@@ -376,7 +376,7 @@ async def test_a_bot_process_stopped_mid_broadcast_exits_at_once_and_its_next_st
     assert all(len(reader.messages) == 1 for reader in readers)
 
 
-async def _shows(patient: Patient, message_id: int, expected: str) -> None:
+async def _shows(patient: TelegramUser, message_id: int, expected: str) -> None:
     """Waits until the message reads `expected` (an edit lands after the press is answered)."""
     await patient.chat.changes.wait_until(
         lambda: patient.current(message_id).text == expected or None, 5
@@ -482,7 +482,7 @@ async def test_a_broadcast_cancelled_while_its_sender_dies_is_ended_by_the_next_
 
 
 async def test_cancel_while_sending_stops_the_broadcast_and_tells_how_many_went(
-    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+    admin_bot: BotHarness, emulator: Emulator, admin: TelegramUser
 ) -> None:
     readers = [await _patient_in(admin_bot, emulator, None) for _ in range(150)]
     await admin.send("/broadcast The clinic moves on Monday")
@@ -505,7 +505,7 @@ async def test_cancel_while_sending_stops_the_broadcast_and_tells_how_many_went(
 
 
 async def test_a_broadcast_cancelled_as_its_bot_stopped_is_ended_at_the_next_start(
-    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+    admin_bot: BotHarness, emulator: Emulator, admin: TelegramUser
 ) -> None:
     readers = [await _patient_in(admin_bot, emulator, None) for _ in range(90)]
     await admin.send("/broadcast The clinic moves on Monday")
@@ -528,7 +528,7 @@ async def test_a_broadcast_cancelled_as_its_bot_stopped_is_ended_at_the_next_sta
 
 
 async def test_a_cancelled_or_expired_draft_cannot_be_sent(
-    admin_bot: BotHarness, emulator: Emulator, admin: Patient
+    admin_bot: BotHarness, emulator: Emulator, admin: TelegramUser
 ) -> None:
     reader = await _patient_in(admin_bot, emulator, None)
     await admin.send("/broadcast Not today")
@@ -547,7 +547,7 @@ async def test_a_cancelled_or_expired_draft_cannot_be_sent(
 
 
 async def test_only_its_operator_still_listed_when_pressing_can_send_a_broadcast(
-    emulator: Emulator, tmp_path: Path, clock: ManualClock, admin: Patient
+    emulator: Emulator, tmp_path: Path, clock: ManualClock, admin: TelegramUser
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'ops.db'}"
     bot = BotHarness(emulator, url, clock, SIBOT_ADMIN_IDS=f"{ADMIN_ID},{SECOND_ADMIN_ID}")

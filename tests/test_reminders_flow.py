@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from handlers.reminders import wake_dispatcher
-from sibot.emulator import Emulator, Message, Patient
-from sibot.models import Patient as PatientRow
+from sibot.emulator import Emulator, Message, TelegramUser
+from sibot.models import Patient
 from sibot.models import ReminderDelivery
 from sibot.texts import text
 from tests.factories import onboarded_patient
@@ -26,7 +26,7 @@ START_NOW, SNOOZE_15, SNOOZE_60, SKIP_TODAY = (
 
 async def reminded_patient(
     bot: BotHarness, emulator: Emulator, clock: ManualClock, **fields: Any
-) -> Patient:
+) -> TelegramUser:
     patient = emulator.patient(first_name="Ana", language_code="en")
     await onboarded_patient(
         bot.core.db, patient.user_id, clock.now(), timezone=BERLIN, reminder_at=time(9, 0), **fields
@@ -34,7 +34,7 @@ async def reminded_patient(
     return patient
 
 
-async def reminded_at_due(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> tuple[Patient, Message]:
+async def reminded_at_due(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> tuple[TelegramUser, Message]:
     """A patient whose 09:00 reminder has just come, and that reminder."""
     patient = await reminded_patient(bot, emulator, clock)
     await at(bot, clock, DUE)
@@ -130,7 +130,7 @@ async def test_starting_the_session_from_the_reminder_cancels_the_followup(bot, 
 async def test_no_followup_for_a_patient_who_turned_them_off(bot, emulator, clock):
     patient = await reminded_patient(bot, emulator, clock)
     async with bot.core.db.transaction() as session:
-        row = await session.get(PatientRow, patient.user_id)
+        row = await session.get(Patient, patient.user_id)
         assert row is not None
         row.followups_enabled = False
     await at(bot, clock, DUE)
@@ -232,7 +232,7 @@ async def test_a_patient_who_blocked_the_bot_gets_nothing_until_start(bot, emula
     attempts = [r for r in emulator.requests if r.method == "sendMessage" and r.chat_id == patient.user_id]
     assert [r.status for r in attempts] == [403]
     async with bot.core.db.transaction() as session:
-        row = await session.get(PatientRow, patient.user_id)
+        row = await session.get(Patient, patient.user_id)
         assert row is not None and row.active is False
 
     patient.unblock_bot()

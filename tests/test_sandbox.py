@@ -24,7 +24,7 @@ from telegram import (
     Update,
 )
 
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, TelegramUser
 from sibot.emulator.formatting import parse_html
 from sibot.emulator.terminal import TerminalChat
 from sibot.texts import text
@@ -59,7 +59,7 @@ class Screen:
 class Chat:
     """A terminal chat running in the test's loop, typed into line by line."""
 
-    def __init__(self, patient: Patient, folder: Path) -> None:
+    def __init__(self, patient: TelegramUser, folder: Path) -> None:
         self.patient = patient
         self.screen = Screen()
         self._lines: asyncio.Queue[str | None] = asyncio.Queue()

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sibot.emulator import Emulator, Message, Patient
+from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.models import Checkin, ExerciseSession
 from sibot.sessions import ABANDON_AFTER
 from sibot.texts import text
@@ -25,33 +25,33 @@ STALE = text("en", "common.stale_button")
 HOLD_TIP = "tell you when to relax"
 
 
-async def _patient(bot: BotHarness, emulator: Emulator, clock: ManualClock, **kw: Any) -> Patient:
+async def _patient(bot: BotHarness, emulator: Emulator, clock: ManualClock, **kw: Any) -> TelegramUser:
     patient = emulator.patient()
     await onboarded_patient(bot.core.db, patient.user_id, clock.now(), **kw)
     return patient
 
 
-async def _ask_to_start(patient: Patient) -> Message:
+async def _ask_to_start(patient: TelegramUser) -> Message:
     """/exercise; returns the pain question a new session opens with."""
     await patient.send("/exercise")
     return await patient.expect("how much does it hurt")
 
 
-async def _start(patient: Patient) -> Message:
+async def _start(patient: TelegramUser) -> Message:
     """/exercise, skip the pain question; returns the first exercise's intro."""
     await _ask_to_start(patient)
     await patient.tap(SKIP_SCORE)
     return await patient.expect("Hip adduction (1 of 6)")
 
 
-async def _to_first_step(patient: Patient) -> Message:
+async def _to_first_step(patient: TelegramUser) -> Message:
     """Start, then Next; returns the first exercise's first setup step."""
     await _start(patient)
     await patient.tap(NEXT)
     return await patient.expect("Step 1 of 3")
 
 
-async def _to_first_hold(patient: Patient) -> Message:
+async def _to_first_hold(patient: TelegramUser) -> Message:
     await _start(patient)
     while True:
         await patient.tap(NEXT)
@@ -60,7 +60,7 @@ async def _to_first_hold(patient: Patient) -> Message:
             return message
 
 
-async def _say_it_hurts(patient: Patient, score: str, sharp: bool) -> None:
+async def _say_it_hurts(patient: TelegramUser, score: str, sharp: bool) -> None:
     """It hurts, this much, sharp (or shooting) or not."""
     await patient.tap(HURTS)
     await patient.expect("How bad is the pain")
@@ -69,7 +69,7 @@ async def _say_it_hurts(patient: Patient, score: str, sharp: bool) -> None:
     await patient.tap(_label("yes" if sharp else "no"))
 
 
-async def _tap_old(patient: Patient, message: Message, label: str = NEXT) -> None:
+async def _tap_old(patient: TelegramUser, message: Message, label: str = NEXT) -> None:
     """Tap a button of an earlier message, as it was when that message came."""
     await patient.tap_data(message.button_data[label], message_id=message.message_id)
 

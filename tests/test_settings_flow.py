@@ -7,8 +7,8 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from sibot.emulator import Emulator, Patient
-from sibot.models import Patient as PatientRow, Reminder
+from sibot.emulator import Emulator, TelegramUser
+from sibot.models import Patient, Reminder
 from sibot.patients import INDEFINITELY
 from sibot.schedule import mask_to_weekdays
 from tests.factories import onboarded_patient
@@ -16,28 +16,28 @@ from tests.harness import BotHarness
 from tests.test_onboarding_flow import shows
 
 
-async def _onboarded(bot: BotHarness, emulator: Emulator, **values: object) -> Patient:
+async def _onboarded(bot: BotHarness, emulator: Emulator, **values: object) -> TelegramUser:
     patient = emulator.patient()
     values = {"timezone": "Europe/Berlin", "reminder_at": time(8), **values}
     await onboarded_patient(bot.core.db, patient.user_id, bot.clock.now(), **values)  # type: ignore[arg-type]
     return patient
 
 
-async def _row(bot: BotHarness, patient: Patient) -> PatientRow:
+async def _row(bot: BotHarness, patient: TelegramUser) -> Patient:
     async with bot.core.db.transaction() as session:
-        row = await session.get(PatientRow, patient.user_id)
+        row = await session.get(Patient, patient.user_id)
     assert row is not None
     return row
 
 
-async def _reminder(bot: BotHarness, patient: Patient) -> Reminder:
+async def _reminder(bot: BotHarness, patient: TelegramUser) -> Reminder:
     async with bot.core.db.transaction() as session:
         reminder = await session.scalar(select(Reminder).where(Reminder.patient_id == patient.user_id))
     assert reminder is not None
     return reminder
 
 
-async def _open(patient: Patient, button: str) -> None:
+async def _open(patient: TelegramUser, button: str) -> None:
     await patient.send("/settings")
     await patient.expect("Your settings")
     await patient.tap(button)
@@ -194,7 +194,7 @@ async def test_pause_until_resumed(bot: BotHarness, emulator: Emulator) -> None:
 async def test_start_for_a_known_patient(bot: BotHarness, emulator: Emulator) -> None:
     patient = await _onboarded(bot, emulator)
     async with bot.core.db.transaction() as session:
-        (await session.get(PatientRow, patient.user_id)).active = False  # type: ignore[union-attr]
+        (await session.get(Patient, patient.user_id)).active = False  # type: ignore[union-attr]
     await patient.send("/start")
     hello = await patient.next_message()
     assert "Welcome back, Ana" in hello.text and "still to do" in hello.text and "Tue 08:00" in hello.text

@@ -21,9 +21,9 @@ from telegram import Bot
 
 from handlers.webhook import NotAnUpdate, Refusal, RefusedCalls, parse_update, webhook_secret
 from sibot.db import Database
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, TelegramUser
 from sibot.emulator.world import unix_now
-from sibot.models import Patient as PatientRow
+from sibot.models import Patient
 from sibot.settings import load_settings
 from tests.factories import onboarded_patient
 from tests.harness import TOKEN
@@ -35,7 +35,7 @@ ADMIN_ID = 777
 DROPPED = "update dropped: its private chat is not its sender's"
 
 
-async def _database_with(tmp_path: Path, *patients: Patient) -> str:
+async def _database_with(tmp_path: Path, *patients: TelegramUser) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}"
     database = Database(url)
     await database.upgrade()
@@ -62,7 +62,7 @@ async def webhook_bot(emulator: Emulator, tmp_path: Path) -> AsyncIterator[tuple
     await process.terminate()
 
 
-def _forged(sender: Patient, chat: Patient, text: str, update_id: int = 90001) -> str:
+def _forged(sender: TelegramUser, chat: TelegramUser, text: str, update_id: int = 90001) -> str:
     """An update "from" `sender` in `chat`'s private chat, as only a forger would post it."""
     entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     message = {"message_id": 1, "from": sender.user, "chat": chat.chat.info, "date": unix_now(),
@@ -70,7 +70,7 @@ def _forged(sender: Patient, chat: Patient, text: str, update_id: int = 90001) -
     return json.dumps({"update_id": update_id, "message": message})
 
 
-def _forged_press(sender: Patient, data: str) -> str:
+def _forged_press(sender: TelegramUser, data: str) -> str:
     """A press "from" `sender` on a button of the bot's in their own chat."""
     message = {"message_id": 1, "date": unix_now(), "chat": sender.chat.info, "text": "Sure?"}
     press = {"id": "1", "from": sender.user, "chat_instance": "1", "message": message, "data": data}
@@ -119,7 +119,7 @@ async def test_without_webhook_secret_token_forged_calls_are_still_refused(
         assert ana.callback_answers == operator.callback_answers == []
         database = Database(url)
         async with database.transaction() as session:
-            assert await session.get(PatientRow, ana.user_id) is not None
+            assert await session.get(Patient, ana.user_id) is not None
         await database.dispose()
     finally:
         assert await process.terminate() == 0

@@ -1,8 +1,11 @@
-"""A local Telegram Bot API server for tests, the sandbox and benchmarks; and its patients.
+"""A local Telegram Bot API server for tests, the sandbox and benchmarks; and its Telegram users.
 
 It speaks the Bot API over real HTTP on 127.0.0.1 and keeps Telegram's rules (lengths, callback
 data, flood limits, blocked users, one poller at a time), so the bot meets here what it would meet
-in production. It imports neither `telegram` nor `handlers`.
+in production. It imports neither `telegram` nor `handlers`, nor anything else of sibot.
+
+It lives in `sibot/`, not in `tests/`, because it also serves the sandbox (`bot.py --sandbox`: the
+bot in a terminal, without a token), a product feature rather than a test tool.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sibot.emulator.client import Message, NoSuchButton, Patient
+from sibot.emulator.client import Message, NoSuchButton, TelegramUser
 from sibot.emulator.faults import Faults
 from sibot.emulator.limits import RateLimiter
 from sibot.emulator.server import ApiRequest, BotApi
@@ -20,11 +23,11 @@ from sibot.emulator.updates import UpdateQueue
 from sibot.emulator.webhook import WebhookDelivery
 from sibot.emulator.world import StoredMessage, World
 
-__all__ = ["ApiRequest", "Emulator", "Message", "NoSuchButton", "Patient"]
+__all__ = ["ApiRequest", "Emulator", "Message", "NoSuchButton", "TelegramUser"]
 
 
 class Emulator:
-    """The server, the world it keeps, and the patients who live in it.
+    """The server, the world it keeps, and the Telegram users who live in it.
 
     `global_rate` messages a second for the whole bot, `chat_rate` a second per chat with a burst
     of `chat_burst`: Telegram's limits by default; `None` switches a limit off.
@@ -72,7 +75,7 @@ class Emulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]
         self.webhook.start()
 
     async def stop(self) -> None:
@@ -83,10 +86,10 @@ class Emulator:
 
     def patient(
         self, first_name: str = "Ana", language_code: str | None = "en", user_id: int | None = None
-    ) -> Patient:
-        """A new Telegram user who can talk to the bot."""
+    ) -> TelegramUser:
+        """A new Telegram user who can talk to the bot (a patient, as tests see them)."""
         user = self.world.new_user(first_name, language_code, user_id)
-        return Patient(self.world, self.updates, user)
+        return TelegramUser(self.world, self.updates, user)
 
     def feed_update(self, body: dict[str, Any]) -> int | None:
         """Queues a raw update (without update_id), such as a channel post or an edited message."""

@@ -36,7 +36,7 @@ class NoSuchButton(AssertionError):
     """The patient tried to press a button that no message shows."""
 
 
-class Patient:
+class TelegramUser:
     """One Telegram user in a private chat with the bot."""
 
     def __init__(self, world: World, updates: UpdateQueue, user: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sibot.emulator.client import Message, Patient
+from sibot.emulator.client import Message, TelegramUser
 from sibot.emulator.world import ChatEvent, StoredMessage
 
 PROMPT = "you> "
@@ -50,7 +50,7 @@ class TerminalChat:
 
     def __init__(
         self,
-        patient: Patient,
+        patient: TelegramUser,
         folder: Path,
         *,
         read_line: ReadLine,

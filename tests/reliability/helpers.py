@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Table, select
 
 from sibot.db import Database
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, TelegramUser
 from sibot.emulator.world import ChatEvent, StoredMessage, unix_now
 from sibot.models import Base
 from tests.harness import TOKEN
@@ -103,7 +103,7 @@ async def all_rows(db: Database) -> Snapshot:
     return snapshot
 
 
-def bot_message_with_button(patient: Patient, data: str) -> dict[str, Any]:
+def bot_message_with_button(patient: TelegramUser, data: str) -> dict[str, Any]:
     """A message from the bot in the patient's chat that shows a button with `data`."""
     body = {
         "message_id": patient.chat.next_message_id(),
@@ -117,7 +117,7 @@ def bot_message_with_button(patient: Patient, data: str) -> dict[str, Any]:
     return body
 
 
-def press(emulator: Emulator, patient: Patient, data: str, message: dict[str, Any]) -> str:
+def press(emulator: Emulator, patient: TelegramUser, data: str, message: dict[str, Any]) -> str:
     """A tap by `patient` on a button with `data` under `message`, whoever's it is; the query id."""
     emulator.world.chat_for(message["chat"])
     query_id = emulator.world.new_callback_query(int(message["chat"]["id"]))

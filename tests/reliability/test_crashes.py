@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from sibot.db import Database
 from sibot.dispatcher import CLAIMED_AT_MOST
-from sibot.emulator import Emulator, Message, Patient
+from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.models import Checkin, ReminderDelivery
 from sibot.texts import text
 from tests.factories import onboarded_patient
@@ -136,7 +136,7 @@ async def diary_checkins(url: str) -> Counter[int]:
         await db.dispose()
 
 
-async def into_a_session(patient: Patient, steps: int) -> None:
+async def into_a_session(patient: TelegramUser, steps: int) -> None:
     """/exercise, a pain score, then `steps` times Next (waiting out any hold)."""
     await patient.send("/exercise")
     await patient.expect("how much does it hurt", timeout=15)
@@ -149,7 +149,7 @@ async def into_a_session(patient: Patient, steps: int) -> None:
         message = await patient.next_message(timeout=15)
 
 
-def resumed_or_relaxed(patient: Patient, seen: int) -> Message | None:
+def resumed_or_relaxed(patient: TelegramUser, seen: int) -> Message | None:
     """The message the restarted bot sent to carry the session on, once it is there."""
     for message in patient.messages[seen:]:
         if message.text.startswith((RESUMED, "Relax.")):

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from sqlalchemy import select
 
-from sibot.emulator import Emulator, Message, Patient
+from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.models import Checkin
 from sibot.texts import text
 from tests.factories import onboarded_patient
@@ -44,7 +44,7 @@ def storm(emulator: Emulator, kind: str) -> None:
                 emulator.faults.add("429", method=method, count=None, probability=0.2, retry_after=1)
 
 
-async def answer_after(patient: Patient) -> Message | None:
+async def answer_after(patient: TelegramUser) -> Message | None:
     """The next message after doing something, or None when the bot stays silent or apologises."""
     try:
         message = await patient.next_message(timeout=PATIENCE)
@@ -53,7 +53,7 @@ async def answer_after(patient: Patient) -> Message | None:
     return None if message.text in TROUBLE else message
 
 
-async def with_retries(patient: Patient, do: Callable[[], Awaitable[object]], expect: str) -> Message:
+async def with_retries(patient: TelegramUser, do: Callable[[], Awaitable[object]], expect: str) -> Message:
     """Do something until a message containing `expect` comes, as a patient would retry."""
     for _ in range(ATTEMPTS):
         await do()
@@ -63,7 +63,7 @@ async def with_retries(patient: Patient, do: Callable[[], Awaitable[object]], ex
     raise AssertionError(f"never got {expect!r}")
 
 
-async def a_session(patient: Patient) -> list[str]:
+async def a_session(patient: TelegramUser) -> list[str]:
     """One exercise from the library to its summary; the first lines of the steps seen."""
     library = await with_retries(patient, lambda: patient.send("/exercises"), "The exercises")
     # "Do this one" on the card of Hip flexion, which is the library message edited
@@ -83,7 +83,7 @@ async def a_session(patient: Patient) -> list[str]:
     return seen
 
 
-async def next_step(patient: Patient, current: Message, label: str) -> Message:
+async def next_step(patient: TelegramUser, current: Message, label: str) -> Message:
     for _ in range(ATTEMPTS):
         await patient.tap_data(current.button_data[label], current.message_id)
         message = await answer_after(patient)
@@ -96,7 +96,7 @@ def _without_repeats(seen: list[str]) -> list[str]:
     return [line for i, line in enumerate(seen) if i == 0 or line != seen[i - 1]]
 
 
-async def a_checkin(patient: Patient, score: int) -> None:
+async def a_checkin(patient: TelegramUser, score: int) -> None:
     await with_retries(patient, lambda: patient.send(f"/pain {score}"), f"Pain {score}/10 saved")
 
 

@@ -12,7 +12,6 @@ of every table stays as it was.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import time
@@ -26,8 +25,8 @@ from handlers.commands import COMMANDS
 from handlers.keyboards import FEATURES
 from sibot import diary, sessions
 from sibot.checkins import CheckinSource
-from sibot.emulator import Emulator, Patient
-from sibot.models import Patient as PatientRow
+from sibot.emulator import Emulator, TelegramUser
+from sibot.models import Patient
 from sibot.onboarding import Step
 from sibot.patients import load_patient
 from sibot.routine import ROUTINE_KEYS
@@ -74,7 +73,7 @@ def _fits(data: str) -> bool:
 
 @dataclass(frozen=True)
 class Sender:
-    patient: Patient
+    patient: TelegramUser
     session_id: int | None = None
     session_token: int | None = None
     checkin_id: int | None = None
@@ -113,7 +112,7 @@ class Scene:
         async with db.transaction() as session:
             if step is not None:
                 awaiting = step.value if step in (Step.TIMEZONE, Step.REMINDER_TIME) else None
-                await session.execute(update(PatientRow).where(PatientRow.id == patient.user_id)
+                await session.execute(update(Patient).where(Patient.id == patient.user_id)
                                       .values(onboarding_step=step.value, awaiting=awaiting))
                 return Sender(patient)
             checkin = await diary.record_checkin(session, patient.user_id, now, 4, CheckinSource.DIARY)

@@ -22,9 +22,9 @@ from sqlalchemy import update
 
 from handlers.commands import COMMANDS
 from sibot import sessions
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, TelegramUser
 from sibot.emulator.world import unix_now
-from sibot.models import Patient as PatientRow
+from sibot.models import Patient
 from sibot.onboarding import Step
 from sibot.patients import load_patient
 from sibot.routine import ROUTINE_KEYS
@@ -168,7 +168,7 @@ async def fuzzing(bot: BotHarness, emulator: Emulator, watch: LogWatch) -> Async
 # --- senders and updates -----------------------------------------------------------------------
 
 
-async def new_sender(f: Fuzzing, kind: str, name: str, language: str | None) -> tuple[Patient, int | None]:
+async def new_sender(f: Fuzzing, kind: str, name: str, language: str | None) -> tuple[TelegramUser, int | None]:
     """A new user of the given kind, and their active session's id, if they have one."""
     patient = f.emulator.patient(first_name=name, language_code=language)
     db, now = f.bot.core.db, f.bot.clock.now()
@@ -179,14 +179,14 @@ async def new_sender(f: Fuzzing, kind: str, name: str, language: str | None) -> 
         if kind == "onboarding":
             step = Step.TIMEZONE if patient.user_id % 2 else Step.REMINDER_TIME
             await session.execute(
-                update(PatientRow).where(PatientRow.id == patient.user_id)
+                update(Patient).where(Patient.id == patient.user_id)
                 .values(onboarding_step=step.value, awaiting=step.value)
             )
             return patient, None
         if kind == "settings_text":
             awaiting = "settings_zone" if patient.user_id % 2 else "settings_time"
             await session.execute(
-                update(PatientRow).where(PatientRow.id == patient.user_id).values(awaiting=awaiting)
+                update(Patient).where(Patient.id == patient.user_id).values(awaiting=awaiting)
             )
             return patient, None
         view = await load_patient(session, patient.user_id)

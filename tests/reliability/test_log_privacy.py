@@ -22,7 +22,7 @@ from urllib.parse import quote
 import pytest
 
 from sibot.db import Database
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, TelegramUser
 from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import TOKEN
@@ -76,7 +76,7 @@ async def _ready(process: BotProcess) -> None:
             await asyncio.sleep(0.05)
 
 
-async def _onboard_pregnant(patient: Patient) -> None:
+async def _onboard_pregnant(patient: TelegramUser) -> None:
     await patient.send("/start")
     await patient.expect("not a medical device")
     await patient.tap(text("en", "onboarding.accept"))
@@ -98,7 +98,7 @@ async def _onboard_pregnant(patient: Patient) -> None:
     await patient.expect("All set")
 
 
-async def _onboarded_before(database: Path, patient: Patient) -> None:
+async def _onboarded_before(database: Path, patient: TelegramUser) -> None:
     db = Database(f"sqlite+aiosqlite:///{database}")
     try:
         await db.upgrade()
@@ -107,7 +107,7 @@ async def _onboarded_before(database: Path, patient: Patient) -> None:
         await db.dispose()
 
 
-async def _use_everything(patient: Patient) -> None:
+async def _use_everything(patient: TelegramUser) -> None:
     await patient.send("/exercise")
     await patient.expect("how much does it hurt")
     await patient.tap("3")
@@ -125,7 +125,7 @@ async def _use_everything(patient: Patient) -> None:
     assert report.document is not None
 
 
-async def _fail_two_writes(emulator: Emulator, patient: Patient, database: Path) -> None:
+async def _fail_two_writes(emulator: Emulator, patient: TelegramUser, database: Path) -> None:
     with sqlite3.connect(database) as connection:
         connection.executescript(REFUSE_WRITES)
     await patient.send("/pain 9")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from telegram.error import InvalidToken, NetworkError
 
 from handlers.reminders import wake_dispatcher
-from sibot.emulator import Emulator, Patient
+from sibot.emulator import Emulator, TelegramUser
 from sibot.emulator.world import unix_now
 from sibot.logs import log_handler
 from sibot.models import Broadcast
@@ -27,7 +27,7 @@ STALE = text("en", "common.stale_button")
 NEXT = text("en", "session.button.next")
 
 
-async def _ana_with_a_bit_of_everything(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> Patient:
+async def _ana_with_a_bit_of_everything(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> TelegramUser:
     """A patient with a reminder, a check-in and a session at its first step."""
     ana = emulator.patient(first_name="Ana")
     await onboarded_patient(bot.core.db, ana.user_id, clock.now(), reminder_at=time(9, 0))
@@ -101,7 +101,7 @@ async def test_operator_commands_and_buttons_refuse_everyone_else(
     assert not any("pills" in message.text or "Rest today" in message.text for message in mallory.messages)
 
 
-def _forged_message(emulator: Emulator, sender: Patient, chat: Patient, text_: str) -> None:
+def _forged_message(emulator: Emulator, sender: TelegramUser, chat: TelegramUser, text_: str) -> None:
     """A message "from" `sender` in `chat`'s private chat, as only a forger could send it."""
     entities = [{"type": "bot_command", "offset": 0, "length": len(text_.split()[0])}]
     emulator.feed_update({"message": {"message_id": chat.chat.next_message_id(), "from": sender.user,
