@@ -10,7 +10,9 @@ from sibot.emulator.formatting import FormattedText, command_entities
 from sibot.emulator.updates import UpdateQueue
 from sibot.emulator.world import Chat, ChatEvent, StoredMessage, World
 
-DEFAULT_TIMEOUT = 5.0
+# How long a test waits for the bot's answer before it fails. Answers come within a second or
+# two; the margin is for a CI machine running six test workers on two cores.
+DEFAULT_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
