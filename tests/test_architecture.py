@@ -1,6 +1,7 @@
 """The dependency rules: the core never imports Telegram or the handlers; the handlers never
-touch the database: use cases own their transactions. Every button goes through the glue's route
-table, and every command is in the menu and in /help."""
+touch the database: use cases own their transactions; the glue renders every chat message, the core
+only its documents. Every button goes through the glue's route table, and every command is in the
+menu and in /help."""
 
 from __future__ import annotations
 
