@@ -28,6 +28,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers.context import AnyApplication, BotContext
 from handlers.exercise import cancel_hold
 from handlers.keyboards import DELETE, PAIN, CallbackData, Rows, pain_scale, parse_callback, whole_number
+from handlers.render import render_advice, render_week_comparison
 from handlers.transport import acknowledge, inline_keyboard
 from sibot import diary
 from sibot.charts import chart_window, has_chart_data, progress_chart
@@ -38,7 +39,6 @@ from sibot.checkins import (
     RedFlag,
     Symptom,
     local_date,
-    render_week_comparison,
 )
 from sibot.patients import PatientView
 from sibot.ports import Button
@@ -370,7 +370,7 @@ async def _advise(
     if not flags:
         return
     advice = diary.advice(flags, patient.gentle)
-    paragraphs = [text(patient.language, flag.text_key) for flag in advice.flags]
+    paragraphs = render_advice(advice.flags, patient.language)
     buttons: tuple[tuple[Button, ...], ...] = ()
     if advice.pause:
         paragraphs.append(text(patient.language, "diary.pain.pause_hint"))

@@ -25,20 +25,23 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
 from handlers.context import AnyApplication, BotContext, core_of
 from handlers.keyboards import LIBRARY, SESSION, STEP_ACTIONS, CallbackData, Rows, pain_scale, parse_callback, whole_number
+from handlers.render import (
+    render_advice,
+    render_exercise_card,
+    render_pain_before,
+    render_position,
+    render_relax,
+    render_step,
+    render_stopped,
+    render_summary,
+)
 from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot import sessions
 from sibot.checkins import PAIN_SCALE
 from sibot.core import Core
 from sibot.patients import PatientView
 from sibot.ports import Button, OutgoingMessage, SendError
-from sibot.routine import (
-    ROUTINE_KEYS,
-    StepKind,
-    exercise,
-    render_exercise_card,
-    render_relax,
-    render_step,
-)
+from sibot.routine import ROUTINE_KEYS, StepKind, exercise
 from sibot.sessions import Action, Command, Outcome, SessionState, Show, Source, StaleStep
 from sibot.texts import text
 
@@ -264,7 +267,7 @@ def _render(
     b = _Buttons(state, language)
     match outcome.show:
         case Show.PAIN_BEFORE:
-            body = sessions.render_pain_before(state, patient.pregnant, language)
+            body = render_pain_before(state, patient.pregnant, language)
             return OutgoingMessage(body, b.scores(Action.PAIN_BEFORE, skippable=True))
         case Show.STEP:
             step = state.steps[state.step_index]
@@ -278,11 +281,11 @@ def _render(
         case Show.PAUSED:
             return OutgoingMessage(text(language, "session.paused"), b.continue_or_stop())
         case Show.CHOICE:
-            position = sessions.render_position(state, language)
+            position = render_position(state, language)
             body = text(language, "session.choice", position=position)
             return OutgoingMessage(body, b.continue_or_start_over(start_over))
         case Show.RESUME:
-            position = sessions.render_position(state, language)
+            position = render_position(state, language)
             body = text(language, "session.resume", position=position)
             return OutgoingMessage(body, b.continue_or_stop())
         case Show.HURTS_SCORE:
@@ -294,15 +297,15 @@ def _render(
         case Show.HURTS_NOTED:
             return OutgoingMessage(text(language, "session.hurts.noted"), b.continue_or_stop())
         case Show.SAFETY_STOP:
-            advice = sessions.render_advice(outcome.flags, language)
-            return OutgoingMessage(f"{advice}\n\n{text(language, 'session.safety_stop')}")
+            advice = render_advice(outcome.flags, language)
+            return OutgoingMessage("\n\n".join([*advice, text(language, "session.safety_stop")]))
         case Show.PAIN_AFTER:
             body = text(language, "session.pain_after")
             return OutgoingMessage(body, b.scores(Action.PAIN_AFTER, skippable=True))
         case Show.SUMMARY:
-            return OutgoingMessage(sessions.render_summary(state, streak, outcome.flags, language))
+            return OutgoingMessage(render_summary(state, streak, outcome.flags, language))
         case Show.STOPPED:
-            return OutgoingMessage(sessions.render_stopped(state, language))
+            return OutgoingMessage(render_stopped(state, language))
         case Show.ABANDONED:
             return OutgoingMessage(text(language, "session.abandoned"))
 

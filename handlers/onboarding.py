@@ -16,6 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers import free_text, settings
 from handlers.context import AnyApplication, BotContext
 from handlers.keyboards import ONBOARDING, SESSION, CallbackData, pain_scale, parse_callback
+from handlers.render import local_now_label, render_advice
 from handlers.transport import acknowledge, inline_keyboard
 from sibot import onboarding
 from sibot.checkins import PAIN_SCALE
@@ -26,7 +27,7 @@ from sibot.ports import Button, OutgoingMessage
 from sibot.routine import ROUTINE_KEYS, estimated_minutes
 from sibot.schedule import mask_to_weekdays
 from sibot.texts import format_time, text
-from sibot.zones import local_now_label, zone_for_language, zone_label
+from sibot.zones import zone_for_language, zone_label
 
 FEATURE = ONBOARDING
 
@@ -293,7 +294,7 @@ def _summary(screen: Screen) -> OutgoingMessage:
     assert finished is not None
     patient = finished.patient
     language = patient.language
-    lines = [text(language, f"diary.flag.{flag.rule}") for flag in finished.flags]
+    lines = render_advice(finished.flags, language)
     lines.append(
         text(
             language,

@@ -19,6 +19,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers import free_text
 from handlers.context import AnyApplication, BotContext
 from handlers.keyboards import SETTINGS, CallbackData, Feature, parse_callback, whole_number
+from handlers.render import local_now_label
 from handlers.transport import acknowledge, inline_keyboard
 from sibot import patients
 from sibot.patients import PatientView
@@ -33,7 +34,7 @@ from sibot.schedule import (
     weekdays_to_mask,
 )
 from sibot.texts import available_languages, format_time, language_name, text
-from sibot.zones import ZoneMatch, candidate_zones, local_now_label, zone_for_location, zone_label, zone_match
+from sibot.zones import ZoneMatch, candidate_zones, zone_for_location, zone_label, zone_match
 
 FEATURE = SETTINGS
 AWAITING_ZONE = "settings_zone"

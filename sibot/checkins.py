@@ -20,7 +20,6 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sibot.texts import format_decimal, text
 
 PAIN_SCALE = range(0, 11)
 
@@ -339,23 +338,6 @@ def week_comparison(
     if current is None or previous is None:
         return None
     return WeekComparison(previous=previous, current=current)
-
-
-def render_week_comparison(comparison: WeekComparison, language: str) -> str:
-    """ "Your average pain fell from 5.1 to 3.8", judged on the rounded figures shown."""
-    previous, current = round(comparison.previous, 1), round(comparison.current, 1)
-    if current < previous:
-        key = "diary.week.fell"
-    elif current > previous:
-        key = "diary.week.rose"
-    else:
-        key = "diary.week.same"
-    return text(
-        language,
-        key,
-        previous=format_decimal(language, previous),
-        current=format_decimal(language, current),
-    )
 
 
 def week_start(day: date) -> date:

@@ -3,8 +3,9 @@
 The six exercises follow the source article's order. A session is a flat tuple of steps, one
 message each: an exercise's intro, its setup instructions, then, side by side when it is done on
 each side, one step per repetition. A held repetition is a HOLD step: the session engine sends it,
-waits `hold_seconds`, sends `render_relax(step)` and moves on. Every word a patient reads comes from
-the catalog (`sibot/texts/<language>/routine.py`); this module only holds keys.
+waits `hold_seconds`, sends the relax message and moves on. This module only holds keys: the glue
+renders every word a patient reads from the catalog (`sibot/texts/en/routine.py`, in
+`handlers/render.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
 
-from sibot.texts import plural, text
 
 ExerciseKind = Literal["strength", "stretch"]
 Equipment = Literal["pillow", "pillows", "band"]
@@ -255,112 +255,9 @@ def _step_seconds(step: Step) -> int:
             return READING_SECONDS
 
 
-def render_step(step: Step, language: str) -> str:
-    """The message a patient reads for this step (Telegram HTML: <b> and <i> only)."""
-    entry = exercise(step.exercise)
-    match step.kind:
-        case StepKind.INTRO:
-            return _render_intro(entry, step, language)
-        case StepKind.INSTRUCTION:
-            return text(
-                language,
-                "routine.instruction",
-                number=entry.steps.index(step.text_key) + 1,
-                count=len(entry.steps),
-                text=text(language, step.text_key),
-            )
-        case StepKind.SIDE:
-            return text(language, step.text_key)
-        case StepKind.HOLD | StepKind.REP:
-            seconds = step.hold_seconds
-            duration = plural(language, "routine.seconds", seconds) if seconds else None
-            return text(
-                language,
-                f"routine.rep.{step.side or 'both'}",
-                rep=step.rep,
-                reps=step.reps,
-                text=_move(entry, language, duration),
-            )
-
-
-def render_relax(step: Step, language: str) -> str:
-    """The message sent when a HOLD step's time is up."""
-    relax_key = exercise(step.exercise).relax_key
-    if step.kind is not StepKind.HOLD or relax_key is None:
-        raise ValueError(f"step {step.index} is a {step.kind} step, not a hold")
-    return text(language, "routine.relax", text=text(language, relax_key))
-
-
-def render_exercise_card(exercise_key: str, language: str) -> str:
-    """One exercise on one screen, for browsing the library outside a session."""
-    entry = exercise(exercise_key)
-    hold_range = text(language, "routine.hold_range", low=MIN_HOLD_SECONDS, high=MAX_HOLD_SECONDS)
-    lines = [text(language, key) for key in entry.steps]
-    lines.append(_move(entry, language, hold_range if entry.holds else None))
-    if entry.relax_key:
-        lines.append(text(language, "routine.relax", text=text(language, entry.relax_key)))
-    steps = "\n".join(
-        text(language, "routine.card.step", number=number, text=line)
-        for number, line in enumerate(lines, start=1)
-    )
-    return text(
-        language,
-        "routine.card",
-        title=text(language, entry.title_key),
-        purpose=text(language, entry.purpose_key),
-        needs=_needs(entry, language),
-        steps=steps,
-        repeat=text(
-            language, "routine.card.repeat_sides" if entry.per_side else "routine.card.repeat"
-        ),
-    )
-
-
-def _render_intro(entry: Exercise, step: Step, language: str) -> str:
-    lines = [
-        text(
-            language,
-            "routine.intro",
-            title=text(language, entry.title_key),
-            number=step.exercise_number,
-            count=step.exercise_count,
-        ),
-        text(language, entry.purpose_key),
-        _needs(entry, language),
-    ]
-    if entry.per_side:
-        lines.append(text(language, "routine.intro.both_sides"))
-    return "\n".join(lines)
-
-
-def _needs(entry: Exercise, language: str) -> str:
-    if not entry.equipment:
-        return text(language, "routine.needs.nothing")
-    items = ", ".join(text(language, f"routine.equipment.{item}") for item in entry.equipment)
-    return text(language, "routine.needs", items=items)
-
-
-def _move(entry: Exercise, language: str, duration: str | None) -> str:
-    if duration is None:
-        return text(language, entry.rep_step)
-    return text(language, entry.rep_step, duration=duration)
-
-
 ABOUT_TOPICS: tuple[str, ...] = ("symptoms", "causes", "treatments", "pregnancy")
 
 
 def about_topics() -> tuple[str, ...]:
     """The topics of "about this condition", in the order to offer them."""
     return ABOUT_TOPICS
-
-
-def render_about(topic: str, language: str) -> str:
-    """One "about this condition" page; KeyError for an unknown topic."""
-    if topic not in ABOUT_TOPICS:
-        raise KeyError(topic)
-    return text(
-        language,
-        "about.page",
-        title=text(language, f"about.{topic}.title"),
-        body=text(language, f"about.{topic}"),
-    )

@@ -39,8 +39,7 @@ from sibot.core import Core
 from sibot.diary import completed_dates, record_checkin
 from sibot.models import ExerciseSession
 from sibot.patients import PatientView, load_patient
-from sibot.routine import ROUTINE_KEYS, Step, StepKind, build_steps, estimated_minutes, exercise
-from sibot.texts import plural, text
+from sibot.routine import ROUTINE_KEYS, Step, StepKind, build_steps
 
 # A session nobody touched for this long is over.
 ABANDON_AFTER = timedelta(hours=2)
@@ -342,87 +341,6 @@ def _changed(state: SessionState, now: datetime, show: Show, **changes: object) 
 
 def _end(state: SessionState, now: datetime, status: Status, show: Show) -> Outcome:
     return _changed(state, now, show, status=status, ended_at=now, hold_ends_at=None)
-
-
-# --- what the patient reads ----------------------------------------------------------------
-
-
-def render_pain_before(state: SessionState, pregnant: bool, language: str) -> str:
-    """The first message of a session: the pregnancy caution if it applies, and the question."""
-    minutes = estimated_minutes(state.exercise_keys, state.hold_seconds, state.repetitions)
-    question = text(
-        language, "session.pain_before", minutes=plural(language, "session.minutes", minutes)
-    )
-    return f"{text(language, 'session.pregnancy')}\n\n{question}" if pregnant else question
-
-
-def render_position(state: SessionState, language: str) -> str:
-    """Where Continue picks up: "Hip flexion, left side, rep 2"."""
-    step = state.next_step
-    if state.awaiting is Awaiting.PAIN_BEFORE:
-        return text(language, "session.at.start")
-    if step is None:
-        return text(language, "session.at.end")
-    title = text(language, exercise(step.exercise).title_key)
-    if step.rep is None:
-        return text(language, "session.at.exercise", exercise=title)
-    if step.side is None:
-        return text(language, "session.at.rep", exercise=title, rep=step.rep)
-    side = text(language, f"session.side.{step.side}")
-    return text(language, "session.at.side_rep", exercise=title, side=side, rep=step.rep)
-
-
-def render_summary(
-    state: SessionState, streak: int, flags: Sequence[RedFlag], language: str
-) -> str:
-    """The end of a completed session: time, exercises, pain, streak, advice, encouragement."""
-    lines = [
-        text(language, "session.summary.title"),
-        text(language, "session.summary.time", duration=_duration(state, language)),
-        plural(language, "session.summary.done", len(state.done_exercises)),
-    ]
-    if state.skipped:
-        lines.append(plural(language, "session.summary.skipped", len(state.skipped)))
-    if state.pain_before is not None or state.pain_after is not None:
-        lines.append(
-            text(
-                language, "session.summary.pain",
-                before=_score(state.pain_before, language),
-                after=_score(state.pain_after, language),
-            )
-        )
-    if streak:
-        lines.append(plural(language, "session.summary.streak", streak))
-    better = (
-        state.pain_before is not None
-        and state.pain_after is not None
-        and state.pain_after < state.pain_before
-    )
-    encouragement = text(language, "session.encourage.better" if better else "session.encourage")
-    advice = [render_advice(flags, language)] if flags else []
-    return "\n\n".join(["\n".join(lines), *advice, encouragement])
-
-
-def render_stopped(state: SessionState, language: str) -> str:
-    done = plural(language, "session.stopped.done", len(state.done_exercises))
-    return text(language, "session.stopped", done=done)
-
-
-def render_advice(flags: Sequence[RedFlag], language: str) -> str:
-    """The red flags' advice, one paragraph each."""
-    return "\n\n".join(text(language, flag.text_key) for flag in flags)
-
-
-def _duration(state: SessionState, language: str) -> str:
-    ended = state.ended_at or state.updated_at
-    minutes = round((ended - state.started_at).total_seconds() / 60)
-    if minutes < 1:
-        return text(language, "session.summary.under_a_minute")
-    return plural(language, "session.summary.minutes", minutes)
-
-
-def _score(score: int | None, language: str) -> str:
-    return text(language, "session.summary.no_score") if score is None else str(score)
 
 
 # --- the repository: rows in, rows out, inside the caller's transaction ---------------------

@@ -11,12 +11,10 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
-from sibot.texts import format_time, text
 
 if TYPE_CHECKING:
     from timezonefinder import TimezoneFinder
@@ -300,19 +298,6 @@ def zone_label(zone: str) -> str:
         return f"UTC{'+' if fixed['sign'] == '-' else '-'}{fixed['hours']}"
     city = _city_index().zone_cities.get(zone)
     return zone if city is None else _city_label(city)
-
-
-def local_now_label(zone: str, now_utc: datetime, language: str = "en") -> str:
-    """The wall clock in `zone` at `now_utc`, for the patient to check: "14:05, Wednesday"."""
-    if now_utc.tzinfo is None:
-        raise ValueError("`now_utc` must be timezone-aware")
-    local = now_utc.astimezone(ZoneInfo(zone))
-    return text(
-        language,
-        "zones.local_now",
-        time=format_time(language, local.time()),
-        weekday=text(language, f"zones.weekday.{local.weekday()}"),
-    )
 
 
 @cache

@@ -1,6 +1,7 @@
 """The dependency rules: the core never imports Telegram or the handlers; the handlers never
-touch the database: use cases own their transactions. Every button goes through the glue's route
-table, and every command is in the menu and in /help."""
+touch the database: use cases own their transactions; the glue renders every chat message, the core
+only its documents. Every button goes through the glue's route table, and every command is in the
+menu and in /help."""
 
 from __future__ import annotations
 
@@ -90,6 +91,46 @@ def test_handlers_import_no_sqlalchemy_and_open_no_transaction() -> None:
     }
     assert offenders == set()
     assert len(list(GLUE.rglob("*.py"))) > 5
+
+
+
+# The core returns values and the glue renders every chat message from them (README, "Development").
+# The documents the bot sends (chart, PDF report, CSV) are drawn by the core, in the patient's
+# language; any other core module may ask the catalog only which languages it has.
+DOCUMENTS = {"sibot/charts.py", "sibot/report.py"}
+LANGUAGE_LIST = {"DEFAULT_LANGUAGE", "available_languages"}
+
+
+def _catalog_imports(source: Path) -> set[str]:
+    """The names a module takes from the text catalog ("*" when it takes the module itself)."""
+    tree = ast.parse(source.read_text(), filename=str(source))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.startswith("sibot.texts") for a in node.names):
+            names.add("*")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.startswith("sibot.texts"):
+                names.update(alias.name for alias in node.names)
+            elif node.module == "sibot" and any(alias.name == "texts" for alias in node.names):
+                names.add("*")
+    return names
+
+
+def test_only_the_documents_render_with_the_catalog_in_the_core() -> None:
+    catalog = CORE / "texts"
+    taken = {
+        str(path.relative_to(CORE.parent)): names
+        for path in CORE.rglob("*.py")
+        if catalog not in path.parents and (names := _catalog_imports(path))
+    }
+    offenders = {
+        f"{module}: {sorted(names)}"
+        for module, names in taken.items()
+        if module not in DOCUMENTS and not names <= LANGUAGE_LIST
+    }
+    assert offenders == set()
+    assert DOCUMENTS <= set(taken)
+    assert _catalog_imports(GLUE / "render.py") >= {"text", "plural"}
 
 
 # Each was a large share of every start, for work only some updates need: a patient who asks for

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from handlers.render import render_week_comparison
 from sibot.checkins import (
     Checkin,
     CheckinSource,
@@ -28,7 +29,6 @@ from sibot.checkins import (
     hurts_severe,
     local_date,
     reads_history,
-    render_week_comparison,
     rising_pain,
     session_change,
     severe_pain,

@@ -27,6 +27,7 @@ from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
 from handlers.commands import COMMANDS
+from handlers.render import local_now_label
 from sibot import patients, texts
 from sibot.charts import progress_chart
 from sibot.checkins import Checkin, CheckinSource
@@ -48,7 +49,7 @@ from sibot.texts import (
     plural,
     text,
 )
-from sibot.zones import local_now_label, zone_label
+from sibot.zones import zone_label
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness, ManualClock
 

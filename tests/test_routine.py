@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from handlers.render import render_about, render_exercise_card, render_relax, render_step
 from sibot.routine import (
     MAX_HOLD_SECONDS,
     MAX_REPETITIONS,
@@ -27,10 +28,6 @@ from sibot.routine import (
     build_steps,
     estimated_minutes,
     exercise,
-    render_about,
-    render_exercise_card,
-    render_relax,
-    render_step,
 )
 from sibot.texts import Plural, catalog
 from sibot.texts.en.routine import MESSAGES

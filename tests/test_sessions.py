@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from handlers.render import render_pain_before, render_position, render_stopped, render_summary
 from sibot import sessions
 from sibot.checkins import RedFlagRule
 from sibot.core import Core
@@ -36,10 +37,6 @@ from sibot.sessions import (
     interrupt,
     interrupt_session,
     new_session,
-    render_pain_before,
-    render_position,
-    render_stopped,
-    render_summary,
     sessions_to_resume,
     start_session,
 )

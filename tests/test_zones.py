@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from handlers.render import local_now_label
 from sibot.zones import (
     candidate_zones,
     is_valid_zone,
-    local_now_label,
     match_zone,
     zone_for_language,
     zone_for_location,
