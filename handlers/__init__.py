@@ -19,7 +19,7 @@ from handlers import gate
 from handlers import onboarding
 from handlers import reminders
 from handlers import settings
-from handlers.context import AnyApplication
+from handlers.ptb.context import AnyApplication
 
 
 def register(application: AnyApplication) -> None:

@@ -14,9 +14,9 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text, settings
-from handlers.context import AnyApplication, BotContext
-from handlers.keyboards import ONBOARDING, SESSION, CallbackData, pain_scale, parse_callback
-from handlers.transport import acknowledge, inline_keyboard
+from handlers.ptb.context import AnyApplication, BotContext
+from handlers.buttons import ONBOARDING, SESSION, CallbackData, pain_scale, parse_callback
+from handlers.ptb.transport import acknowledge, inline_keyboard
 from sibot import onboarding
 from sibot.checkins import PAIN_SCALE
 from sibot.onboarding import Question, Screen, Step

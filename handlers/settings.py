@@ -17,9 +17,9 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text
-from handlers.context import AnyApplication, BotContext
-from handlers.keyboards import SETTINGS, CallbackData, Feature, parse_callback, whole_number
-from handlers.transport import acknowledge, inline_keyboard
+from handlers.ptb.context import AnyApplication, BotContext
+from handlers.buttons import SETTINGS, CallbackData, Feature, parse_callback, whole_number
+from handlers.ptb.transport import acknowledge, inline_keyboard
 from sibot import patients
 from sibot.patients import PatientView
 from sibot.ports import Button, OutgoingMessage

@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import DBAPIError
 
 from handlers.reminders import wake_dispatcher
-from handlers.webhook import build_web_app
+from handlers.ptb.webhook import build_web_app
 from sibot.db import Database
 from sibot.emulator import Emulator
 from sibot.health import DISPATCHER_MAX_SILENCE, REPLICA

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 
 from handlers.commands import COMMANDS
-from handlers.keyboards import FEATURES
+from handlers.buttons import FEATURES
 from sibot import diary, sessions
 from sibot.checkins import CheckinSource
 from sibot.emulator import Emulator, TelegramUser

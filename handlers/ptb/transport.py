@@ -45,7 +45,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.warnings import PTBUserWarning
 
-from handlers.ptb_private import retry_after_seconds
+from handlers.ptb.private import retry_after_seconds
 from sibot.ports import (
     Button,
     OutgoingMessage,
