@@ -23,8 +23,8 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.ptb.context import AnyApplication, BotContext, core_of
 from handlers.buttons import BROADCAST, parse_callback
+from handlers.ptb.context import AnyApplication, BotContext, core_of
 from handlers.ptb.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot.operators import (
     NO_COHORT,

@@ -11,8 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from handlers import free_text
 from handlers.ptb.context import AnyApplication, BotContext
-from handlers.settings import reply
-from handlers.ptb.transport import acknowledge
+from handlers.ptb.transport import acknowledge, reply
 from sibot.ports import OutgoingMessage
 from sibot.texts import DEFAULT_LANGUAGE, available_languages, text
 

@@ -23,8 +23,8 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
-from handlers.ptb.context import AnyApplication, BotContext, core_of
 from handlers.buttons import LIBRARY, SESSION, STEP_ACTIONS, CallbackData, Rows, pain_scale, parse_callback, whole_number
+from handlers.ptb.context import AnyApplication, BotContext, core_of
 from handlers.ptb.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot import sessions
 from sibot.checkins import PAIN_SCALE

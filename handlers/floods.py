@@ -31,9 +31,9 @@ from telegram import Chat, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
+from handlers.gate import command_of
 from handlers.ptb.concurrency import PerChatUpdateProcessor
 from handlers.ptb.context import AnyApplication, core_of
-from handlers.gate import command_of
 from handlers.ptb.transport import TokenBucket, acknowledge
 from sibot import patients
 from sibot.ports import Clock

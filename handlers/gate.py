@@ -20,8 +20,8 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from handlers import onboarding
-from handlers.ptb.context import AnyApplication, BotContext
 from handlers.buttons import DELETE, ONBOARDING, feature_of
+from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge
 from sibot import patients
 from sibot.onboarding import Step

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.commands import COMMANDS
 from handlers.buttons import FEATURES, MAX_CALLBACK_BYTES, PAIN, SESSION, parse_callback
+from handlers.commands import COMMANDS
 from handlers.reminders import MESSAGES
 from sibot.texts import available_languages, text
 
