@@ -11,14 +11,14 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 import handlers
-from handlers.concurrency import PerChatUpdateProcessor, trace_handlers
-from handlers.context import CORE_KEY, AnyApplication, BotContext
-from handlers.errors import FATAL_KEY, on_error
-from handlers.http import AiohttpRequest
-from handlers.sandbox import run_sandbox
-from handlers.startup import ConnectingApplication
-from handlers.transport import PriorityRateLimiter
-from handlers.webhook import serve_webhook, webhook_secret
+from handlers.ptb.concurrency import PerChatUpdateProcessor, trace_handlers
+from handlers.ptb.context import CORE_KEY, AnyApplication, BotContext
+from handlers.ptb.errors import FATAL_KEY, on_error
+from handlers.ptb.http import AiohttpRequest
+from handlers.ptb.sandbox import run_sandbox
+from handlers.ptb.startup import ConnectingApplication
+from handlers.ptb.transport import PriorityRateLimiter
+from handlers.ptb.webhook import serve_webhook, webhook_secret
 from sibot.core import Core
 from sibot.db import Database
 from sibot.logs import configure_logging

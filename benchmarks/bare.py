@@ -39,7 +39,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.http import AiohttpRequest
+from handlers.ptb.http import AiohttpRequest
 from sibot.models import Patient, Reminder
 from sibot.schedule import mask_to_weekdays
 

@@ -1,5 +1,12 @@
 """The Telegram glue. `register` adds every handler; the group numbers are commented.
 
+What lives where: one module per feature (onboarding, settings, diary, exercise, reminders, admin,
+and commands: /help, the menu and the fallbacks), the gate and the flood limit (floods) before
+them, the button route table and codec (buttons), the chat messages' renderers (render), the
+pickers onboarding and /settings share (pickers), and free_text, which routes a typed answer to the feature awaiting it. Under them,
+`handlers.ptb` is the python-telegram-bot plumbing: transport, HTTP, concurrency, webhook,
+lifecycle, start, errors, context, sandbox; it imports none of these modules.
+
 PTB runs at most one handler per group for an update, in the order of the groups:
   -3  the sender check (gate): drops a private-chat update whose chat is not its sender's.
   -2  operator commands (admin): only for SIBOT_ADMIN_IDS; they stop the update.
@@ -19,7 +26,7 @@ from handlers import gate
 from handlers import onboarding
 from handlers import reminders
 from handlers import settings
-from handlers.context import AnyApplication
+from handlers.ptb.context import AnyApplication
 
 
 def register(application: AnyApplication) -> None:

@@ -23,9 +23,9 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.context import AnyApplication, BotContext, core_of
-from handlers.keyboards import BROADCAST, parse_callback
-from handlers.transport import TelegramSender, acknowledge, inline_keyboard
+from handlers.buttons import BROADCAST, parse_callback
+from handlers.ptb.context import AnyApplication, BotContext, core_of
+from handlers.ptb.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot.operators import (
     NO_COHORT,
     BroadcastEnd,

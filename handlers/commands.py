@@ -10,9 +10,8 @@ from telegram import BotCommand, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import free_text
-from handlers.context import AnyApplication, BotContext
-from handlers.settings import reply
-from handlers.transport import acknowledge
+from handlers.ptb.context import AnyApplication, BotContext
+from handlers.ptb.transport import acknowledge, reply
 from sibot.ports import OutgoingMessage
 from sibot.texts import DEFAULT_LANGUAGE, available_languages, text
 

@@ -25,11 +25,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from handlers.context import AnyApplication, BotContext
+from handlers.buttons import DELETE, PAIN, CallbackData, Rows, pain_scale, parse_callback, whole_number
 from handlers.exercise import cancel_hold
-from handlers.keyboards import DELETE, PAIN, CallbackData, Rows, pain_scale, parse_callback, whole_number
+from handlers.ptb.context import AnyApplication, BotContext
+from handlers.ptb.transport import acknowledge, inline_keyboard
 from handlers.render import render_advice, render_week_comparison
-from handlers.transport import acknowledge, inline_keyboard
 from sibot import diary
 from sibot.charts import chart_window, has_chart_data, progress_chart
 from sibot.checkins import (

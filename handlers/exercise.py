@@ -23,8 +23,9 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
-from handlers.context import AnyApplication, BotContext, core_of
-from handlers.keyboards import LIBRARY, SESSION, STEP_ACTIONS, CallbackData, Rows, pain_scale, parse_callback, whole_number
+from handlers.buttons import LIBRARY, SESSION, STEP_ACTIONS, CallbackData, Rows, pain_scale, parse_callback, whole_number
+from handlers.ptb.context import AnyApplication, BotContext, core_of
+from handlers.ptb.transport import TelegramSender, acknowledge, inline_keyboard
 from handlers.render import (
     render_advice,
     render_exercise_card,
@@ -35,7 +36,6 @@ from handlers.render import (
     render_stopped,
     render_summary,
 )
-from handlers.transport import TelegramSender, acknowledge, inline_keyboard
 from sibot import sessions
 from sibot.checkins import PAIN_SCALE
 from sibot.core import Core

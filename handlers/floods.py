@@ -31,10 +31,10 @@ from telegram import Chat, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from handlers.concurrency import PerChatUpdateProcessor
-from handlers.context import AnyApplication, core_of
 from handlers.gate import command_of
-from handlers.transport import TokenBucket, acknowledge
+from handlers.ptb.concurrency import PerChatUpdateProcessor
+from handlers.ptb.context import AnyApplication, core_of
+from handlers.ptb.transport import TokenBucket, acknowledge
 from sibot import patients
 from sibot.ports import Clock
 from sibot.texts import text

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
-from handlers.context import AnyApplication, BotContext
+from handlers.ptb.context import AnyApplication, BotContext
 
 AnswerCallback = Callable[[Update, BotContext], Awaitable[None]]
 _REGISTRY_KEY = "free_text_answers"

@@ -20,9 +20,9 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from handlers import onboarding
-from handlers.context import AnyApplication, BotContext
-from handlers.keyboards import DELETE, ONBOARDING, feature_of
-from handlers.transport import acknowledge
+from handlers.buttons import DELETE, ONBOARDING, feature_of
+from handlers.ptb.context import AnyApplication, BotContext
+from handlers.ptb.transport import acknowledge
 from sibot import patients
 from sibot.onboarding import Step
 from sibot.texts import text

@@ -13,11 +13,11 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from handlers import free_text, settings
-from handlers.context import AnyApplication, BotContext
-from handlers.keyboards import ONBOARDING, SESSION, CallbackData, pain_scale, parse_callback
+from handlers import free_text, pickers
+from handlers.buttons import ONBOARDING, SESSION, SETTINGS, CallbackData, pain_scale, parse_callback
+from handlers.ptb.context import AnyApplication, BotContext
+from handlers.ptb.transport import acknowledge, inline_keyboard, reply
 from handlers.render import local_now_label, render_advice
-from handlers.transport import acknowledge, inline_keyboard
 from sibot import onboarding
 from sibot.checkins import PAIN_SCALE
 from sibot.onboarding import Question, Screen, Step
@@ -81,11 +81,11 @@ def _screen(context: BotContext, screen: Screen, language_code: str | None) -> O
                 ),
             )
         case Step.REMINDER_TIME:
-            return OutgoingMessage(text(language, "onboarding.time.ask"), settings.time_buttons(FEATURE, language))
+            return OutgoingMessage(text(language, "onboarding.time.ask"), pickers.time_buttons(FEATURE, language))
         case Step.REMINDER_DAYS:
             reminder = screen.reminder
             at = format_time(language, reminder.local_time) if reminder else ""
-            return OutgoingMessage(text(language, "onboarding.days.ask", time=at), settings.days_buttons(FEATURE, language))
+            return OutgoingMessage(text(language, "onboarding.days.ask", time=at), pickers.days_buttons(FEATURE, language))
         case Step.BASELINE:
             scores = pain_scale(lambda score: FEATURE.data("pain", score))
             return OutgoingMessage(text(language, "onboarding.baseline.ask"), scores)
@@ -130,12 +130,12 @@ async def start(update: Update, context: BotContext) -> None:
     """Greet the patient: the first step of onboarding, where they left it, or welcome back."""
     patient = context.patient
     if patient.onboarded:
-        await settings.reply(update, await _welcome_back(context, patient))
+        await reply(update, await _welcome_back(context, patient))
         return
     note = None if patient.onboarding_step == Step.DISCLAIMER else text(patient.language, "onboarding.carry_on")
     screen = await _current_screen(update, context, note)
     if screen is not None:
-        await settings.reply(update, screen)
+        await reply(update, screen)
 
 
 async def _welcome_back(context: BotContext, patient: PatientView) -> OutgoingMessage:
@@ -152,15 +152,15 @@ async def _welcome_back(context: BotContext, patient: PatientView) -> OutgoingMe
         if is_indefinite(patient.paused_until):
             lines.append(text(language, "settings.paused"))
         else:
-            until = settings.local_when(language, patient.paused_until, patient.timezone)
+            until = pickers.local_when(language, patient.paused_until, patient.timezone)
             lines.append(text(language, "settings.paused_until", until=until))
     elif reminder is None or reminder.next_fire_at is None:
         lines.append(text(language, "settings.reminders_off"))
     else:
-        lines.append(text(language, "settings.next_reminder", next=settings.next_reminder(language, reminder, patient.timezone)))
+        lines.append(text(language, "settings.next_reminder", next=pickers.next_reminder(language, reminder, patient.timezone)))
     buttons = (
         (Button(text(language, "settings.action.session"), SESSION.data("start", Source.MENU)),),
-        (Button(text(language, "settings.action.settings"), settings.FEATURE.data("menu")),),
+        (Button(text(language, "settings.action.settings"), SETTINGS.data("menu")),),
     )
     return OutgoingMessage("\n".join(lines), buttons)
 
@@ -184,12 +184,12 @@ async def hold_back(update: Update, context: BotContext) -> None:
         return
     if before_consent:
         accept = Button(text(language, "onboarding.accept"), FEATURE.data("accept"))
-        await settings.reply(update, OutgoingMessage(text(language, "onboarding.read_and_accept"), ((accept,),)))
+        await reply(update, OutgoingMessage(text(language, "onboarding.read_and_accept"), ((accept,),)))
         return
     note = text(language, "onboarding.use_buttons" if typed else "onboarding.finish_first")
     screen = await _current_screen(update, context, note)
     if screen is not None:
-        await settings.reply(update, screen)
+        await reply(update, screen)
 
 
 # ---- typed answers ---------------------------------------------------------------------------
@@ -201,12 +201,12 @@ async def on_zone_answer(update: Update, context: BotContext) -> None:
     async def choose(zone: str) -> bool:
         return await _advance(update, context, onboarding.ChooseZone(zone))
 
-    await settings.answer_zone(update, context.patient.language, FEATURE, choose)
+    await pickers.answer_zone(update, context.patient.language, FEATURE, choose)
 
 
 async def on_time_answer(update: Update, context: BotContext) -> None:
     """A typed reminder time at the reminder step."""
-    local_time = await settings.typed_time(update, context.patient.language)
+    local_time = await pickers.typed_time(update, context.patient.language)
     if local_time is None:
         return
     await _advance(update, context, onboarding.ChooseReminderTime(local_time))
@@ -222,15 +222,15 @@ async def on_button(update: Update, context: BotContext) -> None:
     patient = context.patient
     data = parse_callback(query.data)
     if data is not None and data.action == "pick" and patient.onboarding_step == Step.REMINDER_DAYS:
-        mask = settings.mask_of(data)
+        mask = pickers.mask_of(data)
         if mask is not None:
             await acknowledge(query)
-            picker = settings.day_picker(FEATURE, patient.language, mask)
+            picker = pickers.day_picker(FEATURE, patient.language, mask)
             await query.edit_message_text(
                 text(patient.language, "settings.days.pick"), parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(picker)
             )
             return
-    if data is not None and data.action == "days" and settings.mask_of(data) == 0:
+    if data is not None and data.action == "days" and pickers.mask_of(data) == 0:
         await acknowledge(query, text(patient.language, "settings.days.none"))
         return
     step = None if data is None else _step_of(data)
@@ -253,9 +253,9 @@ def _step_of(data: CallbackData) -> onboarding.Reply | None:
             return onboarding.ConfirmZone(False)
         case "zok" if data.arg(0) in ("0", "1"):
             return onboarding.ConfirmZone(data.arg(0) == "1")
-        case "time" if (local_time := settings.time_of_code(data.arg(0))) is not None:
+        case "time" if (local_time := pickers.time_of_code(data.arg(0))) is not None:
             return onboarding.ChooseReminderTime(local_time)
-        case "days" if mask := settings.mask_of(data):
+        case "days" if mask := pickers.mask_of(data):
             return onboarding.ChooseReminderDays(mask_to_weekdays(mask))
         case "pain" if (score := data.int_arg(0)) is not None and score in PAIN_SCALE:
             return onboarding.RecordBaseline(score)
@@ -274,7 +274,7 @@ async def _advance(update: Update, context: BotContext, step: onboarding.Reply) 
     note = _note_between(before, after)
     if update.callback_query is not None:
         await acknowledge(update.callback_query)
-    await settings.reply(update, screen if note is None else _with_note(note, screen))
+    await reply(update, screen if note is None else _with_note(note, screen))
     return True
 
 
@@ -299,8 +299,8 @@ def _summary(screen: Screen) -> OutgoingMessage:
         text(
             language,
             "onboarding.summary",
-            reminder=settings.describe_reminder(language, reminder),
-            next=settings.next_reminder(language, reminder, patient.timezone),
+            reminder=pickers.describe_reminder(language, reminder),
+            next=pickers.next_reminder(language, reminder, patient.timezone),
             score=finished.score,
             minutes=estimated_minutes(ROUTINE_KEYS, patient.hold_seconds, patient.repetitions),
         )

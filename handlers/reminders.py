@@ -24,10 +24,10 @@ from apscheduler.jobstores.base import JobLookupError
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, Job
 
-from handlers.context import AnyApplication, BotContext, core_of
+from handlers.buttons import REMINDER, SESSION, parse_callback
 from handlers.diary import score_buttons
-from handlers.keyboards import REMINDER, SESSION, parse_callback
-from handlers.transport import TelegramSender, acknowledge
+from handlers.ptb.context import AnyApplication, BotContext, core_of
+from handlers.ptb.transport import TelegramSender, acknowledge
 from sibot.dispatcher import MAX_WAIT, Dispatcher
 from sibot.checkins import CheckinSource
 from sibot.patients import PatientView

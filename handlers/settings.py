@@ -1,4 +1,5 @@
-"""/settings, /pause and /resume, and the pickers onboarding shares (zone, time, days).
+"""/settings, /pause and /resume; the zone, time and days pickers it shares with onboarding are
+in `handlers/pickers.py`.
 
 Every change is answered with its new value. Buttons of settings (`st:*`) carry the value they
 set, so an old settings message still sets what it says; a forged or outdated value only gets a
@@ -7,181 +8,43 @@ short answer.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
+from datetime import time
 
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text
-from handlers.context import AnyApplication, BotContext
-from handlers.keyboards import SETTINGS, CallbackData, Feature, parse_callback, whole_number
+from handlers.buttons import SETTINGS, CallbackData, parse_callback
+from handlers.pickers import (
+    answer_zone,
+    day_picker,
+    days_buttons,
+    describe_reminder,
+    local_when,
+    mask_of,
+    next_reminder,
+    time_buttons,
+    time_of_code,
+    typed_time,
+)
+from handlers.ptb.context import AnyApplication, BotContext
+from handlers.ptb.transport import acknowledge, inline_keyboard, reply
 from handlers.render import local_now_label
-from handlers.transport import acknowledge, inline_keyboard
 from sibot import patients
 from sibot.patients import PatientView
 from sibot.ports import Button, OutgoingMessage
 from sibot.reminders import ReminderView
 from sibot.routine import MAX_HOLD_SECONDS, MIN_HOLD_SECONDS
-from sibot.schedule import (
-    EVERY_DAY,
-    WEEKDAYS,
-    mask_to_weekdays,
-    parse_local_time,
-    weekdays_to_mask,
-)
-from sibot.texts import available_languages, format_time, language_name, text
-from sibot.zones import ZoneMatch, candidate_zones, zone_for_location, zone_label, zone_match
+from sibot.schedule import mask_to_weekdays
+from sibot.texts import available_languages, language_name, text
+from sibot.zones import zone_label
 
 FEATURE = SETTINGS
 AWAITING_ZONE = "settings_zone"
 AWAITING_TIME = "settings_time"
-COMMON_TIMES = (time(7), time(8), time(9), time(12), time(18), time(20))
 REPETITION_CHOICES = (3, 5, 8, 10, 12, 15)
-_ALL_DAYS_MASK = weekdays_to_mask(EVERY_DAY)
-
-
-# ---- shared with onboarding: sending, describing, picking -----------------------------------
-
-
-async def reply(update: Update, message: OutgoingMessage) -> None:
-    """Send `message` (HTML, inline buttons) to the chat the update came from."""
-    assert update.effective_chat is not None
-    await update.effective_chat.send_message(
-        message.text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(message.buttons)
-    )
-
-
-def time_code(local_time: time) -> str:
-    return f"{local_time.hour:02d}{local_time.minute:02d}"
-
-
-def time_of_code(code: str) -> time | None:
-    """The wall time in a button's "HHMM"; None when it is not one (forged data)."""
-    if len(code) != 4:
-        return None
-    hour, minute = whole_number(code[:2], 23), whole_number(code[2:], 59)
-    return None if hour is None or minute is None else time(hour, minute)
-
-
-def time_buttons(feature: Feature, language: str) -> tuple[tuple[Button, ...], ...]:
-    buttons = [Button(format_time(language, at), feature.data("time", time_code(at))) for at in COMMON_TIMES]
-    return tuple(buttons[:3]), tuple(buttons[3:])
-
-
-def days_buttons(feature: Feature, language: str) -> tuple[tuple[Button, ...], ...]:
-    return (
-        (Button(text(language, "settings.days.every_day"), feature.data("days", _ALL_DAYS_MASK)),),
-        (Button(text(language, "settings.days.weekdays"), feature.data("days", weekdays_to_mask(WEEKDAYS))),),
-        (Button(text(language, "settings.days.choose"), feature.data("pick", 0)),),
-    )
-
-
-def day_picker(feature: Feature, language: str, mask: int) -> tuple[tuple[Button, ...], ...]:
-    """One toggle per weekday (the mask it leads to is in its data), then "Done"."""
-    toggles = [
-        Button(
-            ("✅ " if mask & (1 << day) else "") + text(language, f"settings.day.{day}"),
-            feature.data("pick", mask ^ (1 << day)),
-        )
-        for day in range(7)
-    ]
-    done = Button(text(language, "settings.days.done"), feature.data("days", mask))
-    return tuple(toggles[:4]), tuple(toggles[4:]), (done,)
-
-
-def mask_of(data: CallbackData) -> int | None:
-    """The weekday mask a days button carries; None for forged data."""
-    mask = data.int_arg(0)
-    return mask if mask is not None and 0 <= mask <= _ALL_DAYS_MASK else None
-
-
-async def answer_zone(
-    update: Update, language: str, feature: Feature, choose: Callable[[str], Awaitable[object]]
-) -> None:
-    """A typed city, zone or offset, or a shared location: `choose` the zone when it is clear,
-    offer the close matches (buttons of `feature`) when it is not, else say it is not a zone."""
-    matches = _zone_answer(update)
-    if not matches:
-        await reply(update, _not_a_zone(update, language))
-    elif len(matches) == 1:
-        await choose(matches[0].zone)
-    else:
-        buttons = _zone_choice_buttons(feature, language, matches)
-        await reply(update, OutgoingMessage(text(language, "settings.zone.choose"), buttons))
-
-
-async def typed_time(update: Update, language: str) -> time | None:
-    """The wall time the patient typed; None, once they are told so, when it is not one."""
-    local_time = parse_local_time(update.message.text or "") if update.message else None
-    if local_time is None:
-        await reply(update, OutgoingMessage(text(language, "settings.time.bad", typed=free_text.quoted(update))))
-    return local_time
-
-
-def _zone_choice_buttons(feature: Feature, language: str, matches: list[ZoneMatch]) -> tuple[tuple[Button, ...], ...]:
-    rows = [(Button(match.label, feature.data("zone", match.zone)),) for match in matches]
-    rows.append((Button(text(language, "settings.zone.none_of_these"), feature.data("rezone")),))
-    return tuple(rows)
-
-
-def _zone_answer(update: Update) -> list[ZoneMatch] | None:
-    """The zones a typed or shared answer may mean; None when it was neither text nor location.
-
-    A location in open sea (or out of range) gives no zone, like an unknown city name."""
-    message = update.message
-    if message is None:
-        return None
-    if message.location is not None:
-        try:
-            zone = zone_for_location(message.location.latitude, message.location.longitude)
-        except ValueError:
-            zone = None
-        return [] if zone is None else [zone_match(zone)]
-    if message.text:
-        return candidate_zones(message.text)
-    return None
-
-
-def _not_a_zone(update: Update, language: str) -> OutgoingMessage:
-    message = update.message
-    if message is not None and message.location is not None:
-        return OutgoingMessage(text(language, "settings.zone.ocean"))
-    return OutgoingMessage(text(language, "settings.zone.unknown", typed=free_text.quoted(update)))
-
-
-def describe_reminder(language: str, reminder: ReminderView | None) -> str:
-    """"07:30 every day", "07:30 on Mon, Thu", or "off"."""
-    if reminder is None or not reminder.weekdays:
-        return text(language, "settings.reminder.off")
-    if reminder.weekdays == EVERY_DAY:
-        days = text(language, "settings.reminder.every_day")
-    elif reminder.weekdays == WEEKDAYS:
-        days = text(language, "settings.reminder.weekdays")
-    else:
-        names = ", ".join(text(language, f"settings.day.{day}") for day in sorted(reminder.weekdays))
-        days = text(language, "settings.reminder.on_days", days=names)
-    return text(language, "settings.reminder", time=format_time(language, reminder.local_time), days=days)
-
-
-def local_when(language: str, instant: datetime, zone: str) -> str:
-    """An instant as the patient's wall clock shows it: "Tue 07:30"."""
-    local = instant.astimezone(ZoneInfo(zone))
-    return text(
-        language,
-        "settings.when",
-        weekday=text(language, f"settings.day.{local.weekday()}"),
-        time=format_time(language, local.time()),
-    )
-
-
-def next_reminder(language: str, reminder: ReminderView | None, zone: str) -> str:
-    if reminder is None or reminder.next_fire_at is None:
-        return text(language, "settings.reminder.off")
-    return local_when(language, reminder.next_fire_at, zone)
 
 
 def on_off(language: str, value: bool) -> str:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import build_application
-from handlers.context import AnyApplication, core_of
-from handlers.lifecycle import polling
+from handlers.ptb.context import AnyApplication, core_of
+from handlers.ptb.lifecycle import polling
 from sibot.core import Core
 from sibot.emulator import Emulator
 from sibot.settings import Settings, load_settings

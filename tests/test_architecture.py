@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from handlers.buttons import FEATURES, MAX_CALLBACK_BYTES, PAIN, SESSION, parse_callback
 from handlers.commands import COMMANDS
-from handlers.keyboards import FEATURES, MAX_CALLBACK_BYTES, PAIN, SESSION, parse_callback
 from handlers.reminders import MESSAGES
 from sibot.texts import available_languages, text
 
 CORE = Path(__file__).resolve().parent.parent / "sibot"
 GLUE = CORE.parent / "handlers"
 FORBIDDEN = ("telegram", "handlers")
-ROUTE_TABLE = GLUE / "keyboards.py"
+ROUTE_TABLE = GLUE / "buttons.py"
 CALLBACK_DATA = re.compile(rf"(?:{'|'.join(feature.prefix for feature in FEATURES)}):")
 # Buttons as the previous releases sent them: they stay in patients' chats, and must still work.
 YESTERDAYS_BUTTONS = {
@@ -75,6 +75,19 @@ def test_nothing_under_sibot_imports_telegram_or_handlers() -> None:
     }
     assert offenders == set()
     assert len(list(CORE.rglob("*.py"))) > 5
+
+
+def test_the_ptb_plumbing_imports_no_feature() -> None:
+    """handlers/ptb/ is what the features stand on; a feature it imported would stand on itself."""
+    plumbing = GLUE / "ptb"
+    offenders = {
+        f"{path.relative_to(CORE.parent)}: {name}"
+        for path in plumbing.rglob("*.py")
+        for name in _imported_modules(path)
+        if name.split(".")[0] == "handlers" and not name.startswith("handlers.ptb")
+    }
+    assert offenders == set()
+    assert len(list(plumbing.rglob("*.py"))) > 5
 
 
 def test_handlers_import_no_sqlalchemy_and_open_no_transaction() -> None:
@@ -232,7 +245,7 @@ def test_the_route_table_refuses_what_telegram_or_the_handlers_would() -> None:
 def _commands_registered() -> set[str]:
     """The commands the patients' handlers take (the operators' live in admin.py)."""
     names = set()
-    for path in GLUE.glob("*.py"):
+    for path in GLUE.rglob("*.py"):
         if path.name == "admin.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from telegram import Chat, Message, Update, User
 
-from handlers.concurrency import PerChatUpdateProcessor
+from handlers.ptb.concurrency import PerChatUpdateProcessor
 
 SLOTS = 16
 

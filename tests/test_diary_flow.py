@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from handlers.diary import score_buttons
 from handlers.exercise import hold_job_name
-from handlers.transport import inline_keyboard
+from handlers.ptb.transport import inline_keyboard
 from sibot.checkins import CheckinSource
 from sibot.db import Database
 from sibot.diary import record_checkin

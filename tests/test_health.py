@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import event, select
 from sqlalchemy.exc import DBAPIError
 
+from handlers.ptb.webhook import build_web_app
 from handlers.reminders import wake_dispatcher
-from handlers.webhook import build_web_app
 from sibot.db import Database
 from sibot.emulator import Emulator
 from sibot.health import DISPATCHER_MAX_SILENCE, REPLICA

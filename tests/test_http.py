@@ -9,7 +9,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from handlers.http import AiohttpRequest
+from handlers.ptb.http import AiohttpRequest
 from sibot.emulator import Emulator
 from tests.harness import TOKEN
 

@@ -94,7 +94,7 @@ async def test_a_failed_statement_is_logged_without_its_parameters(
     with pytest.raises(DBAPIError) as failed:
         async with database.transaction() as session:
             await session.execute(insert(Checkin).values(row))
-    logging.getLogger("handlers.errors").error("update failed", exc_info=failed.value)
+    logging.getLogger("handlers.ptb.errors").error("update failed", exc_info=failed.value)
     line = written.getvalue()
     assert "update failed" in line and "INSERT INTO checkins" in line
     assert "SQL parameters hidden" in line

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from handlers.buttons import SETTINGS, parse_callback, whole_number
 from handlers.gate import command_of
-from handlers.keyboards import SETTINGS, parse_callback, whole_number
-from handlers.settings import day_picker, mask_of, time_code, time_of_code
+from handlers.pickers import day_picker, mask_of, time_code, time_of_code
 from sibot.schedule import parse_local_time
 from sibot.texts import available_languages, format_time
 

@@ -1,6 +1,6 @@
 """The private parts of PTB and aiosqlite the bot reaches into are still there, as they were.
 
-Each is used in one place (handlers/ptb_private.py, sibot/aiosqlite_private.py); an upgrade that
+Each is used in one place (handlers/ptb/private.py, sibot/aiosqlite_private.py); an upgrade that
 moves or changes one fails here, by name, before it changes the bot's behaviour. What each is for
 is tested where it matters: tests/test_webhook.py (a second poller), tests/test_transport.py (429s),
 and every test on SQLite.
@@ -22,7 +22,7 @@ from telegram.error import RetryAfter
 from telegram.ext import Updater
 from telegram.request import BaseRequest
 
-from handlers.ptb_private import DefaultValue, retry_after_seconds, skip_last_poll
+from handlers.ptb.private import DefaultValue, retry_after_seconds, skip_last_poll
 from sibot.aiosqlite_private import open_without_worker, replace_call_queue
 from sibot.db import LockWatch, _CallsAtOnce
 from tests.harness import TOKEN

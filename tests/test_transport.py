@@ -12,7 +12,7 @@ import pytest
 from telegram import InlineKeyboardMarkup
 from telegram.error import NetworkError, RetryAfter
 
-from handlers.transport import PriorityRateLimiter, inline_keyboard
+from handlers.ptb.transport import PriorityRateLimiter, inline_keyboard
 from sibot.ports import Button, Priority
 
 # The limiter keeps time by the event loop's clock. Under looptime that clock moves only when

@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot import build_application
-from handlers.webhook import build_web_app
+from handlers.ptb.webhook import build_web_app
 from sibot.emulator import Emulator
 from sibot.settings import load_settings
 from tests.harness import TOKEN

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram import Bot
 
-from handlers.webhook import NotAnUpdate, Refusal, RefusedCalls, parse_update, webhook_secret
+from handlers.ptb.webhook import NotAnUpdate, Refusal, RefusedCalls, parse_update, webhook_secret
 from sibot.db import Database
 from sibot.emulator import Emulator, TelegramUser
 from sibot.emulator.world import unix_now
@@ -224,7 +224,7 @@ async def test_refusals_are_logged_first_at_once_then_once_a_minute_until_a_quie
 
     def lines() -> list[dict[str, Any]]:
         written = [json.loads(line) for line in production_log_lines.getvalue().splitlines()]
-        return [line for line in written if line["logger"] == "handlers.webhook"]
+        return [line for line in written if line["logger"] == "handlers.ptb.webhook"]
 
     refused.refuse(Refusal.BAD_SECRET, "no header")
     for _ in range(4):

@@ -46,7 +46,7 @@ async def cluster() -> AsyncIterator[ThrowawayCluster]:
 def _dispatcher_failed(watch: LogWatch) -> bool:
     """The dispatcher job's tick ended in the error handler (a job has no update, no user)."""
     return any(
-        r.name == "handlers.errors" and r.getMessage() == "update failed" and r.user_id is None  # type: ignore[attr-defined]
+        r.name == "handlers.ptb.errors" and r.getMessage() == "update failed" and r.user_id is None  # type: ignore[attr-defined]
         for r in watch.records
     )
 

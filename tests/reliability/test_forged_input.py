@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
+from handlers.buttons import FEATURES
 from handlers.commands import COMMANDS
-from handlers.keyboards import FEATURES
 from sibot import diary, sessions
 from sibot.checkins import CheckinSource
 from sibot.emulator import Emulator, TelegramUser

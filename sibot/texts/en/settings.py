@@ -1,4 +1,4 @@
-"""Texts of /settings, /pause, /resume, /help, the command menu and the welcome back."""
+"""Texts of /settings, /pause, /resume and the welcome back."""
 
 MESSAGES = {
     # what the patient typed or shared for a time zone or a time
@@ -107,37 +107,4 @@ MESSAGES = {
     "settings.reminders_off": "Reminders are off; /settings turns them on.",
     "settings.action.session": "▶️ Start a session",
     "settings.action.settings": "⚙️ Settings",
-    # /help and the command menu
-    "settings.help": (
-        "<b>What I can do</b>\n"
-        "/start – welcome and today's status\n"
-        "/exercise – start today's session\n"
-        "/exercises – browse the exercises\n"
-        "/pain – note your pain now\n"
-        "/progress – your pain and sessions chart\n"
-        "/report – a one-page report for your clinician\n"
-        "/export – all your data as a file\n"
-        "/settings – time zone, reminder, holds and more\n"
-        "/pause – pause reminders for a while\n"
-        "/resume – turn reminders back on\n"
-        "/delete – erase all your data\n"
-        "/help – this list\n\n"
-        "Stop any exercise that causes sharp pain. In an emergency, call your local emergency "
-        "number."
-    ),
-    "settings.command.start": "Welcome and today's status",
-    "settings.command.exercise": "Start today's session",
-    "settings.command.exercises": "Browse the exercises",
-    "settings.command.pain": "Note your pain now",
-    "settings.command.progress": "Your progress chart",
-    "settings.command.report": "A report for your clinician",
-    "settings.command.export": "All your data as a file",
-    "settings.command.settings": "Time zone, reminder and more",
-    "settings.command.pause": "Pause reminders",
-    "settings.command.resume": "Turn reminders back on",
-    "settings.command.delete": "Erase all your data",
-    "settings.command.help": "What I can do",
-    # fallbacks
-    "settings.text_hint": "I'm not sure what you mean. Send /help to see what I can do.",
-    "settings.unknown_button": "That button doesn't work any more.",
 }

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from telegram import Update
 
-from handlers.context import AnyApplication
+from handlers.ptb.context import AnyApplication
 
 
 @asynccontextmanager

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from handlers.context import AnyApplication
-from handlers.lifecycle import polling
+from handlers.ptb.context import AnyApplication
+from handlers.ptb.lifecycle import polling
 from sibot.settings import Settings
 from sibot.startup import DatabaseLock
 

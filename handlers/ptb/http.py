@@ -17,7 +17,7 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from handlers.ptb_private import DefaultValue, ODVInput
+from handlers.ptb.private import DefaultValue, ODVInput
 
 # What PTB's own transport uses; enough for the fan-out's and the updates' calls in flight.
 CONNECTIONS = 256

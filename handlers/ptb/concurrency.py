@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from telegram import Update
 from telegram.ext import BaseHandler, BaseUpdateProcessor
 
-from handlers.context import AnyApplication
+from handlers.ptb.context import AnyApplication
 
 log = logging.getLogger("sibot.updates")
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from handlers.context import core_of
+from handlers.ptb.context import core_of
 from sibot.startup import StartupFailure, network_reason, with_retries
 
 

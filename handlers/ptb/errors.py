@@ -8,10 +8,10 @@ from telegram import Update
 from telegram.error import Conflict, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from handlers.concurrency import mark_failed
-from handlers.context import AnyApplication, BotContext
-from handlers.ptb_private import skip_last_poll
-from handlers.transport import acknowledge
+from handlers.ptb.concurrency import mark_failed
+from handlers.ptb.context import AnyApplication, BotContext
+from handlers.ptb.private import skip_last_poll
+from handlers.ptb.transport import acknowledge
 from sibot.db import trouble_of
 from sibot.patients import language_for
 from sibot.texts import text

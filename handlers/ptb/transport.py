@@ -39,13 +39,13 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Hashable, Sequence
 from typing import Any, TypeAlias, TypedDict
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.warnings import PTBUserWarning
 
-from handlers.ptb_private import retry_after_seconds
+from handlers.ptb.private import retry_after_seconds
 from sibot.ports import (
     Button,
     OutgoingMessage,
@@ -511,6 +511,14 @@ async def acknowledge(query: CallbackQuery, notice: str | None = None, *, alert:
         await query.answer(notice, show_alert=alert)
     except TelegramError as exc:
         _LOGGER.info("a button press went unanswered: %s", type(exc).__name__)
+
+
+async def reply(update: Update, message: OutgoingMessage) -> None:
+    """Send `message` (HTML, inline buttons) to the chat the update came from."""
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(
+        message.text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(message.buttons)
+    )
 
 
 class TelegramSender:

@@ -27,9 +27,9 @@ from aiohttp import web
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
-from handlers.context import AnyApplication, core_of
-from handlers.errors import give_up
-from handlers.lifecycle import running
+from handlers.ptb.context import AnyApplication, core_of
+from handlers.ptb.errors import give_up
+from handlers.ptb.lifecycle import running
 from sibot.health import check_health
 from sibot.settings import Settings
 
