@@ -3,15 +3,13 @@ and the patients who need nothing locked are answered meanwhile."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack, asynccontextmanager, contextmanager
+from contextlib import ExitStack
 from datetime import timedelta
 
-import asyncpg
 import pytest
 from sqlalchemy import select
 
+from benchmarks.locks import foreign_lock
 from sibot.db import (
     LOCK_EPISODE_GAP_S,
     LOCK_FLOOR_S,
@@ -28,31 +26,6 @@ from tests.harness import BotHarness
 
 TRY_AGAIN = text("en", "common.db_unavailable")
 HELP = "What I can do"
-
-
-@contextmanager
-def sqlite_write_lock(bot: BotHarness) -> Iterator[None]:
-    """A second client on the bot's SQLite file, inside BEGIN IMMEDIATE: it holds the write lock."""
-    path = bot.settings.database_url.removeprefix("sqlite+aiosqlite:///")
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        holder.rollback()
-        holder.close()
-
-
-@asynccontextmanager
-async def postgres_table_lock(bot: BotHarness, table: str) -> AsyncIterator[None]:
-    """A second client on the bot's PostgreSQL database holding `table` in ACCESS EXCLUSIVE mode."""
-    holder = await asyncpg.connect(bot.settings.database_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        async with holder.transaction():
-            await holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-            yield
-    finally:
-        await holder.close()
 
 
 async def _two_patients(bot: BotHarness, emulator: Emulator) -> tuple[TelegramUser, TelegramUser]:
@@ -83,7 +56,7 @@ async def _all_goes_on_after(bot: BotHarness, ana: TelegramUser) -> None:
 
 async def test_a_foreign_sqlite_write_lock_fails_only_the_writes(bot: BotHarness, emulator: Emulator) -> None:
     ana, ben = await _two_patients(bot, emulator)
-    with sqlite_write_lock(bot):
+    async with foreign_lock("sqlite", bot.settings.database_url):
         await _only_the_writer_waits(bot, ana, ben)
         # The lock has outlasted the patience: the next write is told at once, and a
         # bystander is still answered.
@@ -102,7 +75,7 @@ async def test_a_foreign_postgresql_table_lock_fails_only_the_updates_that_need_
 ) -> None:
     bot = bot_on_postgres
     ana, ben = await _two_patients(bot, emulator)
-    async with postgres_table_lock(bot, "checkins"):
+    async with foreign_lock("postgresql", bot.settings.database_url):
         await _only_the_writer_waits(bot, ana, ben)
         await ana.send("/pain 5")
         assert (await ana.next_message()).text == TRY_AGAIN
@@ -115,7 +88,7 @@ async def test_a_lock_that_goes_away_within_the_patience_only_delays_the_write(
     bot: BotHarness, emulator: Emulator
 ) -> None:
     ana, ben = await _two_patients(bot, emulator)
-    with sqlite_write_lock(bot):
+    async with foreign_lock("sqlite", bot.settings.database_url):
         await ana.send("/pain 4")
         await ben.send("/help")
         await ben.expect(HELP)
