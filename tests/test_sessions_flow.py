@@ -97,7 +97,7 @@ async def test_a_whole_session_of_one_exercise_from_the_library(
     assert len(library.labels) == 6
     await patient.answer_to(await patient.tap("Hip flexion"))
     card = patient.current(library.message_id)
-    assert card.edited and "front of your hips" in card.text
+    assert card.edited and "muscles around your hips" in card.text
     await patient.tap(text("en", "session.library.do"))
     await patient.expect("how much does it hurt")
     await patient.tap("3")

@@ -26,13 +26,19 @@ _EXERCISES = {
         "keep you steady as you walk."
     ),
     "routine.hip_abduction.step.band": (
-        "Loop a resistance band around your thighs, a little above your knees."
+        "Loop a resistance band around your thighs, a little above your knees. No band? Use a belt "
+        "or a scarf tied around your knees, or press out against your hands."
     ),
     "routine.hip_abduction.step.lie": "Lie on your back and bend both knees, feet on the floor.",
-    "routine.hip_abduction.rep": "Push your knees apart against the band and hold for {duration}.",
+    "routine.hip_abduction.rep": (
+        "Push your knees apart against the band (or your hands) and hold for {duration}."
+    ),
     "routine.hip_abduction.relax": "Slowly bring your knees back to where they started.",
     "routine.hip_flexion.title": "Hip flexion",
-    "routine.hip_flexion.purpose": "Builds strength in the muscles at the front of your hips.",
+    "routine.hip_flexion.purpose": (
+        "A gentle squeeze with your legs crossed. It works the muscles around your hips while your "
+        "back stays still."
+    ),
     "routine.hip_flexion.step.head": "Lie on your back with a pillow under your head.",
     "routine.hip_flexion.step.legs": (
         "Pile a few pillows under your lower legs so your calves are well supported."
@@ -67,7 +73,8 @@ _EXERCISES = {
         "Lie on your back. Keep one leg long on the floor and bend the other knee."
     ),
     "routine.knee_to_chest.step.hands": (
-        "Hold the bent leg with both hands, fingers laced just under the knee or behind the thigh."
+        "Hold the bent leg with both hands: on the front of the shin, just below the knee, or "
+        "behind the thigh."
     ),
     "routine.knee_to_chest.side.right": "Right side first: your right knee is the bent one.",
     "routine.knee_to_chest.side.left": (
