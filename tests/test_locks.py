@@ -54,9 +54,8 @@ async def _all_goes_on_after(bot: BotHarness, ana: TelegramUser) -> None:
     assert scores == [4]
 
 
-async def test_a_foreign_sqlite_write_lock_fails_only_the_writes(bot: BotHarness, emulator: Emulator) -> None:
-    ana, ben = await _two_patients(bot, emulator)
-    async with foreign_lock("sqlite", bot.settings.database_url):
+async def _through_a_foreign_lock(kind: str, bot: BotHarness, ana: TelegramUser, ben: TelegramUser) -> None:
+    async with foreign_lock(kind, bot.settings.database_url):
         await _only_the_writer_waits(bot, ana, ben)
         # The lock has outlasted the patience: the next write is told at once, and a
         # bystander is still answered.
@@ -65,6 +64,11 @@ async def test_a_foreign_sqlite_write_lock_fails_only_the_writes(bot: BotHarness
         await ben.send("/help")
         await ben.expect(HELP)
     await _all_goes_on_after(bot, ana)
+
+
+async def test_a_foreign_sqlite_write_lock_fails_only_the_writes(bot: BotHarness, emulator: Emulator) -> None:
+    ana, ben = await _two_patients(bot, emulator)
+    await _through_a_foreign_lock("sqlite", bot, ana, ben)
     async with bot.core.db.transaction() as session:
         ben_seen = await session.scalar(select(Patient.last_seen_at).where(Patient.id == ben.user_id))
     assert ben_seen == bot.clock.now() - timedelta(minutes=5), "noting Ben as seen is skipped, not waited for"
@@ -75,13 +79,7 @@ async def test_a_foreign_postgresql_table_lock_fails_only_the_updates_that_need_
 ) -> None:
     bot = bot_on_postgres
     ana, ben = await _two_patients(bot, emulator)
-    async with foreign_lock("postgresql", bot.settings.database_url):
-        await _only_the_writer_waits(bot, ana, ben)
-        await ana.send("/pain 5")
-        assert (await ana.next_message()).text == TRY_AGAIN
-        await ben.send("/help")
-        await ben.expect(HELP)
-    await _all_goes_on_after(bot, ana)
+    await _through_a_foreign_lock("postgresql", bot, ana, ben)
 
 
 async def test_a_lock_that_goes_away_within_the_patience_only_delays_the_write(
