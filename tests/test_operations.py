@@ -269,24 +269,34 @@ async def test_a_broadcast_the_bot_stops_goes_on_from_there_at_the_next_start(
     assert await resume_broadcasts(core) == []
 
 
+async def _sending_until_it_hangs_at_60(core: Core, confirmed: BroadcastView) -> asyncio.Task[object]:
+    """A replica sending the broadcast whose 60th send never gets an answer: its process is gone.
+    Returns once it hangs there."""
+    hung = asyncio.Event()
+
+    async def hang_at_60(count: int) -> None:
+        if count >= 60:
+            hung.set()
+            await asyncio.Event().wait()
+
+    sending = asyncio.create_task(send_broadcast(core, RecordingSender(hang_at_60), confirmed, lambda: True))
+    await hung.wait()
+    return sending
+
+
+async def _kill(sending: asyncio.Task[object]) -> None:
+    sending.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sending
+
+
 async def test_a_broadcast_whose_replica_died_is_taken_over_once_its_hold_runs_out(
     database: Database, clock: ManualClock
 ) -> None:
     core = Core(settings=load_settings(require_token=False), db=database, clock=clock)
     confirmed = await _confirmed_broadcast(core, 120)
-    died = asyncio.Event()
-
-    async def hang_after_60(count: int) -> None:
-        if count >= 60:
-            died.set()
-            await asyncio.Event().wait()  # no answer ever comes: the process is gone
-
-    hanging = RecordingSender(hang_after_60)
-    dying = asyncio.create_task(send_broadcast(core, hanging, confirmed, lambda: True))
-    await died.wait()
-    dying.cancel()  # killed: nothing more is written
-    with contextlib.suppress(asyncio.CancelledError):
-        await dying
+    dying = await _sending_until_it_hangs_at_60(core, confirmed)
+    await _kill(dying)  # nothing more is written
 
     assert await resume_broadcasts(core) == []  # still held by the dead replica
     clock.advance(BROADCAST_HOLD)
@@ -458,19 +468,9 @@ async def test_a_broadcast_cancelled_while_its_sender_dies_is_ended_by_the_next_
 ) -> None:
     core = Core(settings=load_settings(require_token=False), db=database, clock=clock)
     confirmed = await _confirmed_broadcast(core, 120)
-    died = asyncio.Event()
-
-    async def hang_after_60(count: int) -> None:
-        if count >= 60:
-            died.set()
-            await asyncio.Event().wait()
-
-    dying = asyncio.create_task(send_broadcast(core, RecordingSender(hang_after_60), confirmed, lambda: True))
-    await died.wait()
+    dying = await _sending_until_it_hangs_at_60(core, confirmed)
     assert await cancel_broadcast(core, confirmed.id, ADMIN_ID) == Cancellation(stopping=True)
-    dying.cancel()  # killed before its next look
-    with contextlib.suppress(asyncio.CancelledError):
-        await dying
+    await _kill(dying)  # before its next look
 
     assert await end_cancelled_broadcasts(core) == []  # its hold has not run out yet
     clock.advance(BROADCAST_HOLD)
