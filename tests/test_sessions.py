@@ -321,6 +321,15 @@ async def test_severe_pain_before_offers_the_gentler_routine_not_the_usual_one(
         await _act(database, offer.state, Action.GENTLE)
 
 
+async def test_continue_after_an_interruption_brings_the_offer_back(database: Database) -> None:
+    state = await _started(database)
+    offer = await _act(database, state, Action.PAIN_BEFORE, score=9)
+    choice = interrupt(offer.state, NOW, Show.CHOICE)
+    again = advance(choice.state, Command(Action.CONTINUE), NOW)
+    assert again is not None and again.show is Show.GENTLE_OFFER
+    assert again.state.awaiting is Awaiting.GENTLE
+
+
 async def test_stop_for_today_instead_of_the_gentler_routine(database: Database) -> None:
     state = await _started(database)
     offer = await _act(database, state, Action.PAIN_BEFORE, score=9)
