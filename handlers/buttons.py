@@ -82,8 +82,11 @@ SETTINGS = _feature(
 )
 # The actions a session step's button may carry; the hold timer's HOLD_DONE is not one of them.
 STEP_ACTIONS = {action.value: action for action in Action if action is not Action.HOLD_DONE}
-# ss:start:<source>, ss:over:<session>:<token>:<what>, and a step's ss:<action>:<session>:<token>
+# ss:start:<source>[:gentle], ss:over:<session>:<token>:<what>, and a step's
+# ss:<action>:<session>:<token>
 SESSION = _feature("ss", "start", "over", *STEP_ACTIONS)
+# ss:start's second argument: switch to the gentler routine, then start
+GENTLE_START = "gentle"
 LIBRARY = _feature("lib", "list", "show", "do")
 REMINDER = _feature("rm", "snooze", "skip")
 PAIN = _feature("pn", "score", "loc", "where", "sym", "done", "gentle")

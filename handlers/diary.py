@@ -29,7 +29,7 @@ from handlers.buttons import DELETE, PAIN, CallbackData, Rows, pain_scale, parse
 from handlers.exercise import cancel_hold
 from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge, inline_keyboard
-from handlers.render import render_advice, render_week_comparison
+from handlers.render import gentle_button, render_advice, render_week_comparison
 from sibot import diary
 from sibot.charts import chart_window, has_chart_data, progress_chart
 from sibot.checkins import (
@@ -375,8 +375,7 @@ async def _advise(
     if advice.pause:
         paragraphs.append(text(patient.language, "diary.pain.pause_hint"))
         if advice.offer_gentle:
-            label = text(patient.language, "diary.gentle.button")
-            buttons = ((Button(label, PAIN.data("gentle")),),)
+            buttons = ((gentle_button(PAIN.data("gentle"), patient.language),),)
     await context.bot.send_message(
         chat_id,
         "\n\n".join(paragraphs),

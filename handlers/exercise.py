@@ -6,9 +6,11 @@ in place rather than edited away: an edit costs one of the chat's one-a-second s
 arms the JobQueue timer "hold:<session id>", which sends "Relax" when the hold is over.
 
 Callback data (prefix ss, lib):
-  ss:start:<source>                        start a session (onboarding, reminder, command, menu)
+  ss:start:<source>[:gentle]               start a session (onboarding, reminder, command, menu),
+                                           switching to the gentler routine first with "gentle"
   ss:<action>:<session>:<token>[:<args>]   a step's button (sibot.sessions.Action values):
-                                           pb/pa <score or ->, hs <score>, hk <score> <sharp 0|1>
+                                           pb/pa <score or ->, hs <score>, hk <score> <sharp 0|1>;
+                                           gentle: the pain before was high, go on gently
   ss:over:<session>:<token>:<what>         stop that session and start <what> again
                                            ("all", or an exercise's place in the routine)
   lib:list, lib:show:<n>, lib:do:<n>       the library; <n> is the exercise's place in the routine
@@ -23,10 +25,11 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
-from handlers.buttons import LIBRARY, SESSION, STEP_ACTIONS, CallbackData, Rows, pain_scale, parse_callback, whole_number
+from handlers.buttons import GENTLE_START, LIBRARY, SESSION, STEP_ACTIONS, CallbackData, Rows, pain_scale, parse_callback, whole_number
 from handlers.ptb.context import AnyApplication, BotContext, core_of
 from handlers.ptb.transport import TelegramSender, acknowledge, inline_keyboard
 from handlers.render import (
+    gentle_button,
     render_advice,
     render_exercise_card,
     render_pain_before,
@@ -93,12 +96,15 @@ async def start_from_command(update: Update, context: BotContext) -> None:
     await _begin(context, WHOLE_ROUTINE, Source.COMMAND)
 
 
-async def _begin(context: BotContext, what: str, source: Source) -> None:
-    """Start `what` ("all" or an exercise's place), unless a session is going on already."""
+async def _begin(
+    context: BotContext, what: str, source: Source, *, gentle: bool = False
+) -> None:
+    """Start `what` ("all" or an exercise's place), unless a session is going on already;
+    `gentle` switches to the gentler routine first."""
     patient, keys = _patient(context), _keys(what)
     if keys is None:
         return
-    outcome = await sessions.start(context.core, patient, keys, source)
+    outcome = await sessions.start(context.core, patient, keys, source, gentle=gentle)
     cancel_hold(context.job_queue, outcome.state.id)
     await _send(context.bot, patient.id, _render(outcome, patient, start_over=what))
 
@@ -123,7 +129,8 @@ async def on_session_button(update: Update, context: BotContext) -> None:
         return
     if data.action == "start" and data.arg(0) in BUTTON_SOURCES:
         await acknowledge(query)
-        await _begin(context, WHOLE_ROUTINE, BUTTON_SOURCES[data.arg(0)])
+        gentle = data.arg(1) == GENTLE_START
+        await _begin(context, WHOLE_ROUTINE, BUTTON_SOURCES[data.arg(0)], gentle=gentle)
         return
     if data.action == "over":
         await _start_over(update, context, data)
@@ -296,6 +303,10 @@ def _render(
             return OutgoingMessage(text(language, "session.hurts.kind"), b.sharp_or_not(score))
         case Show.HURTS_NOTED:
             return OutgoingMessage(text(language, "session.hurts.noted"), b.continue_or_stop())
+        case Show.GENTLE_OFFER:
+            advice = render_advice(outcome.flags, language)
+            body = "\n\n".join([*advice, text(language, "session.gentle.offer")])
+            return OutgoingMessage(body, b.gentle_or_stop())
         case Show.SAFETY_STOP:
             advice = render_advice(outcome.flags, language)
             return OutgoingMessage("\n\n".join([*advice, text(language, "session.safety_stop")]))
@@ -350,6 +361,12 @@ class _Buttons:
                 self._button("session.button.continue", Action.CONTINUE),
                 self._button("session.button.start_over", "over", what),
             ),
+        )
+
+    def gentle_or_stop(self) -> Rows:
+        return (
+            (gentle_button(self._data(Action.GENTLE), self.language),),
+            (self._button("session.button.stop_today", Action.STOP),),
         )
 
     def scores(self, action: Action, *, skippable: bool = False) -> Rows:

@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text, pickers
-from handlers.buttons import ONBOARDING, SESSION, SETTINGS, CallbackData, pain_scale, parse_callback
+from handlers.buttons import GENTLE_START, ONBOARDING, SESSION, SETTINGS, CallbackData, pain_scale, parse_callback
 from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge, inline_keyboard, reply
 from handlers.render import local_now_label, render_advice
@@ -289,7 +289,8 @@ def _note_between(before: PatientView, after: PatientView) -> str | None:
 
 
 def _summary(screen: Screen) -> OutgoingMessage:
-    """What happens next (after the advice of any red flag), and the button for a first session."""
+    """What happens next (after the advice of any red flag), and the button for a first session:
+    a gentler one when the baseline asks for it."""
     finished, reminder = screen.finished, screen.reminder
     assert finished is not None
     patient = finished.patient
@@ -307,7 +308,11 @@ def _summary(screen: Screen) -> OutgoingMessage:
     )
     if patient.pregnant:
         lines.append(text(language, "onboarding.summary.pregnant"))
-    start = Button(text(language, "onboarding.start_first"), SESSION.data("start", Source.ONBOARDING))
+    if finished.offer_gentle:
+        data = SESSION.data("start", Source.ONBOARDING, GENTLE_START)
+        start = Button(text(language, "onboarding.start_gentle"), data)
+    else:
+        start = Button(text(language, "onboarding.start_first"), SESSION.data("start", Source.ONBOARDING))
     return OutgoingMessage("\n\n".join(lines), ((start,),))
 
 

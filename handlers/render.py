@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sibot.checkins import RedFlag, WeekComparison
+from sibot.ports import Button
 from sibot.routine import (
     ABOUT_TOPICS,
     MAX_HOLD_SECONDS,
@@ -214,6 +215,12 @@ def render_advice(flags: Sequence[RedFlag], language: str) -> list[str]:
     """The red flags' advice, one paragraph each, in the order the core gave them (most urgent
     first): the session's summary and safety stop, the diary and onboarding all say it so."""
     return [text(language, flag.text_key) for flag in flags]
+
+
+def gentle_button(data: str, language: str) -> Button:
+    """ "Switch to a gentler routine", wherever the core offers it (/pain, a session's pain
+    before); `data` is what it does there."""
+    return Button(text(language, "diary.gentle.button"), data)
 
 
 # --- the diary and the patient's zone -------------------------------------------------------

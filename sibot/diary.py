@@ -213,15 +213,20 @@ class GentleRoutine:
     repetitions: int
 
 
+def gentle_dose(repetitions: int) -> GentleRoutine:
+    """The gentler routine's dose for a patient doing `repetitions` now."""
+    return GentleRoutine(MIN_HOLD_SECONDS, min(repetitions, GENTLE_REPETITIONS))
+
+
 async def switch_to_gentle(session: AsyncSession, patient_id: int) -> GentleRoutine | None:
     """Shorter holds and fewer repetitions from the next session on; None without a patient."""
     patient = await session.get(Patient, patient_id)
     if patient is None:
         return None
+    dose = gentle_dose(patient.repetitions)
     patient.gentle = True
-    patient.hold_seconds = MIN_HOLD_SECONDS
-    patient.repetitions = min(patient.repetitions, GENTLE_REPETITIONS)
-    return GentleRoutine(patient.hold_seconds, patient.repetitions)
+    patient.hold_seconds, patient.repetitions = dose.hold_seconds, dose.repetitions
+    return dose
 
 
 @dataclass(frozen=True)
@@ -404,6 +409,8 @@ class Advice:
 
 
 def advice(flags: Sequence[checkins.RedFlag], gentle: bool) -> Advice:
+    """The one rule of when the gentler routine is offered: /pain, a session's pain-before
+    question and onboarding's baseline all ask it."""
     pause = any(flag.urgency in PAUSING for flag in flags)
     return Advice(tuple(flags), pause, pause and not gentle)
 

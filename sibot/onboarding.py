@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot.checkins import CheckinSource, RedFlag
 from sibot.core import Core
-from sibot.diary import record_checkin
+from sibot.diary import advice, record_checkin
 from sibot.models import Patient, SafetyAnswer
 from sibot.patients import FIRST_STEP, PatientView, view_of
 from sibot.reminders import ReminderView, configure_reminder, reminder_summary
@@ -176,11 +176,13 @@ async def choose_reminder_days(
 
 @dataclass(frozen=True, slots=True)
 class Finished:
-    """Onboarding is over: the patient, their baseline score and the red flags it set off."""
+    """Onboarding is over: the patient, their baseline score, the red flags it set off and
+    whether the first session is offered as a gentler one (diary's rule)."""
 
     patient: PatientView
     score: int
     flags: tuple[RedFlag, ...]
+    offer_gentle: bool
 
 
 async def record_baseline(session: AsyncSession, patient_id: int, score: int, now: datetime) -> Finished | None:
@@ -190,7 +192,8 @@ async def record_baseline(session: AsyncSession, patient_id: int, score: int, no
         return None
     result = await record_checkin(session, patient_id, now, score, CheckinSource.BASELINE)
     _go_to(patient, None)
-    return Finished(view_of(patient), score, result.flags)
+    offer_gentle = advice(result.flags, patient.gentle).offer_gentle
+    return Finished(view_of(patient), score, result.flags, offer_gentle)
 
 
 async def _at_step(session: AsyncSession, patient_id: int, *steps: str) -> Patient | None:

@@ -9,6 +9,8 @@ one step per transaction.
 
 Where a session stands (`awaiting`):
 - PAIN_BEFORE: the first question is on screen; `step_index` is 0.
+- GENTLE: the pain before was too high for the routine: a gentler one or stopping for today is
+  offered; `step_index` is 0.
 - None: step `step_index` is on screen. A HOLD step with `hold_ends_at` set is being held.
 - READY: a hold just ended and "Relax" is on screen; Next shows step `step_index`.
 - PAUSED: Continue shows step `step_index` (a hold that was running starts again).
@@ -36,8 +38,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sibot import checkins
 from sibot.checkins import CheckinSource, RedFlag, Urgency
 from sibot.core import Core
-from sibot.diary import completed_dates, record_checkin
-from sibot.models import ExerciseSession
+from sibot.diary import advice, completed_dates, gentle_dose, record_checkin, switch_to_gentle
+from sibot.models import ExerciseSession, Patient
 from sibot.patients import PatientView, load_patient
 from sibot.routine import ROUTINE_KEYS, Step, StepKind, build_steps
 
@@ -56,6 +58,7 @@ class Awaiting(StrEnum):
     """What the session waits for; see the module docstring. None: the patient's Next."""
 
     PAIN_BEFORE = "pain_before"
+    GENTLE = "gentle"
     READY = "ready"
     PAUSED = "paused"
     HURTS = "hurts"
@@ -86,6 +89,7 @@ class Action(StrEnum):
     HURTS_SCORE = "hs"
     HURTS_ANSWER = "hk"
     PAIN_AFTER = "pa"
+    GENTLE = "gentle"  # switch to the gentler routine and start it
 
 
 class Show(StrEnum):
@@ -101,6 +105,7 @@ class Show(StrEnum):
     HURTS_KIND = "hurts_kind"
     HURTS_NOTED = "hurts_noted"
     SAFETY_STOP = "safety_stop"  # a pain answer raised a red flag that ends today's session
+    GENTLE_OFFER = "gentle_offer"  # the pain before is too high: a gentler routine, or stop
     PAIN_AFTER = "pain_after"
     SUMMARY = "summary"
     STOPPED = "stopped"
@@ -236,6 +241,10 @@ def advance(state: SessionState, command: Command, now: datetime) -> Outcome | N
     match command.action:
         case Action.PAIN_BEFORE if awaiting is Awaiting.PAIN_BEFORE:
             return _show_step(replace(state, pain_before=command.score), 0, now)
+        case Action.GENTLE if awaiting is Awaiting.GENTLE:
+            dose = gentle_dose(state.repetitions)
+            gentler = replace(state, hold_seconds=dose.hold_seconds, repetitions=dose.repetitions)
+            return _show_step(gentler, 0, now)
         case Action.NEXT if awaiting is Awaiting.READY:
             return _show_step(state, state.step_index, now)
         case Action.NEXT if awaiting is None and not state.holding:
@@ -294,6 +303,8 @@ def _continue(state: SessionState, now: datetime) -> Outcome:
     match state.awaiting:
         case Awaiting.PAIN_BEFORE:
             return _changed(state, now, Show.PAIN_BEFORE)
+        case Awaiting.GENTLE:
+            return _changed(state, now, Show.GENTLE_OFFER)
         case Awaiting.HURTS:
             return _changed(state, now, Show.HURTS_SCORE)
         case Awaiting.PAIN_AFTER:
@@ -405,9 +416,30 @@ async def act(
         raise StaleStep
     flags = await _record_pain(session, state, command, now)
     if stops_today(flags) and command.action in (Action.PAIN_BEFORE, Action.HURTS_ANSWER):
-        outcome = _end(outcome.state, now, Status.STOPPED, Show.SAFETY_STOP)
+        outcome = await _stop_or_offer_gentle(session, outcome.state, command, flags, now)
+    if command.action is Action.GENTLE:
+        await switch_to_gentle(session, patient_id)
     await _save(session, state, outcome.state)
     return replace(outcome, flags=flags)
+
+
+async def _stop_or_offer_gentle(
+    session: AsyncSession,
+    state: SessionState,
+    command: Command,
+    flags: Sequence[RedFlag],
+    now: datetime,
+) -> Outcome:
+    """Too much pain: before the session, the gentler routine or stopping when diary's rule
+    offers it; otherwise (or after "It hurts") the session ends today. `state` is the one the
+    answer led to."""
+    if command.action is Action.PAIN_BEFORE:
+        gentle = await session.scalar(select(Patient.gentle).where(Patient.id == state.patient_id))
+        if advice(flags, bool(gentle)).offer_gentle:
+            return _changed(
+                state, now, Show.GENTLE_OFFER, awaiting=Awaiting.GENTLE, hold_ends_at=None
+            )
+    return _end(state, now, Status.STOPPED, Show.SAFETY_STOP)
 
 
 async def interrupt_session(
@@ -594,12 +626,24 @@ class Resumption:
 
 
 async def start(
-    core: Core, patient: PatientView, exercise_keys: Sequence[str], source: Source
+    core: Core,
+    patient: PatientView,
+    exercise_keys: Sequence[str],
+    source: Source,
+    *,
+    gentle: bool = False,
 ) -> Outcome:
     """Start a session; when one is going on, interrupt it instead and ask (Show.CHOICE) whether
-    to go on with it or start over."""
+    to go on with it or start over. `gentle` switches the patient to the gentler routine first
+    (onboarding's offer after a high baseline)."""
     now = core.clock.now()
     async with core.db.transaction() as session:
+        if gentle:
+            dose = await switch_to_gentle(session, patient.id)
+            if dose is not None:
+                patient = replace(
+                    patient, gentle=True, hold_seconds=dose.hold_seconds, repetitions=dose.repetitions
+                )
         active = await active_session(session, patient.id, now)
         if active is None:
             state = await start_session(session, patient, exercise_keys, source, now)

@@ -192,6 +192,7 @@ async def test_the_whole_way_to_the_baseline(database: Database) -> None:
     assert finished.patient.onboarded
     assert finished.score == 9
     assert [flag.rule for flag in finished.flags] == ["severe_pain"]
+    assert finished.offer_gentle and not finished.patient.gentle  # switched only when tapped
     row = await _row(database)
     assert (row.timezone, row.awaiting) == ("Europe/Lisbon", None)
     async with database.transaction() as session:

@@ -11,6 +11,7 @@ from sibot.emulator import Emulator, TelegramUser
 from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
 from sibot.onboarding import Question, Step
 from sibot.schedule import mask_to_weekdays
+from sibot.texts import text
 from tests.harness import BotHarness
 
 RED_FLAGS = [
@@ -271,3 +272,19 @@ async def test_an_onboarding_button_after_onboarding_is_stale(bot: BotHarness, e
     assert "done" in await patient.answer_to(query)
     async with bot.core.db.transaction() as session:
         assert [c.score for c in await session.scalars(select(Checkin))] == [9]
+
+
+async def test_a_high_baseline_offers_a_gentler_first_session(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await _at_step(bot, patient, Step.BASELINE)
+    await patient.send("/start")
+    await patient.expect("hurt right now")
+    await patient.tap("9")
+    summary = await patient.expect("All set")
+    assert summary.labels == [text("en", "onboarding.start_gentle")]  # not the usual start
+    row = await _row(bot, patient.user_id)
+    assert row is not None and not row.gentle  # switched only when tapped
+    await patient.tap(text("en", "onboarding.start_gentle"))
+    await patient.expect("how much does it hurt")
+    row = await _row(bot, patient.user_id)
+    assert row is not None and row.gentle and (row.hold_seconds, row.repetitions) == (5, 3)

@@ -15,9 +15,10 @@ from sibot import sessions
 from sibot.checkins import RedFlagRule
 from sibot.core import Core
 from sibot.db import Database
+from sibot.diary import switch_to_gentle
 from sibot.models import Checkin, ExerciseSession
 from sibot.patients import PatientView, load_patient
-from sibot.routine import ROUTINE_KEYS, StepKind
+from sibot.routine import MIN_HOLD_SECONDS, ROUTINE_KEYS, StepKind
 from sibot.sessions import (
     ABANDON_AFTER,
     Action,
@@ -295,12 +296,74 @@ async def test_a_tap_on_an_untouched_session_ends_it(database: Database) -> None
     assert (await _row(database, state.id)).status == "abandoned"
 
 
-async def test_severe_pain_before_ends_the_session_with_advice(database: Database) -> None:
+async def test_severe_pain_before_offers_the_gentler_routine_not_the_usual_one(
+    database: Database,
+) -> None:
+    state = await _started(database, hold_seconds=10, repetitions=5)
+    offer = await _act(database, state, Action.PAIN_BEFORE, score=9)
+    assert offer.show is Show.GENTLE_OFFER
+    assert [flag.rule for flag in offer.flags] == [RedFlagRule.SEVERE_PAIN]
+    row = await _row(database, state.id)
+    assert (row.status, row.awaiting, row.pain_before) == ("active", "gentle", 9)
+    with pytest.raises(StaleStep):  # the usual routine's Next is not on offer
+        await _act(database, offer.state, Action.NEXT)
+
+    gentle = await _act(database, offer.state, Action.GENTLE)
+    assert gentle.show is Show.STEP and gentle.state.step_index == 0
+    assert (gentle.state.hold_seconds, gentle.state.repetitions) == (MIN_HOLD_SECONDS, 3)
+    row = await _row(database, state.id)
+    assert (row.status, row.hold_seconds, row.repetitions) == ("active", MIN_HOLD_SECONDS, 3)
+    async with database.transaction() as session:
+        patient = await load_patient(session, PATIENT)
+    assert patient is not None and patient.gentle
+    assert (patient.hold_seconds, patient.repetitions) == (MIN_HOLD_SECONDS, 3)
+    with pytest.raises(StaleStep):  # a second tap of the offer is over
+        await _act(database, offer.state, Action.GENTLE)
+
+
+async def test_continue_after_an_interruption_brings_the_offer_back(database: Database) -> None:
     state = await _started(database)
+    offer = await _act(database, state, Action.PAIN_BEFORE, score=9)
+    choice = interrupt(offer.state, NOW, Show.CHOICE)
+    again = advance(choice.state, Command(Action.CONTINUE), NOW)
+    assert again is not None and again.show is Show.GENTLE_OFFER
+    assert again.state.awaiting is Awaiting.GENTLE
+
+
+async def test_stop_for_today_instead_of_the_gentler_routine(database: Database) -> None:
+    state = await _started(database)
+    offer = await _act(database, state, Action.PAIN_BEFORE, score=9)
+    stopped = await _act(database, offer.state, Action.STOP)
+    assert stopped.show is Show.STOPPED
+    async with database.transaction() as session:
+        patient = await load_patient(session, PATIENT)
+    assert patient is not None and not patient.gentle
+    assert (await _row(database, state.id)).status == "stopped"
+
+
+async def test_severe_pain_before_on_the_gentler_routine_ends_the_session(
+    database: Database,
+) -> None:
+    state = await _started(database)
+    async with database.transaction() as session:
+        await switch_to_gentle(session, PATIENT)
     outcome = await _act(database, state, Action.PAIN_BEFORE, score=9)
     assert outcome.show is Show.SAFETY_STOP
     assert [flag.rule for flag in outcome.flags] == [RedFlagRule.SEVERE_PAIN]
     assert (await _row(database, state.id)).status == "stopped"
+
+
+async def test_a_gentle_start_switches_the_routine_first(core: Core) -> None:
+    await onboarded_patient(core.db, PATIENT, NOW, hold_seconds=10, repetitions=5)
+    async with core.db.transaction() as session:
+        view = await load_patient(session, PATIENT)
+    assert view is not None
+    outcome = await sessions.start(core, view, ROUTINE_KEYS, Source.ONBOARDING, gentle=True)
+    assert outcome.show is Show.PAIN_BEFORE
+    assert (outcome.state.hold_seconds, outcome.state.repetitions) == (MIN_HOLD_SECONDS, 3)
+    async with core.db.transaction() as session:
+        patient = await load_patient(session, PATIENT)
+    assert patient is not None and patient.gentle
 
 
 async def test_it_hurts_badly_stops_for_today(database: Database) -> None:

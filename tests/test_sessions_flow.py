@@ -22,6 +22,7 @@ def _label(name: str) -> str:
 NEXT, PAUSE, SKIP, STOP, HURTS = (_label(n) for n in ("next", "pause", "skip", "stop", "hurts"))
 CONTINUE, START_OVER, SKIP_SCORE = _label("continue"), _label("start_over"), _label("skip_question")
 STALE = text("en", "common.stale_button")
+GENTLE = text("en", "diary.gentle.button")
 HOLD_TIP = "tell you when to relax"
 
 
@@ -53,6 +54,11 @@ async def _to_first_step(patient: TelegramUser) -> Message:
 
 async def _to_first_hold(patient: TelegramUser) -> Message:
     await _start(patient)
+    return await _next_hold(patient)
+
+
+async def _next_hold(patient: TelegramUser) -> Message:
+    """Next until a hold is on screen; returns it."""
     while True:
         await patient.tap(NEXT)
         message = await patient.next_message()
@@ -232,6 +238,39 @@ async def _stale_and_double_taps(bot: BotHarness, emulator: Emulator, clock: Man
     assert patient.callback_answers.count(STALE) == 4
     [row] = await _sessions(bot)
     assert row.step_index == 1
+
+
+async def test_high_pain_before_offers_a_gentler_session_instead_of_the_usual_one(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock, hold_seconds=10, repetitions=5)
+    await _ask_to_start(patient)
+    await patient.tap("9")
+    offer = await patient.expect("Pain of 8 or more")
+    assert "gentler one now" in offer.text
+    assert offer.labels == [GENTLE, _label("stop_today")]  # no Next into the usual routine
+    await patient.tap(GENTLE)
+    await patient.expect("Hip adduction (1 of 6)")
+    message = await _next_hold(patient)
+    assert "Rep 1 of 3" in message.text and "5 seconds" in message.text  # was 5 reps of 10 s
+    [row] = await _sessions(bot)
+    assert (row.status, row.pain_before, row.hold_seconds, row.repetitions) == ("active", 9, 5, 3)
+    query = await patient.tap_data(offer.button_data[GENTLE], message_id=offer.message_id)
+    assert await patient.answer_to(query) == STALE
+    await patient.assert_silent(0.3)
+
+
+async def test_stop_for_today_after_high_pain_before(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await _ask_to_start(patient)
+    await patient.tap("9")
+    await patient.expect("Pain of 8 or more")
+    await patient.tap(_label("stop_today"))
+    await patient.expect("Stopped")
+    [row] = await _sessions(bot)
+    assert (row.status, row.hold_seconds) == ("stopped", 5)
 
 
 async def test_stale_and_double_taps_never_advance_twice(

@@ -93,4 +93,5 @@ MESSAGES = {
     ),
     "onboarding.summary.pregnant": "🤰 Pregnancy caution is on.",
     "onboarding.start_first": "▶️ Start my first session",
+    "onboarding.start_gentle": "▶️ Start a gentler first session",
 }

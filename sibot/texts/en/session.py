@@ -37,6 +37,10 @@ MESSAGES: dict[str, str | Plural] = {
         "Go on gently when you're ready, or stop here."
     ),
     "session.safety_stop": "I've ended today's session.",
+    "session.gentle.offer": (
+        "Let's skip the usual routine today. You can do a gentler one now, with shorter holds "
+        "and fewer repetitions, or stop for today."
+    ),
     "session.pain_after": (
         "<b>That was the last one!</b>\nHow much does it hurt now, from 0 to 10?"
     ),
@@ -63,6 +67,7 @@ MESSAGES: dict[str, str | Plural] = {
     "session.button.pause": "⏸ Pause",
     "session.button.skip": "⏭ Skip exercise",
     "session.button.stop": "⏹ Stop",
+    "session.button.stop_today": "⏹ Stop for today",
     "session.button.hurts": "😣 It hurts",
     "session.button.continue": "▶️ Continue",
     "session.button.start_over": "🔄 Start over",
