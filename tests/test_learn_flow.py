@@ -101,3 +101,16 @@ async def test_the_first_session_offers_learn_and_the_next_one_does_not(
     assert patient.current(first.message_id).text == first.text  # the summary stays
     second = await _skip_through_one_exercise(patient)
     assert second.labels == []
+
+
+async def test_the_pages_come_in_the_patients_language(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = emulator.patient()
+    await onboarded_patient(bot.core.db, patient.user_id, clock.now(), language="ru")
+    await patient.send("/learn")
+    menu = await patient.expect(text("ru", "about.menu").split("\n")[-1])
+    await patient.answer_to(await patient.tap(text("ru", "about.pregnancy.title")))
+    page = patient.current(menu.message_id)
+    assert page.text.startswith(text("ru", "about.pregnancy.title"))
+    assert text("ru", "about.back") in page.labels
