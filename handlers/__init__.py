@@ -1,7 +1,7 @@
 """The Telegram glue. `register` adds every handler; the group numbers are commented.
 
-What lives where: one module per feature (onboarding, settings, diary, exercise, learn, reminders, admin,
-and commands: /help, the menu and the fallbacks), the gate and the flood limit (floods) before
+What lives where: one module per feature (onboarding, settings, diary, exercise, learn, reminders,
+admin, and commands: /help, the menu and the fallbacks), the gate and the flood limit (floods) before
 them, the button route table and codec (buttons), the chat messages' renderers (render), the
 pickers onboarding and /settings share (pickers), and free_text, which routes a typed answer to the feature awaiting it. Under them,
 `handlers.ptb` is the python-telegram-bot plumbing: transport, HTTP, concurrency, webhook,
