@@ -1,7 +1,7 @@
 """The Telegram glue. `register` adds every handler; the group numbers are commented.
 
-What lives where: one module per feature (onboarding, settings, diary, exercise, reminders, admin,
-and commands: /help, the menu and the fallbacks), the gate and the flood limit (floods) before
+What lives where: one module per feature (onboarding, settings, diary, exercise, learn, reminders,
+admin, and commands: /help, the menu and the fallbacks), the gate and the flood limit (floods) before
 them, the button route table and codec (buttons), the chat messages' renderers (render), the
 pickers onboarding and /settings share (pickers), and free_text, which routes a typed answer to the feature awaiting it. Under them,
 `handlers.ptb` is the python-telegram-bot plumbing: transport, HTTP, concurrency, webhook,
@@ -23,6 +23,7 @@ from handlers import diary
 from handlers import exercise
 from handlers import floods
 from handlers import gate
+from handlers import learn
 from handlers import onboarding
 from handlers import reminders
 from handlers import settings
@@ -39,6 +40,7 @@ def register(application: AnyApplication) -> None:
     settings.register(application)  # group 0: /settings /pause /resume, st:
     diary.register(application)  # group 0: /pain /progress /report /export /delete, pn: dl:
     exercise.register(application)  # group 0: /exercise /exercises, ss: lib:
+    learn.register(application)  # group 0: /learn, lr:
     reminders.register(application)  # group 0: rm: (snooze, skip today)
     commands.register(application)  # group 0, LAST: /help, unknown command, free text, old buttons
 

@@ -90,9 +90,10 @@ GENTLE_START = "gentle"
 LIBRARY = _feature("lib", "list", "show", "do")
 REMINDER = _feature("rm", "snooze", "skip")
 PAIN = _feature("pn", "score", "loc", "where", "sym", "done", "gentle")
+LEARN = _feature("lr", "open", "menu", "page")
 DELETE = _feature("dl", "yes", "no")
 BROADCAST = _feature("ad", "send", "cancel")  # operators only
-FEATURES = (ONBOARDING, SETTINGS, SESSION, LIBRARY, REMINDER, PAIN, DELETE, BROADCAST)
+FEATURES = (ONBOARDING, SETTINGS, SESSION, LIBRARY, LEARN, REMINDER, PAIN, DELETE, BROADCAST)
 _BY_PREFIX = {feature.prefix: feature for feature in FEATURES}
 
 

@@ -20,6 +20,7 @@ COMMANDS = (
     "start",
     "exercise",
     "exercises",
+    "learn",
     "pain",
     "progress",
     "report",

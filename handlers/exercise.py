@@ -25,7 +25,18 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
-from handlers.buttons import GENTLE_START, LIBRARY, SESSION, STEP_ACTIONS, CallbackData, Rows, pain_scale, parse_callback, whole_number
+from handlers import learn
+from handlers.buttons import (
+    GENTLE_START,
+    LIBRARY,
+    SESSION,
+    STEP_ACTIONS,
+    CallbackData,
+    Rows,
+    pain_scale,
+    parse_callback,
+    whole_number,
+)
 from handlers.ptb.context import AnyApplication, BotContext, core_of
 from handlers.ptb.transport import TelegramSender, acknowledge, inline_keyboard
 from handlers.render import (
@@ -156,7 +167,8 @@ async def _act(
         return
     await acknowledge(query)
     await _show(
-        context.bot, context.job_queue, core, patient, pressed.outcome, command, pressed.streak
+        context.bot, context.job_queue, core, patient, pressed.outcome, command, pressed.streak,
+        first=pressed.first,
     )
 
 
@@ -252,11 +264,14 @@ async def _show(
     outcome: Outcome,
     command: Command,
     streak: int,
+    *,
+    first: bool = False,
 ) -> None:
     state = outcome.state
     if not state.holding:
         cancel_hold(job_queue, state.id)
-    sent = await _send(bot, patient.id, _render(outcome, patient, command=command, streak=streak))
+    message = _render(outcome, patient, command=command, streak=streak, first=first)
+    sent = await _send(bot, patient.id, message)
     # the hold starts when its message is out, however long the chat's send queue was
     if sent and state.holding and job_queue is not None:
         _arm_hold(job_queue, core, state, state.hold_seconds)
@@ -268,6 +283,7 @@ def _render(
     *,
     command: Command | None = None,
     streak: int = 0,
+    first: bool = False,
     start_over: str = WHOLE_ROUTINE,
 ) -> OutgoingMessage:
     state, language = outcome.state, patient.language
@@ -314,7 +330,10 @@ def _render(
             body = text(language, "session.pain_after")
             return OutgoingMessage(body, b.scores(Action.PAIN_AFTER, skippable=True))
         case Show.SUMMARY:
-            return OutgoingMessage(render_summary(state, streak, outcome.flags, language))
+            # the first completed session offers the pages about the condition
+            learn_more = ((learn.open_button(language),),) if first else ()
+            body = render_summary(state, streak, outcome.flags, language)
+            return OutgoingMessage(body, learn_more)
         case Show.STOPPED:
             return OutgoingMessage(render_stopped(state, language))
         case Show.ABANDONED:

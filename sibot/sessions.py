@@ -491,6 +491,21 @@ async def current_streak(
     return checkins.streak(dates, checkins.local_date(now, zone))
 
 
+async def completed_before(session: AsyncSession, patient_id: int, session_id: int) -> bool:
+    """Whether the patient completed a session other than `session_id`."""
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    ExerciseSession.patient_id == patient_id,
+                    ExerciseSession.status == Status.COMPLETED,
+                    ExerciseSession.id != session_id,
+                )
+            )
+        )
+    )
+
+
 async def _live_sessions(
     session: AsyncSession, now: datetime, *where: ColumnElement[bool]
 ) -> list[SessionState]:
@@ -595,10 +610,12 @@ def _state_of(row: ExerciseSession) -> SessionState:
 
 @dataclass(frozen=True, slots=True)
 class Pressed:
-    """What a button did, and the days in a row a summary shows."""
+    """What a button did, the days in a row a summary shows, and whether that summary ends the
+    patient's first completed session."""
 
     outcome: Outcome
     streak: int = 0
+    first: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -681,7 +698,9 @@ async def press(
         outcome = await act(session, patient.id, session_id, token, command, now)
         if outcome.show is not Show.SUMMARY:
             return Pressed(outcome)
-        return Pressed(outcome, await current_streak(session, patient.id, now, patient.zone))
+        streak = await current_streak(session, patient.id, now, patient.zone)
+        first = not await completed_before(session, patient.id, outcome.state.id)
+        return Pressed(outcome, streak, first)
 
 
 async def end_hold(core: Core, patient_id: int, session_id: int, token: int) -> Shown:

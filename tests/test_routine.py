@@ -29,7 +29,7 @@ from sibot.routine import (
     estimated_minutes,
     exercise,
 )
-from sibot.texts import Plural, catalog
+from sibot.texts import Plural, available_languages, catalog
 from sibot.texts.en.routine import MESSAGES
 
 # The seed article lives in the shared folder beside the repository (as in CI).
@@ -44,6 +44,7 @@ ARTICLE_FINGERPRINT = Path(__file__).parent / "data" / "article-8grams.txt"
 TELEGRAM_LIMIT = 4096
 CATALOG_TEXT_LIMIT = 300
 STEP_MESSAGE_LIMIT = 220  # visible characters; one glance on a phone
+ABOUT_PAGE_LIMIT = 700  # visible characters; one phone screen, buttons and all
 LANGUAGE = "en"
 
 
@@ -239,6 +240,13 @@ def test_about_pages_exist_point_to_a_clinician_and_name_no_doses() -> None:
         assert not re.search(r"\d", page), f"{topic} names a number, perhaps a dose"
     with pytest.raises(KeyError):
         render_about("diet", LANGUAGE)
+
+
+@pytest.mark.parametrize("language", available_languages())
+def test_about_pages_fit_a_phone_screen(language: str) -> None:
+    for topic in about_topics():
+        page = re.sub(r"</?[bi]>", "", render_about(topic, language))
+        assert len(page) <= ABOUT_PAGE_LIMIT, (language, topic)
 
 
 class _TagChecker(HTMLParser):

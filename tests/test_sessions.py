@@ -510,3 +510,14 @@ async def test_a_completed_session_shows_the_streak(core: Core) -> None:
     state = await _press_until(core, ana, lambda state: state.awaiting is Awaiting.PAIN_AFTER)
     pressed = await sessions.press(core, ana, state.id, state.step_token, Command(Action.PAIN_AFTER, 2))
     assert (pressed.outcome.show, pressed.streak) == (Show.SUMMARY, 1)
+
+
+async def test_only_the_first_completed_session_is_marked_first(core: Core) -> None:
+    ana = await _view(core)
+    firsts = []
+    for _ in range(2):
+        state = await _press_until(core, ana, lambda state: state.awaiting is Awaiting.PAIN_AFTER)
+        command = Command(Action.PAIN_AFTER, 2)
+        pressed = await sessions.press(core, ana, state.id, state.step_token, command)
+        firsts.append((pressed.outcome.show, pressed.first))
+    assert firsts == [(Show.SUMMARY, True), (Show.SUMMARY, False)]

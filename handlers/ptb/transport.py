@@ -521,6 +521,18 @@ async def reply(update: Update, message: OutgoingMessage) -> None:
     )
 
 
+async def replace_message(query: CallbackQuery, message: OutgoingMessage) -> None:
+    """Put `message` in place of the one whose button was tapped. A double tap asks for the same
+    edit twice; the first one already shows, so Telegram's "not modified" is no error."""
+    try:
+        await query.edit_message_text(
+            message.text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(message.buttons)
+        )
+    except BadRequest as error:
+        if "message is not modified" not in error.message.lower():
+            raise
+
+
 class TelegramSender:
     """The core's `Sender` over a PTB bot: HTML text, inline buttons, the priority to the limiter.
 

@@ -10,6 +10,7 @@ MESSAGES = {
         "/start – welcome and today's status\n"
         "/exercise – start today's session\n"
         "/exercises – browse the exercises\n"
+        "/learn – about SI joint pain\n"
         "/pain – note your pain now\n"
         "/progress – your pain and sessions chart\n"
         "/report – a one-page report for your clinician\n"
@@ -25,6 +26,7 @@ MESSAGES = {
     "settings.command.start": "Welcome and today's status",
     "settings.command.exercise": "Start today's session",
     "settings.command.exercises": "Browse the exercises",
+    "settings.command.learn": "About SI joint pain",
     "settings.command.pain": "Note your pain now",
     "settings.command.progress": "Your progress chart",
     "settings.command.report": "A report for your clinician",

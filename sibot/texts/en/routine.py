@@ -134,6 +134,9 @@ _SESSION: dict[str, str | Plural] = {
 }
 
 _ABOUT = {
+    "about.menu": "<b>About SI joint pain</b>\nWhat would you like to read?",
+    "about.back": "« All topics",
+    "about.open": "Learn about SI joint pain",
     "about.page": "<b>{title}</b>\n\n{body}",
     "about.symptoms.title": "Symptoms",
     "about.symptoms": (
