@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from enum import StrEnum
 
@@ -28,7 +28,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers.buttons import DELETE, PAIN, CallbackData, Rows, pain_scale, parse_callback, whole_number
 from handlers.exercise import cancel_hold
 from handlers.ptb.context import AnyApplication, BotContext
-from handlers.ptb.transport import acknowledge, inline_keyboard
+from handlers.ptb.transport import acknowledge, inline_keyboard, unless_unchanged
 from handlers.render import gentle_button, render_advice, render_week_comparison
 from sibot import diary
 from sibot.charts import chart_window, has_chart_data, progress_chart
@@ -48,7 +48,6 @@ from sibot.texts import plural, text
 # Sources a score button may name; a session's scores are asked for by the session itself.
 BUTTON_SOURCES = frozenset({CheckinSource.DIARY, CheckinSource.REMINDER})
 CHOICES_PER_ROW = 2
-NOT_MODIFIED = "message is not modified"
 
 
 def register(application: AnyApplication) -> None:
@@ -157,22 +156,13 @@ def _is_score(data: CallbackData | None) -> bool:
 async def _edit_text(
     query: CallbackQuery, new_text: str, keyboard: InlineKeyboardMarkup | None = None
 ) -> None:
-    await _unless_unchanged(
+    await unless_unchanged(
         query.edit_message_text(new_text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
     )
 
 
 async def _edit_keyboard(query: CallbackQuery, keyboard: InlineKeyboardMarkup | None) -> None:
-    await _unless_unchanged(query.edit_message_reply_markup(keyboard))
-
-
-async def _unless_unchanged(edit: Awaitable[object]) -> None:
-    try:
-        await edit
-    except BadRequest as error:
-        # A double tap asks for the same edit twice; the first one already shows.
-        if NOT_MODIFIED not in error.message.lower():
-            raise
+    await unless_unchanged(query.edit_message_reply_markup(keyboard))
 
 
 async def _on_location(update: Update, context: BotContext, data: CallbackData) -> bool:

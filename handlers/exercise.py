@@ -38,7 +38,7 @@ from handlers.buttons import (
     whole_number,
 )
 from handlers.ptb.context import AnyApplication, BotContext, core_of
-from handlers.ptb.transport import TelegramSender, acknowledge, inline_keyboard
+from handlers.ptb.transport import TelegramSender, acknowledge, inline_keyboard, replace_message
 from handlers.render import (
     gentle_button,
     render_advice,
@@ -432,17 +432,11 @@ async def on_library_button(update: Update, context: BotContext) -> None:
     # the card is in place before the answer, so the spinner stops on what was asked for
     match data.action:
         case "list":
-            await query.edit_message_text(
-                text(language, "session.library"),
-                parse_mode=ParseMode.HTML,
-                reply_markup=inline_keyboard(_library_rows(language)),
-            )
+            library = OutgoingMessage(text(language, "session.library"), _library_rows(language))
+            await replace_message(query, library)
         case "show":
-            await query.edit_message_text(
-                render_exercise_card(ROUTINE_KEYS[int(place)], language),
-                parse_mode=ParseMode.HTML,
-                reply_markup=inline_keyboard(_card_rows(place, language)),
-            )
+            card = render_exercise_card(ROUTINE_KEYS[int(place)], language)
+            await replace_message(query, OutgoingMessage(card, _card_rows(place, language)))
     await acknowledge(query)
     if data.action == "do":
         await _begin(context, place, Source.LIBRARY)

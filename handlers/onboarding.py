@@ -10,13 +10,12 @@ from __future__ import annotations
 import html
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text, pickers
 from handlers.buttons import GENTLE_START, ONBOARDING, SESSION, SETTINGS, CallbackData, pain_scale, parse_callback
 from handlers.ptb.context import AnyApplication, BotContext
-from handlers.ptb.transport import acknowledge, inline_keyboard, reply
+from handlers.ptb.transport import acknowledge, replace_message, reply
 from handlers.render import local_now_label, render_advice
 from sibot import onboarding
 from sibot.checkins import PAIN_SCALE
@@ -226,9 +225,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         if mask is not None:
             await acknowledge(query)
             picker = pickers.day_picker(FEATURE, patient.language, mask)
-            await query.edit_message_text(
-                text(patient.language, "settings.days.pick"), parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(picker)
-            )
+            await replace_message(query, OutgoingMessage(text(patient.language, "settings.days.pick"), picker))
             return
     if data is not None and data.action == "days" and pickers.mask_of(data) == 0:
         await acknowledge(query, text(patient.language, "settings.days.none"))

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import time
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text
@@ -30,7 +29,7 @@ from handlers.pickers import (
     typed_time,
 )
 from handlers.ptb.context import AnyApplication, BotContext
-from handlers.ptb.transport import acknowledge, inline_keyboard, reply
+from handlers.ptb.transport import acknowledge, replace_message, reply
 from handlers.render import local_now_label
 from sibot import patients
 from sibot.patients import PatientView
@@ -212,9 +211,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     await acknowledge(query, outcome.toast)
     if outcome.edit is not None:
-        await query.edit_message_text(
-            outcome.edit.text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(outcome.edit.buttons)
-        )
+        await replace_message(query, outcome.edit)
     if outcome.message is not None:
         await reply(update, outcome.message)
 

@@ -36,7 +36,7 @@ import itertools
 import logging
 import warnings
 from collections import deque
-from collections.abc import Callable, Coroutine, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from typing import Any, TypeAlias, TypedDict
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -522,12 +522,19 @@ async def reply(update: Update, message: OutgoingMessage) -> None:
 
 
 async def replace_message(query: CallbackQuery, message: OutgoingMessage) -> None:
-    """Put `message` in place of the one whose button was tapped. A double tap asks for the same
-    edit twice; the first one already shows, so Telegram's "not modified" is no error."""
-    try:
-        await query.edit_message_text(
+    """Put `message` in place of the one whose button was tapped."""
+    await unless_unchanged(
+        query.edit_message_text(
             message.text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(message.buttons)
         )
+    )
+
+
+async def unless_unchanged(edit: Awaitable[object]) -> None:
+    """Await an edit of a tapped message. A double tap asks for the same edit twice; the first one
+    already shows, so Telegram's "not modified" is no error."""
+    try:
+        await edit
     except BadRequest as error:
         if "message is not modified" not in error.message.lower():
             raise
