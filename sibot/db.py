@@ -8,7 +8,7 @@ import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
 from functools import partial
 from pathlib import Path
@@ -149,10 +149,9 @@ def sqlite_file(url: str) -> Path | None:
 def _create_private(path: Path) -> None:
     """Create the database file readable by its owner alone, before SQLite creates it with the
     umask's 0644. SQLite gives its -wal and -shm files the mode of the database file."""
-    try:
+    # A missing folder or no permission: SQLite's own error says so next.
+    with suppress(OSError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    except OSError:
-        pass  # a missing folder, no permission: SQLite's own error says so next
 
 
 class _CallsAtOnce:

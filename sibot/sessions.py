@@ -469,17 +469,8 @@ async def completed_on(
     """Whether the patient completed a session that ended on this date in their zone."""
     start = datetime.combine(local_date, time(0), zone)
     end = datetime.combine(local_date + timedelta(days=1), time(0), zone)
-    return bool(
-        await session.scalar(
-            select(
-                exists().where(
-                    ExerciseSession.patient_id == patient_id,
-                    ExerciseSession.status == Status.COMPLETED,
-                    ExerciseSession.ended_at >= start,
-                    ExerciseSession.ended_at < end,
-                )
-            )
-        )
+    return await _completed_any(
+        session, patient_id, ExerciseSession.ended_at >= start, ExerciseSession.ended_at < end
     )
 
 
@@ -493,17 +484,17 @@ async def current_streak(
 
 async def completed_before(session: AsyncSession, patient_id: int, session_id: int) -> bool:
     """Whether the patient completed a session other than `session_id`."""
-    return bool(
-        await session.scalar(
-            select(
-                exists().where(
-                    ExerciseSession.patient_id == patient_id,
-                    ExerciseSession.status == Status.COMPLETED,
-                    ExerciseSession.id != session_id,
-                )
-            )
-        )
+    return await _completed_any(session, patient_id, ExerciseSession.id != session_id)
+
+
+async def _completed_any(
+    session: AsyncSession, patient_id: int, *conditions: ColumnElement[bool]
+) -> bool:
+    """Whether the patient completed a session that meets `conditions`."""
+    completed = exists().where(
+        ExerciseSession.patient_id == patient_id, ExerciseSession.status == Status.COMPLETED, *conditions
     )
+    return bool(await session.scalar(select(completed)))
 
 
 async def _live_sessions(
