@@ -7,7 +7,7 @@ from datetime import time
 import pytest
 from sqlalchemy import func, select
 
-from sibot.emulator import Emulator, TelegramUser
+from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
 from sibot.onboarding import Question, Step
 from sibot.schedule import mask_to_weekdays
@@ -260,13 +260,17 @@ async def test_groups_and_channels_get_nothing_but_a_pointer(bot: BotHarness, em
     assert await _row(bot, 555) is None
 
 
-async def test_an_onboarding_button_after_onboarding_is_stale(bot: BotHarness, emulator: Emulator) -> None:
-    patient = emulator.patient()
+async def _summary_after_a_baseline_of_9(bot: BotHarness, patient: TelegramUser) -> Message:
     await _at_step(bot, patient, Step.BASELINE)
     await patient.send("/start")
     await patient.expect("hurt right now")
     await patient.tap("9")
-    summary = await patient.expect("All set")
+    return await patient.expect("All set")
+
+
+async def test_an_onboarding_button_after_onboarding_is_stale(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    summary = await _summary_after_a_baseline_of_9(bot, patient)
     assert "Pain of 8 or more" in summary.text  # the red flag's advice comes first
     query = await patient.tap_data("ob:pain:2", message_id=summary.message_id)
     assert "done" in await patient.answer_to(query)
@@ -276,11 +280,7 @@ async def test_an_onboarding_button_after_onboarding_is_stale(bot: BotHarness, e
 
 async def test_a_high_baseline_offers_a_gentler_first_session(bot: BotHarness, emulator: Emulator) -> None:
     patient = emulator.patient()
-    await _at_step(bot, patient, Step.BASELINE)
-    await patient.send("/start")
-    await patient.expect("hurt right now")
-    await patient.tap("9")
-    summary = await patient.expect("All set")
+    summary = await _summary_after_a_baseline_of_9(bot, patient)
     assert summary.labels == [text("en", "onboarding.start_gentle")]  # not the usual start
     row = await _row(bot, patient.user_id)
     assert row is not None and not row.gentle  # switched only when tapped

@@ -334,14 +334,22 @@ async def test_a_replica_whose_hold_ran_out_stops_and_leaves_the_rest_to_the_new
     assert result is not None and result.sent == 120
 
 
-async def test_a_broadcast_cut_off_by_a_restart_goes_on_after_it(
+async def _broadcast_under_way(
     admin_bot: BotHarness, emulator: Emulator, admin: TelegramUser
-) -> None:
+) -> list[TelegramUser]:
+    """90 patients, and a broadcast to them that the operator sent: the 11th has it already."""
     readers = [await _patient_in(admin_bot, emulator, None) for _ in range(90)]
     await admin.send("/broadcast The clinic moves on Monday")
     await admin.expect("This goes to")
     await admin.tap("Send it")
     await readers[10].expect("The clinic moves")  # under way, at 30 a second
+    return readers
+
+
+async def test_a_broadcast_cut_off_by_a_restart_goes_on_after_it(
+    admin_bot: BotHarness, emulator: Emulator, admin: TelegramUser
+) -> None:
+    readers = await _broadcast_under_way(admin_bot, emulator, admin)
 
     await admin_bot.restart()  # the stopping bot finishes its chunk, stores it and lets go
 
@@ -507,11 +515,7 @@ async def test_cancel_while_sending_stops_the_broadcast_and_tells_how_many_went(
 async def test_a_broadcast_cancelled_as_its_bot_stopped_is_ended_at_the_next_start(
     admin_bot: BotHarness, emulator: Emulator, admin: TelegramUser
 ) -> None:
-    readers = [await _patient_in(admin_bot, emulator, None) for _ in range(90)]
-    await admin.send("/broadcast The clinic moves on Monday")
-    await admin.expect("This goes to")
-    await admin.tap("Send it")
-    await readers[10].expect("The clinic moves")
+    readers = await _broadcast_under_way(admin_bot, emulator, admin)
     await admin_bot.stop()  # the chunk under way is stored and the broadcast let go
     database = Database(admin_bot.settings.database_url)
     async with database.transaction() as session:  # a cancel that came after its last look
