@@ -118,6 +118,12 @@ def database_failure(error: Exception, url: str) -> StartupFailure | None:
             "file and its folder, or point DATABASE_URL at a file it may write",
             outage=False,
         )
+    if getattr(cause, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+        return StartupFailure(
+            f"the SQLite database {where} is locked by another program (a backup, an sqlite3 "
+            "shell, or a second bot on the same file); let it finish or stop it",
+            outage=True,
+        )
     if isinstance(cause, OSError) or (isinstance(error, DBAPIError) and error.connection_invalidated):
         return StartupFailure(
             f"cannot reach the database at {where} ({network_reason(cause)}); check that the server "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -123,6 +124,33 @@ async def test_a_database_that_does_not_answer_is_tried_again_then_status_1(
     assert all("(Connection refused)" in entry["message"] for entry in tries)
     assert "cannot reach the database at postgresql+asyncpg://" in line and ":***@" in line
     assert line.endswith("gave up after 3 tries")
+
+
+@pytest.mark.parametrize("command", ["run", "migrate"])
+async def test_a_sqlite_file_another_program_locks_is_waited_for(
+    emulator: Emulator, tmp_path: Path, command: str
+) -> None:
+    path = tmp_path / "sibot.db"
+    other_program = sqlite3.connect(path, isolation_level=None)
+    other_program.execute("BEGIN EXCLUSIVE")  # as a backup or an sqlite3 shell might
+    process = _bot(emulator.base_url, f"sqlite+aiosqlite:///{path}", command, SIBOT_STARTUP_RETRIES="0.5")
+    try:
+        await process.start(command)
+        warning = await process.wait_for_log_containing("is locked by another program")
+        other_program.rollback()
+        if command == "migrate":
+            assert await process.wait(timeout=30) == 0
+        else:
+            await process.wait_for_log("ready")
+            patient = emulator.patient()
+            await patient.send("/start")
+            assert "not a medical device" in (await patient.next_message(timeout=10)).text
+            assert await process.terminate() == 0
+    finally:
+        other_program.close()
+
+    assert warning["level"] == "WARNING" and warning["try"] == 1
+    assert not any("exception" in line for line in process.log_lines), process.raw_log
 
 
 async def test_a_token_telegram_refuses_stops_the_start_with_status_2(emulator: Emulator, tmp_path: Path) -> None:
