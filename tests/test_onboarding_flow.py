@@ -288,3 +288,36 @@ async def test_a_high_baseline_offers_a_gentler_first_session(bot: BotHarness, e
     await patient.expect("how much does it hurt")
     row = await _row(bot, patient.user_id)
     assert row is not None and row.gentle and (row.hold_seconds, row.repetitions) == (5, 3)
+
+
+async def _summary_after_a_baseline_of_3(bot: BotHarness, patient: TelegramUser) -> Message:
+    await _at_step(bot, patient, Step.BASELINE)
+    await patient.send("/start")
+    await patient.expect("hurt right now")
+    await patient.tap("3")
+    return await patient.expect("All set")
+
+
+async def test_the_inflammatory_check_is_offered_once_after_onboarding(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    summary = await _summary_after_a_baseline_of_3(bot, patient)
+    assert summary.labels == [text("en", "onboarding.start_first")]  # onboarding itself is as long as before
+    offer = await patient.next_message()
+    assert "not a diagnosis" in offer.text and "spondyloarthritis" in offer.text
+    assert offer.buttons == [[text("en", "ibp.offer.take")], [text("en", "ibp.offer.later")]]
+    await patient.answer_to(await patient.tap(text("en", "ibp.offer.later")))
+    assert patient.current(offer.message_id).text == text("en", "ibp.later")
+    assert patient.current(offer.message_id).buttons == []
+    await patient.send("/start")
+    await patient.expect("Welcome back")
+    await patient.assert_silent()
+
+
+async def test_taking_the_offered_check_turns_the_offer_into_its_first_question(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await _summary_after_a_baseline_of_3(bot, patient)
+    offer = await patient.next_message()
+    await patient.answer_to(await patient.tap(text("en", "ibp.offer.take")))
+    question = patient.current(offer.message_id)
+    assert text("en", "ibp.question.before45") in question.text
+    assert question.labels == [text("en", "onboarding.yes"), text("en", "onboarding.no"), text("en", "ibp.stop")]

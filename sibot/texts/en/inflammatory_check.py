@@ -7,7 +7,7 @@ MESSAGES = {
     "ibp.offer": (
         "🩺 One more thing, if you like: a 1-minute check of whether your back pain is worth "
         "asking your GP about an inflammatory cause (axial spondyloarthritis). Ten yes/no "
-        "questions. It can't tell what you have; it only tells you what to mention."
+        "questions. It is not a diagnosis: it only shows whether to mention something to your GP."
     ),
     "ibp.offer.take": "Take the 1-minute check",
     "ibp.offer.later": "Not now",
