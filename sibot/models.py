@@ -228,7 +228,12 @@ class InflammatoryCheck(Base):
     a tap at a time; `completed_at`, `outcome` and `count` are set by the last one."""
 
     __tablename__ = "inflammatory_checks"
-    __table_args__ = (Index("ix_inflammatory_checks_patient_started", "patient_id", "started_at"),)
+    # AUTOINCREMENT: SQLite would give a dropped check's id to the next one, and the dropped
+    # one's buttons, still in the chat, would answer it.
+    __table_args__ = (
+        Index("ix_inflammatory_checks_patient_started", "patient_id", "started_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(

@@ -28,7 +28,8 @@ def upgrade() -> None:
     sa.Column('outcome', sa.String(length=16), nullable=True),
     sa.Column('count', sa.SmallInteger(), nullable=True),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_inflammatory_checks_patient_id_patients'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_inflammatory_checks'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inflammatory_checks')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('inflammatory_checks') as batch:
         batch.create_index('ix_inflammatory_checks_patient_started', ['patient_id', 'started_at'], unique=False)
