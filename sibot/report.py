@@ -38,7 +38,9 @@ FAMILY = "DejaVu"
 MARGIN = 15  # mm, on A4
 CHART_WIDTH = 105  # mm; the chart keeps its 4:3 shape
 MAX_WEEK_ROWS = 10  # the most recent weeks; they fit beside the chart
-MAX_EVENT_ROWS = 18  # the most recent events; older ones are counted in one line
+# The most recent events; older ones are counted in one line. 16 leave room below for the
+# inflammatory back pain check above the footer.
+MAX_EVENT_ROWS = 16
 ROW = 5.5  # mm per table row
 EVENT_TIME_WIDTH = 40  # mm, room for a short date and time in each language
 EVERY_DAY = 0b1111111

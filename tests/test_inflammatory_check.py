@@ -3,7 +3,10 @@ databases: a check a tap at a time, the newest finished one counts, /delete take
 
 from __future__ import annotations
 
-from datetime import timedelta
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -23,6 +26,7 @@ from sibot.inflammatory_check import (
     outcome_of,
 )
 from sibot.models import InflammatoryCheck
+from sibot.report import export_csv
 from tests.factories import onboarded_patient
 from tests.harness import ManualClock
 
@@ -170,3 +174,17 @@ async def test_delete_erases_every_check(core: Core) -> None:
     await diary.erase_patient(core.db, ANA)
     async with core.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(InflammatoryCheck)) == 0
+
+
+def test_the_export_lists_each_check_with_its_count_and_outcome() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    checks = [
+        inflammatory_check.CheckResult(datetime(2026, 3, 2, 9, tzinfo=UTC), None, Outcome.NOT_APPLICABLE),
+        inflammatory_check.CheckResult(datetime(2026, 3, 1, 9, tzinfo=UTC), 3, Outcome.MENTION),
+    ]
+    rows = list(csv.DictReader(io.StringIO(export_csv([], [], berlin, checks).decode("utf-8"))))
+    assert [(r["record"], r["at"], r["check_count"], r["check_outcome"]) for r in rows] == [
+        ("inflammatory_check", "2026-03-01T10:00:00+01:00", "3", "mention"),
+        ("inflammatory_check", "2026-03-02T10:00:00+01:00", "", "not_applicable"),
+    ]
+    assert all(r["score"] == "" for r in rows)  # the count is not a pain score
