@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -96,25 +97,23 @@ async def test_three_signs_mention_it_and_fewer_need_nothing(
     ]
 
 
-async def test_pain_that_began_at_45_or_later_ends_the_check_at_once(
-    bot: BotHarness, emulator: Emulator, clock: ManualClock
+@pytest.mark.parametrize(
+    "answers",
+    [
+        pytest.param({"before45": False}, id="began at 45 or later"),
+        pytest.param({"before45": True, "months3": False}, id="under 3 months"),
+    ],
+)
+async def test_pain_the_check_is_not_for_ends_it_at_once(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock, answers: dict[str, bool]
 ) -> None:
     patient = await _patient(bot, emulator, clock)
     message = await _start_check(patient)
-    result = await _answer(patient, clock, message.message_id, NO)
-    assert result.text == text("en", "ibp.result.not_applicable") and result.buttons == []
+    for yes in answers.values():
+        message = await _answer(patient, clock, message.message_id, YES if yes else NO)
+    assert message.text == text("en", "ibp.result.not_applicable") and message.buttons == []
     [row] = await _rows(bot)
-    assert (row.count, row.outcome, row.answers) == (None, "not_applicable", {"before45": False})
-
-
-async def test_pain_of_under_3_months_does_not_apply_either(
-    bot: BotHarness, emulator: Emulator, clock: ManualClock
-) -> None:
-    patient = await _patient(bot, emulator, clock)
-    message = await _start_check(patient)
-    message = await _answer(patient, clock, message.message_id, YES)
-    result = await _answer(patient, clock, message.message_id, NO)
-    assert result.text == text("en", "ibp.result.not_applicable")
+    assert (row.count, row.outcome, row.answers) == (None, "not_applicable", answers)
 
 
 async def test_stop_keeps_nothing_and_its_old_buttons_are_over(
@@ -216,10 +215,12 @@ async def test_the_check_speaks_the_patients_language(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:
     patient = emulator.patient()
-    await onboarded_patient(bot.core.db, patient.user_id, clock.now(), language="de")
+    await onboarded_patient(bot.core.db, patient.user_id, clock.now(), language="es")
     await patient.send("/learn")
-    menu = await patient.expect(text("de", "about.menu").split("\n")[-1])
-    await patient.answer_to(await patient.tap(text("de", "ibp.menu_button")))
-    question = patient.current(menu.message_id)
-    assert text("de", "ibp.question.before45") in question.text
-    assert question.labels == [text("de", "onboarding.yes"), text("de", "onboarding.no"), text("de", "ibp.stop")]
+    await patient.next_message()
+    await patient.answer_to(await patient.tap(text("es", "ibp.menu_button")))
+    [question] = patient.messages
+    assert text("es", "ibp.question.before45") in question.text and "1 de 10" in question.text
+    assert question.buttons == [[text("es", "onboarding.yes"), "No"], [text("es", "ibp.stop")]]
+    result = await _answer(patient, clock, question.message_id, "No")
+    assert result.text == text("es", "ibp.result.not_applicable")
