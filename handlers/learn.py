@@ -56,31 +56,24 @@ async def show_menu(update: Update, context: BotContext) -> None:
 
 
 async def on_learn_button(update: Update, context: BotContext) -> None:
-    """Open the menu, or put the menu or a page in place of the message tapped."""
+    """Open the menu, or put the menu, a page or a step of the check in place of the message
+    tapped; an old or forged button gets the short answer."""
     query = update.callback_query
     assert query is not None
     language = context.patient.language
     data = parse_callback(query.data)
     if data is None or not _well_formed(data):
+        message = None
+    elif data.action == "open":
+        await acknowledge(query)
+        await reply(update, _menu(language))
+        return
+    else:
+        message = await _in_place(context, data)
+    if message is None:
         await acknowledge(query, text(language, "common.stale_button"))
         return
-    match data.action:
-        case "open":
-            await acknowledge(query)
-            await reply(update, _menu(language))
-            return
-        case "menu":
-            message = _menu(language)
-        case "page":
-            topic = data.arg(0)
-            message = OutgoingMessage(render_about(topic, language), _page_rows(topic, language))
-        case _:
-            check_message = await _check_step(context, data)
-            if check_message is None:
-                await acknowledge(query, text(language, "common.stale_button"))
-                return
-            message = check_message
-    # the page is in place before the answer, so the spinner stops on what was asked for
+    # the new content is in place before the answer, so the spinner stops on what was asked for
     await replace_message(query, message)
     await acknowledge(query)
 
@@ -106,12 +99,17 @@ def _well_formed(data: CallbackData) -> bool:
 _QUESTIONS = frozenset(question.value for question in Question)
 
 
-async def _check_step(context: BotContext, data: CallbackData) -> OutgoingMessage | None:
-    """Start, answer or stop the check, or put it off: the message to show in place of the one
-    tapped; None for a check that is over or a question already answered."""
+async def _in_place(context: BotContext, data: CallbackData) -> OutgoingMessage | None:
+    """The menu or a page; or start, answer or stop the check, or put it off: the message to
+    show in place of the one tapped; None for a check that is over or a question answered."""
     core, patient = context.core, context.patient
     language = patient.language
     match data.action:
+        case "menu":
+            return _menu(language)
+        case "page":
+            topic = data.arg(0)
+            return OutgoingMessage(render_about(topic, language), _page_rows(topic, language))
         case "check":
             return _check_message(await inflammatory_check.begin(core, patient.id), language)
         case "later":
