@@ -90,7 +90,8 @@ GENTLE_START = "gentle"
 LIBRARY = _feature("lib", "list", "show", "do")
 REMINDER = _feature("rm", "snooze", "skip")
 PAIN = _feature("pn", "score", "loc", "where", "sym", "done", "gentle")
-LEARN = _feature("lr", "open", "menu", "page")
+# lr:check starts the inflammatory back pain check, lr:ans:<check>:<question>:<0|1> answers it
+LEARN = _feature("lr", "open", "menu", "page", "check", "later", "ans", "stop")
 DELETE = _feature("dl", "yes", "no")
 BROADCAST = _feature("ad", "send", "cancel")  # operators only
 FEATURES = (ONBOARDING, SETTINGS, SESSION, LIBRARY, LEARN, REMINDER, PAIN, DELETE, BROADCAST)

@@ -433,10 +433,12 @@ async def send_export(update: Update, context: BotContext) -> None:
     assert message is not None
     now = context.core.clock.now()
     data = await diary.export(context.core, patient.id)
-    if not (data.checkins or data.sessions):
+    if not (data.checkins or data.sessions or data.inflammatory_checks):
         await message.reply_text(text(patient.language, "diary.export.empty"))
         return
-    csv_bytes = await asyncio.to_thread(export_csv, data.checkins, data.sessions, patient.zone)
+    csv_bytes = await asyncio.to_thread(
+        export_csv, data.checkins, data.sessions, patient.zone, data.inflammatory_checks
+    )
     await _reply_file(message, patient.language, "export", local_date(now, patient.zone), csv_bytes)
 
 

@@ -294,7 +294,7 @@ def _render(
             return OutgoingMessage(body, b.scores(Action.PAIN_BEFORE, skippable=True))
         case Show.STEP:
             step = state.steps[state.step_index]
-            body = render_step(step, language)
+            body = render_step(step, language, pregnant=patient.pregnant)
             if step.kind is StepKind.HOLD:
                 return OutgoingMessage(f"{body}\n{text(language, 'session.hold_tip')}", b.holding())
             return OutgoingMessage(body, b.step())

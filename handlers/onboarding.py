@@ -12,7 +12,7 @@ import html
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from handlers import free_text, pickers
+from handlers import free_text, learn, pickers
 from handlers.buttons import GENTLE_START, ONBOARDING, SESSION, SETTINGS, CallbackData, pain_scale, parse_callback
 from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge, replace_message, reply
@@ -272,6 +272,9 @@ async def _advance(update: Update, context: BotContext, step: onboarding.Reply) 
     if update.callback_query is not None:
         await acknowledge(update.callback_query)
     await reply(update, screen if note is None else _with_note(note, screen))
+    if next_screen.finished is not None:
+        # offered once: onboarding finishes once, and the offer is not part of it
+        await reply(update, learn.check_offer(after.language))
     return True
 
 

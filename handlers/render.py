@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sibot.checkins import RedFlag, WeekComparison
+from sibot.inflammatory_check import QUESTIONS, CheckResult, Question
 from sibot.ports import Button
 from sibot.routine import (
     ABOUT_TOPICS,
@@ -23,6 +24,7 @@ from sibot.routine import (
     StepKind,
     estimated_minutes,
     exercise,
+    prop_up_in_pregnancy,
 )
 from sibot.sessions import Awaiting, SessionState
 from sibot.texts import format_decimal, format_time, plural, text
@@ -30,12 +32,13 @@ from sibot.texts import format_decimal, format_time, plural, text
 # --- the routine ----------------------------------------------------------------------------
 
 
-def render_step(step: Step, language: str) -> str:
-    """The message a patient reads for this step (Telegram HTML: <b> and <i> only)."""
+def render_step(step: Step, language: str, *, pregnant: bool = False) -> str:
+    """The message a patient reads for this step (Telegram HTML: <b> and <i> only); with the
+    pregnancy caution on, an exercise on the back says how to lie at its start."""
     entry = exercise(step.exercise)
     match step.kind:
         case StepKind.INTRO:
-            return _render_intro(entry, step, language)
+            return _render_intro(entry, step, language, pregnant)
         case StepKind.INSTRUCTION:
             return text(
                 language,
@@ -103,18 +106,34 @@ def render_about(topic: str, language: str) -> str:
     )
 
 
-def _render_intro(entry: Exercise, step: Step, language: str) -> str:
-    lines = [
-        text(
-            language,
-            "routine.intro",
-            title=text(language, entry.title_key),
-            number=step.exercise_number,
-            count=step.exercise_count,
-        ),
-        text(language, entry.purpose_key),
-        _needs(entry, language),
-    ]
+def render_check_question(question: Question, number: int, language: str) -> str:
+    """One question of the inflammatory back pain check, under its heading."""
+    return text(
+        language,
+        "ibp.question",
+        number=number,
+        total=len(QUESTIONS),
+        question=text(language, f"ibp.question.{question.value}"),
+    )
+
+
+def render_check_result(result: CheckResult, language: str) -> str:
+    """What the check's answers mean for the patient: what to tell the GP, if anything."""
+    return text(language, f"ibp.result.{result.outcome.value}", count=result.count)
+
+
+def _render_intro(entry: Exercise, step: Step, language: str, pregnant: bool) -> str:
+    title = text(
+        language,
+        "routine.intro",
+        title=text(language, entry.title_key),
+        number=step.exercise_number,
+        count=step.exercise_count,
+    )
+    caution = (
+        [text(language, "routine.pregnancy.on_back")] if prop_up_in_pregnancy(entry, pregnant) else []
+    )
+    lines = [title, *caution, text(language, entry.purpose_key), _needs(entry, language)]
     if entry.per_side:
         lines.append(text(language, "routine.intro.both_sides"))
     return "\n".join(lines)

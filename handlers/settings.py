@@ -290,6 +290,8 @@ async def _choice_changed(context: BotContext, action: str, value: str) -> _Outc
     elif action == "preg":
         await patients.change_pregnant(context.core, patient.id, value == "1")
         confirmation = text(language, "settings.set.pregnancy", state=on_off(language, value == "1"))
+        if value == "1" and not patient.pregnant:
+            confirmation += "\n\n" + text(language, "settings.set.pregnancy_ask")
     else:
         await patients.change_followups(context.core, patient.id, value == "1")
         confirmation = text(language, "settings.set.followup", state=on_off(language, value == "1"))

@@ -21,6 +21,7 @@ from sibot.charts import WINDOW_DAYS
 from sibot.checkins import CheckinSource, Location, Symptom, validate_pain
 from sibot.core import Core
 from sibot.db import Database
+from sibot.inflammatory_check import CheckResult, finished_checks
 from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, Reminder
 from sibot.patients import PatientView
 from sibot.report import FlagEvent, ReportData, RoutineSettings, SessionRecord
@@ -279,6 +280,7 @@ async def report_data(session: AsyncSession, patient_id: int, now: datetime) -> 
         checkins=tuple(await _checkins_since(session, row.id, since)),
         session_dates=tuple(await completed_dates(session, row.id, zone)),
         red_flags=tuple(FlagEvent(flag.at, checkins.RedFlagRule(flag.rule)) for flag in flags),
+        inflammatory_check=next(reversed(await finished_checks(session, row.id)), None),
     )
 
 
@@ -288,6 +290,7 @@ class Export:
 
     checkins: list[checkins.Checkin]
     sessions: list[SessionRecord]
+    inflammatory_checks: list[CheckResult]
 
 
 async def export_data(session: AsyncSession, patient_id: int) -> Export:
@@ -300,6 +303,7 @@ async def export_data(session: AsyncSession, patient_id: int) -> Export:
     return Export(
         checkins=await _checkins_since(session, patient_id, None),
         sessions=[_session_record(row) for row in rows],
+        inflammatory_checks=await finished_checks(session, patient_id),
     )
 
 

@@ -223,6 +223,30 @@ class RedFlag(Base):
     )
 
 
+class InflammatoryCheck(Base):
+    """One run of the inflammatory back pain check (sibot/inflammatory_check.py). `answers` grows
+    a tap at a time; `completed_at`, `outcome` and `count` are set by the last one."""
+
+    __tablename__ = "inflammatory_checks"
+    # AUTOINCREMENT: SQLite would give a dropped check's id to the next one, and the dropped
+    # one's buttons, still in the chat, would answer it.
+    __table_args__ = (
+        Index("ix_inflammatory_checks_patient_started", "patient_id", "started_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE")
+    )
+    started_at: Mapped[datetime]
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)  # question -> True or False
+    completed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    # The features counted; None when the check does not apply (see `outcome`).
+    count: Mapped[int | None] = mapped_column(SmallInteger)
+
+
 class Broadcast(Base):
     """An operator's message to every active patient, kept as an audit trail."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from io import BytesIO, StringIO
@@ -27,6 +28,7 @@ from sibot.checkins import (
     streak,
     weekly_pain,
 )
+from sibot.inflammatory_check import CheckResult, Outcome
 from sibot.texts import format_date, format_datetime, format_decimal, format_time, plural, text
 
 if TYPE_CHECKING:
@@ -36,7 +38,9 @@ FAMILY = "DejaVu"
 MARGIN = 15  # mm, on A4
 CHART_WIDTH = 105  # mm; the chart keeps its 4:3 shape
 MAX_WEEK_ROWS = 10  # the most recent weeks; they fit beside the chart
-MAX_EVENT_ROWS = 18  # the most recent events; older ones are counted in one line
+# The most recent events; older ones are counted in one line. 16 leave room below for the
+# inflammatory back pain check above the footer.
+MAX_EVENT_ROWS = 16
 ROW = 5.5  # mm per table row
 EVENT_TIME_WIDTH = 40  # mm, room for a short date and time in each language
 EVERY_DAY = 0b1111111
@@ -75,6 +79,7 @@ class ReportData:
     checkins: tuple[Checkin, ...] = ()
     session_dates: tuple[date, ...] = ()  # the local date of each completed session
     red_flags: tuple[FlagEvent, ...] = ()
+    inflammatory_check: CheckResult | None = None  # the newest finished one, whenever it was
 
 
 def doctor_report_pdf(report: ReportData, language: str) -> bytes:
@@ -87,6 +92,7 @@ def doctor_report_pdf(report: ReportData, language: str) -> bytes:
     _trend(pdf, report, checkins, session_dates, zone, language)
     _events(pdf, report, checkins, zone, language)
     _routine(pdf, report.routine, language)
+    _inflammatory_check(pdf, report.inflammatory_check, zone, language)
     pdf.set_y(-MARGIN - 4)
     _write(pdf, text(language, "diary.report.footer"), size=8, colour=110)
     return bytes(pdf.output())
@@ -284,6 +290,25 @@ def _routine(pdf: FPDF, routine: RoutineSettings, language: str) -> None:
     )
 
 
+def _inflammatory_check(
+    pdf: FPDF, result: CheckResult | None, zone: ZoneInfo, language: str
+) -> None:
+    pdf.ln(2)
+    _write(pdf, text(language, "ibp.report.title"), size=12, bold=True, height=8)
+    _write(pdf, _inflammatory_check_line(result, zone, language))
+
+
+def _inflammatory_check_line(result: CheckResult | None, zone: ZoneInfo, language: str) -> str:
+    """The newest inflammatory back pain check in a line: its date, count and what it advised."""
+    if result is None:
+        return text(language, "ibp.report.none")
+    day = format_date(language, local_date(result.at, zone))
+    if result.outcome is Outcome.NOT_APPLICABLE:
+        return text(language, "ibp.report.not_applicable", date=day)
+    outcome = text(language, f"ibp.report.outcome.{result.outcome.value}")
+    return text(language, "ibp.report.result", date=day, count=result.count, outcome=outcome)
+
+
 def _weekdays(mask: int, language: str) -> str:
     if mask & EVERY_DAY == EVERY_DAY:
         return text(language, "diary.report.every_day")
@@ -307,6 +332,8 @@ CSV_COLUMNS = (
     "pain_after",
     "exercises_done",
     "exercises_skipped",
+    "check_count",
+    "check_outcome",
 )
 
 
@@ -324,10 +351,17 @@ class SessionRecord:
     exercises_skipped: int
 
 
-def export_csv(checkins: list[Checkin], sessions: list[SessionRecord], zone: ZoneInfo) -> bytes:
-    """UTF-8 CSV of every check-in and session, oldest first, times in the patient's zone with
-    their offset (2026-03-29T08:00:00+02:00); several locations or symptoms are joined by ";"."""
+def export_csv(
+    checkins: list[Checkin],
+    sessions: list[SessionRecord],
+    zone: ZoneInfo,
+    inflammatory_checks: Sequence[CheckResult] = (),
+) -> bytes:
+    """UTF-8 CSV of every check-in, session and inflammatory back pain check, oldest first, times
+    in the patient's zone with their offset (2026-03-29T08:00:00+02:00); several locations or
+    symptoms are joined by ";"."""
     rows = [_checkin_row(c, zone) for c in checkins] + [_session_row(s, zone) for s in sessions]
+    rows += [_inflammatory_check_row(result, zone) for result in inflammatory_checks]
     rows.sort(key=lambda row: datetime.fromisoformat(row["at"]))
     buffer = StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="")
@@ -368,4 +402,13 @@ def _session_row(session: SessionRecord, zone: ZoneInfo) -> dict[str, str]:
         "pain_after": _optional(session.pain_after),
         "exercises_done": str(session.exercises_done),
         "exercises_skipped": str(session.exercises_skipped),
+    }
+
+
+def _inflammatory_check_row(result: CheckResult, zone: ZoneInfo) -> dict[str, str]:
+    return {
+        "record": "inflammatory_check",
+        "at": _local_iso(result.at, zone),
+        "check_count": _optional(result.count),
+        "check_outcome": result.outcome.value,
     }

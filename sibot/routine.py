@@ -20,6 +20,8 @@ from typing import Literal
 
 ExerciseKind = Literal["strength", "stretch"]
 Equipment = Literal["pillow", "pillows", "band"]
+# How the patient lies: on the back matters in pregnancy (see `prop_up_in_pregnancy`).
+Position = Literal["on_back", "on_side"]
 Side = Literal["right", "left"]
 
 SIDES: tuple[Side, ...] = ("right", "left")
@@ -44,6 +46,7 @@ class Exercise:
 
     key: str
     kind: ExerciseKind
+    position: Position
     equipment: tuple[Equipment, ...]
     per_side: bool
     holds: bool
@@ -81,6 +84,7 @@ ROUTINE: tuple[Exercise, ...] = (
     Exercise(
         key="hip_adduction",
         kind="strength",
+        position="on_back",
         equipment=("pillow",),
         per_side=False,
         holds=True,
@@ -94,6 +98,7 @@ ROUTINE: tuple[Exercise, ...] = (
     Exercise(
         key="hip_abduction",
         kind="strength",
+        position="on_back",
         equipment=("band",),
         per_side=False,
         holds=True,
@@ -103,6 +108,7 @@ ROUTINE: tuple[Exercise, ...] = (
     Exercise(
         key="hip_flexion",
         kind="strength",
+        position="on_back",
         equipment=("pillows",),
         per_side=True,
         holds=True,
@@ -113,6 +119,7 @@ ROUTINE: tuple[Exercise, ...] = (
     Exercise(
         key="hip_abductor_stretch",
         kind="stretch",
+        position="on_side",
         equipment=(),
         per_side=True,
         holds=False,
@@ -126,6 +133,7 @@ ROUTINE: tuple[Exercise, ...] = (
     Exercise(
         key="knee_to_chest",
         kind="stretch",
+        position="on_back",
         equipment=(),
         per_side=True,
         holds=True,
@@ -135,6 +143,7 @@ ROUTINE: tuple[Exercise, ...] = (
     Exercise(
         key="piriformis_stretch",
         kind="stretch",
+        position="on_back",
         equipment=(),
         per_side=True,
         holds=True,
@@ -154,6 +163,13 @@ ROUTINE_KEYS: tuple[str, ...] = tuple(_BY_KEY)
 def exercise(key: str) -> Exercise:
     """The exercise with this key; KeyError for an unknown one."""
     return _BY_KEY[key]
+
+
+def prop_up_in_pregnancy(entry: Exercise, pregnant: bool) -> bool:
+    """Whether the exercise starts by telling a pregnant patient to prop her upper body up on
+    pillows and to stop if dizzy or short of breath: lying flat on the back, the womb can press
+    on the large vein that brings blood back to the heart."""
+    return pregnant and entry.position == "on_back"
 
 
 class StepKind(StrEnum):

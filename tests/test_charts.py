@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from sibot.charts import has_chart_data, progress_chart
 from sibot.checkins import Checkin, CheckinSource, DayPain, RedFlagRule
+from sibot.inflammatory_check import CheckResult, Outcome
 from sibot.report import FlagEvent, ReportData, RoutineSettings, doctor_report_pdf
 
 TODAY = date(2026, 3, 29)
@@ -129,10 +130,12 @@ def test_doctor_report_stays_on_one_page_with_a_long_busy_year() -> None:
         routine=routine(),
         session_dates=tuple(start + timedelta(days=n) for n in range(364)),
         red_flags=flags,
+        inflammatory_check=CheckResult(utc(date(2026, 3, 2), 9), 4, Outcome.ASK_REFERRAL),
     )
     pages, content = pdf_text(doctor_report_pdf(report, "en"))
     assert pages == 1
     assert "earlier events" in content
+    assert "2 Mar 2026: 4 of 8 features. Advised to ask about a rheumatology referral." in content
 
 
 def test_doctor_report_of_an_empty_period_says_so() -> None:
@@ -146,3 +149,11 @@ def test_doctor_report_of_an_empty_period_says_so() -> None:
     assert pages == 1
     assert "None in this period." in content
     assert "Reminder: off" in content
+    assert "Inflammatory back pain (NICE NG65)\nCheck not taken." in content
+
+
+def test_doctor_report_says_when_the_inflammatory_check_does_not_apply() -> None:
+    check = CheckResult(utc(date(2026, 3, 1), 23), None, Outcome.NOT_APPLICABLE)
+    report = ReportData("Sam", date(2026, 3, 1), TODAY, routine(), inflammatory_check=check)
+    _, content = pdf_text(doctor_report_pdf(report, "en"))
+    assert "2 Mar 2026: does not apply (began at 45 or later, or under 3 months)." in content

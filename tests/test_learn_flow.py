@@ -11,6 +11,8 @@ from tests.harness import BotHarness, ManualClock
 TOPICS = ("symptoms", "causes", "treatments", "pregnancy")
 TITLES = {topic: text("en", f"about.{topic}.title") for topic in TOPICS}
 BACK, OPEN = text("en", "about.back"), text("en", "about.open")
+CHECK = text("en", "ibp.menu_button")
+MENU_BUTTONS = [*([TITLES[topic]] for topic in TOPICS), [CHECK]]
 MENU = "What would you like to read?"
 STALE = text("en", "common.stale_button")
 
@@ -42,11 +44,11 @@ async def _skip_through_one_exercise(patient: TelegramUser) -> Message:
     return await patient.expect("Session done")
 
 
-async def test_learn_shows_a_button_per_page(
+async def test_learn_shows_a_button_per_page_and_the_check(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:
     menu = await _menu(await _patient(bot, emulator, clock))
-    assert menu.buttons == [[TITLES[topic]] for topic in TOPICS]
+    assert menu.buttons == MENU_BUTTONS
 
 
 async def test_each_page_edits_the_menu_and_offers_the_others_and_the_way_back(
@@ -97,7 +99,7 @@ async def test_the_first_session_offers_learn_and_the_next_one_does_not(
     assert first.labels == [OPEN]
     await patient.tap(OPEN)
     menu = await patient.expect(MENU)
-    assert menu.buttons == [[TITLES[topic]] for topic in TOPICS]
+    assert menu.buttons == MENU_BUTTONS
     assert patient.current(first.message_id).text == first.text  # the summary stays
     second = await _skip_through_one_exercise(patient)
     assert second.labels == []

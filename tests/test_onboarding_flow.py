@@ -260,17 +260,17 @@ async def test_groups_and_channels_get_nothing_but_a_pointer(bot: BotHarness, em
     assert await _row(bot, 555) is None
 
 
-async def _summary_after_a_baseline_of_9(bot: BotHarness, patient: TelegramUser) -> Message:
+async def _summary_after_a_baseline(bot: BotHarness, patient: TelegramUser, score: int = 9) -> Message:
     await _at_step(bot, patient, Step.BASELINE)
     await patient.send("/start")
     await patient.expect("hurt right now")
-    await patient.tap("9")
+    await patient.tap(str(score))
     return await patient.expect("All set")
 
 
 async def test_an_onboarding_button_after_onboarding_is_stale(bot: BotHarness, emulator: Emulator) -> None:
     patient = emulator.patient()
-    summary = await _summary_after_a_baseline_of_9(bot, patient)
+    summary = await _summary_after_a_baseline(bot, patient)
     assert "Pain of 8 or more" in summary.text  # the red flag's advice comes first
     query = await patient.tap_data("ob:pain:2", message_id=summary.message_id)
     assert "done" in await patient.answer_to(query)
@@ -280,7 +280,7 @@ async def test_an_onboarding_button_after_onboarding_is_stale(bot: BotHarness, e
 
 async def test_a_high_baseline_offers_a_gentler_first_session(bot: BotHarness, emulator: Emulator) -> None:
     patient = emulator.patient()
-    summary = await _summary_after_a_baseline_of_9(bot, patient)
+    summary = await _summary_after_a_baseline(bot, patient)
     assert summary.labels == [text("en", "onboarding.start_gentle")]  # not the usual start
     row = await _row(bot, patient.user_id)
     assert row is not None and not row.gentle  # switched only when tapped
@@ -288,3 +288,28 @@ async def test_a_high_baseline_offers_a_gentler_first_session(bot: BotHarness, e
     await patient.expect("how much does it hurt")
     row = await _row(bot, patient.user_id)
     assert row is not None and row.gentle and (row.hold_seconds, row.repetitions) == (5, 3)
+
+
+async def test_the_inflammatory_check_is_offered_once_after_onboarding(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    summary = await _summary_after_a_baseline(bot, patient, 3)
+    assert summary.labels == [text("en", "onboarding.start_first")]  # onboarding itself is as long as before
+    offer = await patient.next_message()
+    assert "not a diagnosis" in offer.text and "spondyloarthritis" in offer.text
+    assert offer.buttons == [[text("en", "ibp.offer.take")], [text("en", "ibp.offer.later")]]
+    await patient.answer_to(await patient.tap(text("en", "ibp.offer.later")))
+    assert patient.current(offer.message_id).text == text("en", "ibp.later")
+    assert patient.current(offer.message_id).buttons == []
+    await patient.send("/start")
+    await patient.expect("Welcome back")
+    await patient.assert_silent()
+
+
+async def test_taking_the_offered_check_turns_the_offer_into_its_first_question(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await _summary_after_a_baseline(bot, patient, 3)
+    offer = await patient.next_message()
+    await patient.answer_to(await patient.tap(text("en", "ibp.offer.take")))
+    question = patient.current(offer.message_id)
+    assert text("en", "ibp.question.before45") in question.text
+    assert question.labels == [text("en", "onboarding.yes"), text("en", "onboarding.no"), text("en", "ibp.stop")]

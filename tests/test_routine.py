@@ -28,8 +28,9 @@ from sibot.routine import (
     build_steps,
     estimated_minutes,
     exercise,
+    prop_up_in_pregnancy,
 )
-from sibot.texts import Plural, available_languages, catalog
+from sibot.texts import Plural, available_languages, catalog, text
 from sibot.texts.en.routine import MESSAGES
 
 # The seed article lives in the shared folder beside the repository (as in CI).
@@ -44,6 +45,7 @@ ARTICLE_FINGERPRINT = Path(__file__).parent / "data" / "article-8grams.txt"
 TELEGRAM_LIMIT = 4096
 CATALOG_TEXT_LIMIT = 300
 STEP_MESSAGE_LIMIT = 220  # visible characters; one glance on a phone
+PREGNANCY_LINE_LIMIT = 100  # the line a pregnant patient reads more, in any language
 ABOUT_PAGE_LIMIT = 700  # visible characters; one phone screen, buttons and all
 LANGUAGE = "en"
 
@@ -56,6 +58,8 @@ def _all_rendered() -> Iterator[str]:
     for hold_seconds, repetitions in ((MIN_HOLD_SECONDS, MIN_REPETITIONS), (7, 5)):
         for step in build_steps(ROUTINE_KEYS, hold_seconds=hold_seconds, repetitions=repetitions):
             yield render_step(step, LANGUAGE)
+            if step.kind is StepKind.INTRO:
+                yield render_step(step, LANGUAGE, pregnant=True)
             if step.kind is StepKind.HOLD:
                 yield render_relax(step, LANGUAGE)
     for key in ROUTINE_KEYS:
@@ -204,6 +208,32 @@ def test_an_intro_names_the_exercise_its_place_and_what_it_needs() -> None:
     message = render_step(intro, LANGUAGE)
     assert message.startswith("<b>Hip adduction</b> (1 of 6)\n")
     assert "pillow" in message
+
+
+def test_five_of_the_six_exercises_are_declared_on_the_back() -> None:
+    assert [entry.key for entry in ROUTINE if entry.position != "on_back"] == ["hip_abductor_stretch"]
+
+
+def test_only_exercises_on_the_back_prop_up_and_only_in_pregnancy() -> None:
+    on_back, on_side = exercise("hip_flexion"), exercise("hip_abductor_stretch")
+    assert prop_up_in_pregnancy(on_back, pregnant=True)
+    assert not prop_up_in_pregnancy(on_back, pregnant=False)
+    assert not prop_up_in_pregnancy(on_side, pregnant=True)
+    assert not prop_up_in_pregnancy(on_side, pregnant=False)
+
+
+@pytest.mark.parametrize("language", available_languages())
+def test_a_pregnant_patients_intro_has_one_line_more_at_its_start(language: str) -> None:
+    line = text(language, "routine.pregnancy.on_back")
+    assert len(line) <= PREGNANCY_LINE_LIMIT
+    for step in build_steps(ROUTINE_KEYS, hold_seconds=7, repetitions=1):
+        usual = render_step(step, language)
+        pregnant = render_step(step, language, pregnant=True)
+        if step.kind is StepKind.INTRO and exercise(step.exercise).position == "on_back":
+            title, *rest = usual.split("\n")
+            assert pregnant.split("\n") == [title, line, *rest]
+        else:
+            assert pregnant == usual
 
 
 def test_a_hold_says_the_side_the_rep_and_the_seconds() -> None:

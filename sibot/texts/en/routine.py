@@ -112,6 +112,7 @@ _EXERCISES = {
 _SESSION: dict[str, str | Plural] = {
     "routine.intro": "<b>{title}</b> ({number} of {count})",
     "routine.intro.both_sides": "You'll do this on each side.",
+    "routine.pregnancy.on_back": "🤰 Prop your upper body up on pillows. Stop if dizzy or short of breath.",
     "routine.needs": "You need: {items}.",
     "routine.needs.nothing": "You need nothing but a little floor space.",
     "routine.equipment.pillow": "a pillow",

@@ -86,6 +86,10 @@ MESSAGES = {
     "settings.set.hold": "✅ Each hold now lasts <b>{hold} seconds</b>.",
     "settings.set.reps": "✅ <b>{repetitions} repetitions</b> of each exercise.",
     "settings.set.pregnancy": "✅ Pregnancy caution is <b>{state}</b>.",
+    "settings.set.pregnancy_ask": (
+        "Please ask your midwife or doctor before you go on with the exercises. Each one done "
+        "lying on your back will tell you how to prop yourself up."
+    ),
     "settings.set.followup": "✅ Follow-up reminder is <b>{state}</b>.",
     "settings.set.language": "✅ Language: <b>{language}</b>.",
     # /pause and /resume
