@@ -25,8 +25,8 @@ from sibot.patients import PatientView, is_indefinite
 from sibot.ports import Button, OutgoingMessage
 from sibot.routine import ROUTINE_KEYS, estimated_minutes
 from sibot.schedule import mask_to_weekdays
-from sibot.texts import format_time, text
-from sibot.zones import zone_for_language, zone_label
+from sibot.texts import format_time, text, zone_name
+from sibot.zones import zone_for_language
 
 FEATURE = ONBOARDING
 
@@ -61,13 +61,13 @@ def _screen(context: BotContext, screen: Screen, language_code: str | None) -> O
             return OutgoingMessage(text(language, key), ((button,),))
         case Step.TIMEZONE:
             zones = _suggested_zones(context, language_code)
-            buttons = tuple((Button(zone_label(zone), FEATURE.data("zone", zone)),) for zone in zones)
+            buttons = tuple((Button(zone_name(language, zone), FEATURE.data("zone", zone)),) for zone in zones)
             return OutgoingMessage(text(language, "onboarding.zone.ask"), buttons)
         case Step.ZONE_CONFIRM:
             body = text(
                 language,
                 "onboarding.zone.confirm",
-                zone=zone_label(patient.timezone),
+                zone=zone_name(language, patient.timezone),
                 local_now=local_now_label(patient.timezone, context.core.clock.now(), language),
             )
             return OutgoingMessage(

@@ -415,7 +415,8 @@ async def test_report_is_a_one_page_pdf_for_the_doctor(
     assert len(reader.pages) == 1
     content = reader.pages[0].extract_text()
     assert "Ana Lima" in content
-    assert "1 Feb 2026" in content and "2 Mar 2026" in content
+    assert "01/02/2026" in content and "02/03/2026" in content and "Mar 2026" not in content
+    assert "Berlin, Germany (Europe/Berlin)" in content
     assert "Red flag: pain 8/10 or more" in content
     assert "Holds of 5 s, 2 repetitions" in content
 
