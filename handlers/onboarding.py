@@ -13,7 +13,8 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text, pickers
-from handlers.buttons import GENTLE_START, ONBOARDING, SESSION, SETTINGS, CallbackData, pain_scale, parse_callback
+from handlers.commands import main_actions
+from handlers.buttons import GENTLE_START, ONBOARDING, SESSION, CallbackData, pain_scale, parse_callback
 from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge, replace_message, reply
 from handlers.render import local_now_label, render_advice
@@ -157,11 +158,7 @@ async def _welcome_back(context: BotContext, patient: PatientView) -> OutgoingMe
         lines.append(text(language, "settings.reminders_off"))
     else:
         lines.append(text(language, "settings.next_reminder", next=pickers.next_reminder(language, reminder, patient.timezone)))
-    buttons = (
-        (Button(text(language, "settings.action.session"), SESSION.data("start", Source.MENU)),),
-        (Button(text(language, "settings.action.settings"), SETTINGS.data("menu")),),
-    )
-    return OutgoingMessage("\n".join(lines), buttons)
+    return OutgoingMessage("\n".join(lines), main_actions(language))
 
 
 # ---- what the gate holds back ----------------------------------------------------------------
