@@ -49,6 +49,8 @@ WORRY_WORDS: dict[str, tuple[str, ...]] = {
 
 
 class Meaning(StrEnum):
+    """What `understand` makes of a text."""
+
     SCORE = "score"
     WORRY = "worry"
     UNKNOWN = "unknown"

@@ -278,7 +278,7 @@ def _routine(pdf: FPDF, routine: RoutineSettings, language: str) -> None:
                 "diary.report.reminder",
                 time=format_time(language, routine.reminder_time),
                 days=_weekdays(routine.reminder_weekdays, language),
-                zone=zone_name(language, routine.zone),
+                zone=zone_name(language, routine.zone, with_id=False),  # the period names it in full
             ),
         )
     _write(

@@ -392,6 +392,11 @@ async def test_progress_is_a_legible_chart_with_the_week_in_words(
     assert len(colours) > 50
     white = max(colours)[0]
     assert white < 0.95 * image.width * image.height
+    # today's date label, the last one, keeps off the right edge
+    rgb = image.convert("RGB")
+    labels = range(image.height - 40, image.height)
+    inked = [x for x in range(image.width) for y in labels if sum(rgb.getpixel((x, y))) < 600]
+    assert max(inked) < image.width - 6
 
 
 async def test_progress_without_data_says_so_kindly(bot: BotHarness, emulator: Emulator) -> None:

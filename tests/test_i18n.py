@@ -334,7 +334,7 @@ def test_the_doctors_report_and_chart_are_in_the_patients_language(
     assert "Анна Петрова" in content and streak in content
     assert all(shown in content for shown in dates), content
     assert other_format not in content
-    assert f"{zone} (Europe/Moscow)" in content
+    assert f"{zone} (Europe/Moscow)" in content and f"({zone})" in content  # the period, the reminder
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns when its font lacks a glyph
         chart = progress_chart([], {date(2026, 3, 29): 1}, 2, date(2026, 3, 29), language)

@@ -58,10 +58,13 @@ def language_name(language: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def zone_name(language: str, zone: str, city: str = "", country_code: str = "") -> str:
+def zone_name(
+    language: str, zone: str, city: str = "", country_code: str = "", *, with_id: bool = True
+) -> str:
     """A zone as the patient reads it: its city and country in their language and its IANA name,
-    "Берлин, Германия (Europe/Berlin)"; a fixed offset the way people say it, "UTC+3"; else the
-    bare name. `city` and `country_code` name a typed city instead of the zone's own place."""
+    "Берлин, Германия (Europe/Berlin)" (without it when not `with_id`); a fixed offset the way
+    people say it, "UTC+3"; else the bare name. `city` and `country_code` name a typed city
+    instead of the zone's own place."""
     fixed = _ETC_OFFSET.fullmatch(zone)
     if fixed is not None:
         # POSIX signs are backwards: Etc/GMT-3 is three hours east of UTC.
@@ -73,4 +76,4 @@ def zone_name(language: str, zone: str, city: str = "", country_code: str = "") 
         return zone
     country = locale.territories.get(territory, territory)
     place = city or dates.get_timezone_location(canonical, locale=locale, return_city=True)
-    return f"{place}, {country} ({zone})"
+    return f"{place}, {country} ({zone})" if with_id else f"{place}, {country}"
