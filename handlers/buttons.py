@@ -89,7 +89,7 @@ SESSION = _feature("ss", "start", "over", *STEP_ACTIONS)
 GENTLE_START = "gentle"
 LIBRARY = _feature("lib", "list", "show", "do")
 REMINDER = _feature("rm", "snooze", "skip")
-PAIN = _feature("pn", "score", "loc", "where", "sym", "done", "gentle")
+PAIN = _feature("pn", "score", "ask", "loc", "where", "sym", "done", "gentle")
 # lr:check starts the inflammatory back pain check, lr:ans:<check>:<question>:<0|1> answers it
 LEARN = _feature("lr", "open", "menu", "page", "check", "later", "ans", "stop")
 DELETE = _feature("dl", "yes", "no")

@@ -9,10 +9,15 @@ from __future__ import annotations
 from telegram import BotCommand, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import free_text
+from handlers import free_text, learn
+from handlers.buttons import PAIN, SESSION, SETTINGS, Rows
+from handlers.diary import score_data
 from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge, reply
-from sibot.ports import OutgoingMessage
+from sibot.checkins import CheckinSource
+from sibot.intents import Meaning, understand
+from sibot.ports import Button, OutgoingMessage
+from sibot.sessions import Source
 from sibot.texts import DEFAULT_LANGUAGE, available_languages, text
 
 # The command menu, in the order the patient sees it.
@@ -47,15 +52,49 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     await reply(update, OutgoingMessage(text(_language(context), "common.unknown_command")))
 
 
+def main_actions(language: str) -> Rows:
+    """What a patient does most, one button a row: /start and any text we cannot place show them."""
+    return (
+        (Button(text(language, "settings.action.session"), SESSION.data("start", Source.MENU)),),
+        (_note_pain(language),),
+        (learn.open_button(language),),
+        (Button(text(language, "settings.action.settings"), SETTINGS.data("menu")),),
+    )
+
+
+def _note_pain(language: str) -> Button:
+    return Button(text(language, "settings.action.pain"), PAIN.data("ask"))
+
+
 async def typed_message(update: Update, context: BotContext) -> None:
-    """Give typed text (or a location) to the feature waiting for it, else a short hint."""
+    """Give typed text (or a location) to the feature waiting for it, else answer what it means."""
     if not await free_text.route(update, context):
-        await reply(update, OutgoingMessage(text(_language(context), "settings.text_hint")))
+        message = update.effective_message
+        typed = message.text if message is not None and message.text else ""
+        await reply(update, _typed_answer(typed, _language(context)))
+
+
+def _typed_answer(typed: str, language: str) -> OutgoingMessage:
+    """A score: one tap saves it as a /pain check-in. Pain or worry: /pain's scale and when to get
+    help. Anything else: the main actions."""
+    understood = understand(typed)
+    match understood.meaning:
+        case Meaning.SCORE:
+            score = understood.score
+            save = Button(
+                text(language, "settings.typed.save_score", score=score),
+                score_data(score, CheckinSource.DIARY),
+            )
+            return OutgoingMessage(text(language, "settings.typed.score", score=score), ((save,),))
+        case Meaning.WORRY:
+            return OutgoingMessage(text(language, "settings.typed.worry"), ((_note_pain(language),),))
+        case Meaning.UNKNOWN:
+            return OutgoingMessage(text(language, "settings.typed.menu"), main_actions(language))
 
 
 async def other_message(update: Update, context: BotContext) -> None:
-    """Stickers, photos, voice notes: say what works instead."""
-    await reply(update, OutgoingMessage(text(_language(context), "settings.text_hint")))
+    """Stickers, photos, voice notes: the main actions."""
+    await reply(update, _typed_answer("", _language(context)))
 
 
 async def unknown_button(update: Update, context: BotContext) -> None:

@@ -6,6 +6,7 @@ the buttons' callback data as bit masks, so a half-answered check-in needs no st
 
 Callback data (prefix pn, dl):
   pn:score:<n>:<source>         a score, from /pain (diary) or a reminder (reminder)
+  pn:ask                        ask for the score, as /pain does (under a message that offers it)
   pn:loc:<id>:<mask>            where, toggled; pn:where:<id>:<mask> confirms it
   pn:sym:<id>:<loc>:<mask>      new symptoms, toggled; pn:done:<id>:<loc>:<mask> confirms them
   pn:gentle                     switch to the gentler routine
@@ -19,6 +20,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -68,7 +70,12 @@ def register(application: AnyApplication) -> None:
 
 def score_buttons(source: CheckinSource) -> Rows:
     """The 0-10 scale, for /pain and for the reminder's message."""
-    return pain_scale(lambda score: PAIN.data("score", score, source.value))
+    return pain_scale(lambda score: score_data(score, source))
+
+
+def score_data(score: int, source: CheckinSource) -> str:
+    """The data of a button that saves `score` as a check-in from `source`."""
+    return PAIN.data("score", score, source.value)
 
 
 async def ask_pain(update: Update, context: BotContext) -> None:
@@ -87,11 +94,24 @@ async def ask_pain(update: Update, context: BotContext) -> None:
         )
         await _advise(context, message.chat.id, patient, saved.flags)
         return
-    await message.reply_text(
-        text(patient.language, "diary.pain.ask"),
-        parse_mode=ParseMode.HTML,
-        reply_markup=inline_keyboard(score_buttons(CheckinSource.DIARY)),
-    )
+    await message.reply_text(**_pain_question(patient.language))
+
+
+def _pain_question(language: str) -> dict[str, Any]:
+    return {
+        "text": text(language, "diary.pain.ask"),
+        "parse_mode": ParseMode.HTML,
+        "reply_markup": inline_keyboard(score_buttons(CheckinSource.DIARY)),
+    }
+
+
+async def _on_ask(update: Update, context: BotContext, data: CallbackData) -> bool:
+    """"Note my pain" under another message: /pain's question, as a new message below it."""
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    await acknowledge(query)
+    await context.bot.send_message(query.message.chat.id, **_pain_question(context.patient.language))
+    return True
 
 
 async def _save_score(context: BotContext, score: int, source: str) -> diary.CheckinResult:
@@ -255,6 +275,7 @@ async def _on_gentle(update: Update, context: BotContext, data: CallbackData) ->
 
 _PAIN_ACTIONS = {
     "score": _on_score,
+    "ask": _on_ask,
     "loc": _on_location,
     "where": _on_where,
     "sym": _on_symptom,

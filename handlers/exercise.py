@@ -19,6 +19,7 @@ Callback data (prefix ss, lib):
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from telegram import Update
@@ -43,6 +44,7 @@ from handlers.render import (
     gentle_button,
     render_advice,
     render_exercise_card,
+    render_known_pain,
     render_pain_before,
     render_position,
     render_relax,
@@ -117,7 +119,12 @@ async def _begin(
         return
     outcome = await sessions.start(context.core, patient, keys, source, gentle=gentle)
     cancel_hold(context.job_queue, outcome.state.id)
-    await _send(context.bot, patient.id, _render(outcome, patient, start_over=what))
+    message = _render(outcome, patient, start_over=what)
+    if outcome.known_pain is not None:
+        now = context.core.clock.now()
+        known = render_known_pain(outcome.state, outcome.known_pain, patient.pregnant, now, patient.language)
+        message = replace(message, text=f"{known}\n\n{message.text}")
+    await _send(context.bot, patient.id, message)
 
 
 def _keys(what: str) -> tuple[str, ...] | None:

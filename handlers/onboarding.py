@@ -14,6 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text, learn, pickers
 from handlers.buttons import GENTLE_START, ONBOARDING, SESSION, SETTINGS, CallbackData, pain_scale, parse_callback
+from handlers.commands import main_actions
 from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge, replace_message, reply
 from handlers.render import local_now_label, render_advice
@@ -25,8 +26,8 @@ from sibot.patients import PatientView, is_indefinite
 from sibot.ports import Button, OutgoingMessage
 from sibot.routine import ROUTINE_KEYS, estimated_minutes
 from sibot.schedule import mask_to_weekdays
-from sibot.texts import format_time, text
-from sibot.zones import zone_for_language, zone_label
+from sibot.texts import format_time, text, zone_name
+from sibot.zones import zone_for_language
 
 FEATURE = ONBOARDING
 
@@ -61,13 +62,13 @@ def _screen(context: BotContext, screen: Screen, language_code: str | None) -> O
             return OutgoingMessage(text(language, key), ((button,),))
         case Step.TIMEZONE:
             zones = _suggested_zones(context, language_code)
-            buttons = tuple((Button(zone_label(zone), FEATURE.data("zone", zone)),) for zone in zones)
+            buttons = tuple((Button(zone_name(language, zone), FEATURE.data("zone", zone)),) for zone in zones)
             return OutgoingMessage(text(language, "onboarding.zone.ask"), buttons)
         case Step.ZONE_CONFIRM:
             body = text(
                 language,
                 "onboarding.zone.confirm",
-                zone=zone_label(patient.timezone),
+                zone=zone_name(language, patient.timezone),
                 local_now=local_now_label(patient.timezone, context.core.clock.now(), language),
             )
             return OutgoingMessage(
@@ -157,11 +158,7 @@ async def _welcome_back(context: BotContext, patient: PatientView) -> OutgoingMe
         lines.append(text(language, "settings.reminders_off"))
     else:
         lines.append(text(language, "settings.next_reminder", next=pickers.next_reminder(language, reminder, patient.timezone)))
-    buttons = (
-        (Button(text(language, "settings.action.session"), SESSION.data("start", Source.MENU)),),
-        (Button(text(language, "settings.action.settings"), SETTINGS.data("menu")),),
-    )
-    return OutgoingMessage("\n".join(lines), buttons)
+    return OutgoingMessage("\n".join(lines), main_actions(language))
 
 
 # ---- what the gate holds back ----------------------------------------------------------------

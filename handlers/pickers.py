@@ -17,7 +17,7 @@ from handlers.ptb.transport import reply
 from sibot.ports import Button, OutgoingMessage
 from sibot.reminders import ReminderView
 from sibot.schedule import EVERY_DAY, WEEKDAYS, parse_local_time, weekdays_to_mask
-from sibot.texts import format_time, text
+from sibot.texts import format_time, text, zone_name
 from sibot.zones import ZoneMatch, candidate_zones, zone_for_location, zone_match
 
 COMMON_TIMES = (time(7), time(8), time(9), time(12), time(18), time(20))
@@ -92,7 +92,10 @@ async def typed_time(update: Update, language: str) -> time | None:
 
 
 def _zone_choice_buttons(feature: Feature, language: str, matches: list[ZoneMatch]) -> tuple[tuple[Button, ...], ...]:
-    rows = [(Button(match.label, feature.data("zone", match.zone)),) for match in matches]
+    rows = [
+        (Button(zone_name(language, m.zone, m.city, m.country_code), feature.data("zone", m.zone)),)
+        for m in matches
+    ]
     rows.append((Button(text(language, "settings.zone.none_of_these"), feature.data("rezone")),))
     return tuple(rows)
 

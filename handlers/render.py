@@ -26,6 +26,7 @@ from sibot.routine import (
     exercise,
     prop_up_in_pregnancy,
 )
+from sibot.diary import RecentPain
 from sibot.sessions import Awaiting, SessionState
 from sibot.texts import format_decimal, format_time, plural, text
 
@@ -157,11 +158,38 @@ def _move(entry: Exercise, language: str, duration: str | None) -> str:
 
 def render_pain_before(state: SessionState, pregnant: bool, language: str) -> str:
     """The first message of a session: the pregnancy caution if it applies, and the question."""
-    minutes = estimated_minutes(state.exercise_keys, state.hold_seconds, state.repetitions)
-    question = text(
-        language, "session.pain_before", minutes=plural(language, "session.minutes", minutes)
+    question = text(language, "session.pain_before", minutes=_session_minutes(state, language))
+    return _with_caution(question, pregnant, language)
+
+
+def render_known_pain(
+    state: SessionState, known: RecentPain, pregnant: bool, now: datetime, language: str
+) -> str:
+    """The first lines of a session that took a recent check-in as its pain before, in its
+    place: which score it used, from when."""
+    minutes = int((now - known.at).total_seconds() // 60)
+    ago = (
+        text(language, "session.known_pain.now")
+        if minutes < 1
+        else plural(language, "session.known_pain.ago", minutes)
     )
-    return f"{text(language, 'session.pregnancy')}\n\n{question}" if pregnant else question
+    lines = text(
+        language,
+        "session.known_pain",
+        minutes=_session_minutes(state, language),
+        score=known.score,
+        ago=ago,
+    )
+    return _with_caution(lines, pregnant, language)
+
+
+def _session_minutes(state: SessionState, language: str) -> str:
+    minutes = estimated_minutes(state.exercise_keys, state.hold_seconds, state.repetitions)
+    return plural(language, "session.minutes", minutes)
+
+
+def _with_caution(body: str, pregnant: bool, language: str) -> str:
+    return f"{text(language, 'session.pregnancy')}\n\n{body}" if pregnant else body
 
 
 def render_position(state: SessionState, language: str) -> str:

@@ -37,8 +37,7 @@ from sibot.ports import Button, OutgoingMessage
 from sibot.reminders import ReminderView
 from sibot.routine import MAX_HOLD_SECONDS, MIN_HOLD_SECONDS
 from sibot.schedule import mask_to_weekdays
-from sibot.texts import available_languages, language_name, text
-from sibot.zones import zone_label
+from sibot.texts import available_languages, language_name, text, zone_name
 
 FEATURE = SETTINGS
 AWAITING_ZONE = "settings_zone"
@@ -62,7 +61,7 @@ def _menu(patient: PatientView, reminder: ReminderView | None) -> OutgoingMessag
     body = text(
         language,
         "settings.menu",
-        zone=zone_label(patient.timezone),
+        zone=zone_name(language, patient.timezone),
         reminder=describe_reminder(language, reminder),
         hold=patient.hold_seconds,
         repetitions=patient.repetitions,
@@ -151,7 +150,7 @@ async def _zone_changed(context: BotContext, zone: str) -> OutgoingMessage | Non
     if not await patients.change_zone(context.core, patient.id, zone):
         return None
     local_now = local_now_label(zone, context.core.clock.now(), language)
-    confirmation = text(language, "settings.set.zone", zone=zone_label(zone), local_now=local_now)
+    confirmation = text(language, "settings.set.zone", zone=zone_name(language, zone), local_now=local_now)
     return OutgoingMessage(confirmation, _back(language))
 
 

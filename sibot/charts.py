@@ -32,6 +32,9 @@ SERIES = (
     ("standalone", "^", "#009E73"),
 )
 SESSION_COLOUR = "#999999"
+# Room left of the first day and right of today, so their markers and bars are drawn whole.
+EDGE_DAYS = 0.8
+EDGE_PAD_INCHES = 0.1
 
 
 def chart_window(today: date) -> tuple[date, date]:
@@ -59,12 +62,14 @@ def progress_chart(
         raise ValueError("no pain scores or sessions in the last 30 days")
     # matplotlib comes with the first chart, not at start, where it took a sixth of the time
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import num2date
+    from matplotlib.dates import date2num, num2date
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
     first, last = chart_window(today)
-    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI, layout="constrained")
+    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
+    # a wider margin than the default 4 px, so today's date label never meets the edge
+    figure.set_layout_engine("constrained", w_pad=EDGE_PAD_INCHES)
     FigureCanvasAgg(figure)
     pain_axes, session_axes = figure.subplots(
         2, 1, sharex=True, gridspec_kw={"height_ratios": [4, 1]}
@@ -97,7 +102,8 @@ def progress_chart(
             handlelength=1.5,
         )
     _draw_sessions(session_axes, sessions_by_date, first, last, language)
-    session_axes.set_xlim(first - timedelta(days=0.6), last + timedelta(days=0.6))
+    # in day numbers: a date plus a fraction of a day is the same date, which left no margin
+    session_axes.set_xlim(date2num(first) - EDGE_DAYS, date2num(last) + EDGE_DAYS)
     # a tick every week, counted back from today so that today is always labelled
     session_axes.set_xticks([last - timedelta(weeks=n) for n in range(WINDOW_DAYS // 7, -1, -1)])
     session_axes.xaxis.set_major_formatter(

@@ -41,6 +41,11 @@ DETAILS_WINDOW = timedelta(hours=2)
 # session's check-ins are guarded by its step token instead.)
 REPEAT_WINDOW = timedelta(minutes=1)
 _REPEATABLE = frozenset({CheckinSource.DIARY, CheckinSource.REMINDER})
+# A score given this recently (at the end of onboarding, by /pain, under a reminder) is a
+# session's pain before: it is not asked again seconds later.
+RECENT_PAIN = timedelta(minutes=30)
+# What a patient taps "It hurts" for is one movement, not how they are before a session.
+_NOT_PAIN_BEFORE = frozenset({CheckinSource.HURTS})
 # A gentler routine: the shortest hold the routine allows and at most this many repetitions.
 GENTLE_REPETITIONS = 3
 
@@ -139,6 +144,31 @@ async def add_details(
     flags = tuple(flag for flag in fired if flag.rule.value not in stored)
     await _store_flags(session, row, flags, now)
     return DetailsResult(score=row.score, flags=flags)
+
+
+@dataclass(frozen=True)
+class RecentPain:
+    """A score the patient gave in the last RECENT_PAIN, and the red flags it set off."""
+
+    score: int
+    at: datetime
+    flags: tuple[checkins.RedFlag, ...]
+
+
+async def recent_pain(session: AsyncSession, patient_id: int, now: datetime) -> RecentPain | None:
+    """The newest scored check-in of the last RECENT_PAIN (not an "It hurts"), with its flags
+    evaluated again as they were when it was made (the rules read only what came before it)."""
+    rows = await _checkin_rows(session, patient_id, now - RECENT_PAIN)
+    recent = [
+        row for row in rows
+        if row.score is not None and row.at <= now and CheckinSource(row.source) not in _NOT_PAIN_BEFORE
+    ]
+    if not recent:
+        return None
+    newest = _as_checkin(recent[-1])
+    history = await _history(session, patient_id, newest, checkins.reads_history(newest))
+    assert newest.score is not None
+    return RecentPain(newest.score, newest.at, tuple(checkins.evaluate(newest, list(history.values()))))
 
 
 def _repeatable(new: checkins.Checkin) -> bool:

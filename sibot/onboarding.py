@@ -22,7 +22,7 @@ from sibot.core import Core
 from sibot.diary import advice, record_checkin
 from sibot.models import Patient, SafetyAnswer
 from sibot.patients import FIRST_STEP, PatientView, view_of
-from sibot.reminders import ReminderView, configure_reminder, reminder_summary
+from sibot.reminders import ReminderView, configure_reminder, reminder_summary, upcoming_reminder
 from sibot.sessions import completed_on
 from sibot.schedule import EVERY_DAY
 from sibot.zones import is_valid_zone
@@ -343,7 +343,7 @@ async def _take(
 @dataclass(frozen=True, slots=True)
 class Today:
     """What /start tells a patient who finished onboarding: whether today's session is done,
-    and their reminder."""
+    and their reminder, whose `next_fire_at` is the next one that will really be sent."""
 
     done: bool
     reminder: ReminderView | None
@@ -352,5 +352,7 @@ class Today:
 async def today(core: Core, patient: PatientView) -> Today:
     now = core.clock.now()
     async with core.db.transaction() as session:
-        done = await completed_on(session, patient.id, now.astimezone(patient.zone).date(), patient.zone)
-        return Today(done, await reminder_summary(session, patient.id))
+        local_today = now.astimezone(patient.zone).date()
+        done = await completed_on(session, patient.id, local_today, patient.zone)
+        done_days = frozenset({local_today} if done else ())
+        return Today(done, await upcoming_reminder(session, patient.id, patient.zone, done_days))

@@ -9,7 +9,7 @@ sees to that, whatever the row says). The zone is always the patient's, read fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -78,6 +78,38 @@ async def reminder_summary(session: AsyncSession, patient_id: int) -> ReminderVi
     """The patient's reminder, or None when they never set one."""
     reminder = await _reminder_of(session, patient_id)
     return None if reminder is None else _view(reminder)
+
+
+async def upcoming_reminder(
+    session: AsyncSession, patient_id: int, zone: ZoneInfo, done: frozenset[date]
+) -> ReminderView | None:
+    """The patient's reminder with `next_fire_at` the next one that will really go out: the
+    pending occurrence is passed over, as the dispatcher will pass it over, when its day is one of
+    the `done` local dates (a session completed), was skipped, or had that send already."""
+    reminder = await _reminder_of(session, patient_id)
+    if reminder is None:
+        return None
+    view = _view(reminder)
+    if view.next_fire_at is None or reminder.occurrence_date is None:
+        return view
+    taken = set(
+        (
+            await session.execute(
+                select(ReminderDelivery.occurrence_date, ReminderDelivery.kind).where(
+                    ReminderDelivery.reminder_id == reminder.id,
+                    ReminderDelivery.occurrence_date >= reminder.occurrence_date,
+                )
+            )
+        ).tuples()
+    )
+    occurrence: Occurrence | None = Occurrence(reminder.occurrence_date, view.next_fire_at)
+    kind = reminder.next_kind
+    while occurrence is not None and (
+        occurrence.local_date in done or {(occurrence.local_date, kind), (occurrence.local_date, SKIP)} & taken
+    ):
+        occurrence = following_occurrence(reminder, zone, occurrence.fire_at, after_date=occurrence.local_date)
+        kind = DAILY
+    return replace(view, next_fire_at=None if occurrence is None else occurrence.fire_at)
 
 
 def _view(reminder: Reminder) -> ReminderView:

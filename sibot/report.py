@@ -29,7 +29,15 @@ from sibot.checkins import (
     weekly_pain,
 )
 from sibot.inflammatory_check import CheckResult, Outcome
-from sibot.texts import format_date, format_datetime, format_decimal, format_time, plural, text
+from sibot.texts import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    plural,
+    text,
+    zone_name,
+)
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -150,7 +158,7 @@ def _header(
         "diary.report.period",
         start=format_date(language, report.start),
         end=format_date(language, report.end),
-        zone=report.routine.zone,
+        zone=zone_name(language, report.routine.zone),
     )
     _write(pdf, period, size=11, height=6)
     summary = text(
@@ -195,7 +203,7 @@ def _trend(
     pain = dict(weekly_pain(checkins, zone, report.start, report.end))
     rows = [
         (
-            format_date(language, max(monday, report.start), "short"),
+            format_date(language, max(monday, report.start)),
             str(count),
             _score(pain[monday], language),
         )
@@ -276,7 +284,7 @@ def _routine(pdf: FPDF, routine: RoutineSettings, language: str) -> None:
                 "diary.report.reminder",
                 time=format_time(language, routine.reminder_time),
                 days=_weekdays(routine.reminder_weekdays, language),
-                zone=routine.zone,
+                zone=zone_name(language, routine.zone, with_id=False),  # the period names it in full
             ),
         )
     _write(

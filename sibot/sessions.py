@@ -38,7 +38,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sibot import checkins
 from sibot.checkins import CheckinSource, RedFlag, Urgency
 from sibot.core import Core
-from sibot.diary import advice, completed_dates, gentle_dose, record_checkin, switch_to_gentle
+from sibot.diary import (
+    RecentPain,
+    advice,
+    completed_dates,
+    gentle_dose,
+    recent_pain,
+    record_checkin,
+    switch_to_gentle,
+)
 from sibot.models import ExerciseSession, Patient
 from sibot.patients import PatientView, load_patient
 from sibot.routine import ROUTINE_KEYS, Step, StepKind, build_steps
@@ -204,6 +212,7 @@ class Outcome:
     state: SessionState
     show: Show
     flags: tuple[RedFlag, ...] = ()
+    known_pain: RecentPain | None = None  # a recent check-in taken as the pain before
 
 
 def new_session(
@@ -655,8 +664,31 @@ async def start(
         active = await active_session(session, patient.id, now)
         if active is None:
             state = await start_session(session, patient, exercise_keys, source, now)
-            return Outcome(state, Show.PAIN_BEFORE)
+            known = await recent_pain(session, patient.id, now)
+            if known is None:
+                return Outcome(state, Show.PAIN_BEFORE)
+            return await _answer_pain_before(session, state, known, now, flags_answered=gentle)
         return Outcome(await interrupt_session(session, active, now, Show.CHOICE), Show.CHOICE)
+
+
+async def _answer_pain_before(
+    session: AsyncSession,
+    state: SessionState,
+    known: RecentPain,
+    now: datetime,
+    *,
+    flags_answered: bool,
+) -> Outcome:
+    """A new session whose pain before is a recent check-in: answered as a tap would, red flags
+    and all, without a second check-in of the same score. `flags_answered`: the patient chose
+    this (gentler) session in answer to those flags already."""
+    command = Command(Action.PAIN_BEFORE, known.score)
+    outcome = advance(state, command, now)
+    assert outcome is not None, "a new session waits for its pain before"
+    if stops_today(known.flags) and not flags_answered:
+        outcome = await _stop_or_offer_gentle(session, outcome.state, command, known.flags, now)
+    await _save(session, state, outcome.state)
+    return replace(outcome, flags=known.flags, known_pain=known)
 
 
 async def start_over(

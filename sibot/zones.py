@@ -106,8 +106,6 @@ _OFFSET_PATTERN = re.compile(
     re.IGNORECASE,
 )
 
-_ETC_OFFSET = re.compile(r"Etc/GMT(?P<sign>[+-])(?P<hours>\d{1,2})")
-
 # A guess from Telegram's language code, only where one zone stands for most speakers.
 # None marks codes that are too spread out to guess, so they do not fall back to the base language.
 _LANGUAGE_ZONES: dict[str, str | None] = {
@@ -184,11 +182,13 @@ _GEOGRAPHIC_AREAS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class ZoneMatch:
-    """A zone a typed text may mean, as the patient is shown it, with a score 0..100."""
+    """A zone a typed text may mean, with a score 0..100, and the typed city that gave it when it
+    is not the place the zone is named after (`sibot.texts.zone_name` names them in a language)."""
 
     zone: str
-    label: str
     score: float
+    city: str = ""  # English, as geonames spells it
+    country_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +207,6 @@ class _CityIndex:
     cities: tuple[_City, ...]
     names: list[str]
     owners: list[int]  # owners[i] is the position in `cities` of the city called names[i]
-    zone_cities: dict[str, _City]  # the most populous city a zone is named after
 
 
 def zone_for_location(lat: float, lon: float) -> str | None:
@@ -290,16 +289,6 @@ def is_valid_zone(name: str) -> bool:
     return name in _known_zones()
 
 
-def zone_label(zone: str) -> str:
-    """How the bot names a zone: "Berlin, Germany (Europe/Berlin)", "UTC+3", or the bare name."""
-    fixed = _ETC_OFFSET.fullmatch(zone)
-    if fixed is not None:
-        # POSIX signs are backwards: Etc/GMT-3 is three hours east of UTC.
-        return f"UTC{'+' if fixed['sign'] == '-' else '-'}{fixed['hours']}"
-    city = _city_index().zone_cities.get(zone)
-    return zone if city is None else _city_label(city)
-
-
 @cache
 def _finder() -> TimezoneFinder:
     # Building the finder takes a noticeable fraction of a second; one serves every lookup.
@@ -328,7 +317,6 @@ def _city_index() -> _CityIndex:
     cities: list[_City] = []
     names: list[str] = []
     owners: list[int] = []
-    zone_cities: dict[str, _City] = {}
     for record in geonames.get_cities().values():
         city = _City(
             name=record["name"],
@@ -341,11 +329,7 @@ def _city_index() -> _CityIndex:
         owners.extend([len(cities)] * len(city_names))
         names.extend(city_names)
         cities.append(city)
-        if _place_of(city.zone) in city_names:
-            named_after = zone_cities.get(city.zone)
-            if named_after is None or named_after.population < city.population:
-                zone_cities[city.zone] = city
-    return _CityIndex(cities=tuple(cities), names=names, owners=owners, zone_cities=zone_cities)
+    return _CityIndex(cities=tuple(cities), names=names, owners=owners)
 
 
 @cache
@@ -380,7 +364,7 @@ def _city_matches(query: str) -> list[ZoneMatch]:
         city = index.cities[at]
         score = _score(ratio, city.population)
         if city.zone not in best or best[city.zone].score < score:
-            best[city.zone] = ZoneMatch(zone=city.zone, label=_city_label(city), score=score)
+            best[city.zone] = _city_match(city, score)
     return sorted(best.values(), key=lambda match: match.score, reverse=True)
 
 
@@ -418,11 +402,14 @@ def _without_accents(folded: str) -> str:
     return "".join(char for char in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(char))
 
 
-def _city_label(city: _City) -> str:
-    where = f"{city.name}, {city.country}" if city.country else city.name
-    return f"{where} ({city.zone})"
+def _city_match(city: _City, score: float) -> ZoneMatch:
+    """A match that names the typed city, unless the zone is named after it (then the zone's own
+    place is shown, in the patient's language)."""
+    if city.name.casefold() == _place_of(city.zone):
+        return ZoneMatch(zone=city.zone, score=score)
+    return ZoneMatch(zone=city.zone, score=score, city=city.name, country_code=city.country_code)
 
 
 def zone_match(zone: str) -> ZoneMatch:
     """`zone` as a sure match (a known name, a shared location)."""
-    return ZoneMatch(zone=zone, label=zone_label(zone), score=100.0)
+    return ZoneMatch(zone=zone, score=100.0)

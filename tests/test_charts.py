@@ -61,6 +61,20 @@ def test_progress_chart_is_a_legible_picture() -> None:
     assert any(colour == BLUE for _, colour in colours)
 
 
+@pytest.mark.parametrize("language", ["en", "de", "es", "ru"])
+def test_todays_marker_and_date_are_drawn_whole_inside_the_picture(language: str) -> None:
+    """A lone score today: its whole marker is drawn, and the date under it keeps off the edge."""
+    image = decode(progress_chart([DayPain(TODAY, before=5)], {TODAY: 1}, 1, TODAY, language))
+    rgb = image.convert("RGB")
+    width, height = rgb.size
+    below_legend = range(120, height)
+    marker = [x for x in range(width) for y in below_legend if rgb.getpixel((x, y)) == BLUE]
+    assert max(marker) - min(marker) >= 10  # 9 pt across; one cut at the axes' edge was half that
+    labels = range(height - 40, height)
+    inked = [x for x in range(width) for y in labels if sum(rgb.getpixel((x, y))) < 600]
+    assert max(inked) < width - 6
+
+
 def test_progress_chart_draws_sessions_without_any_score() -> None:
     image = decode(progress_chart([], {TODAY: 1}, 1, TODAY, "en"))
     assert image.width >= 400
@@ -109,7 +123,8 @@ def test_doctor_report_is_one_page_with_name_period_and_events() -> None:
     pages, content = pdf_text(doctor_report_pdf(report, "en"))
     assert pages == 1
     assert "Анна Петрова" in content
-    assert "1 Mar 2026" in content and "29 Mar 2026" in content
+    assert "01/03/2026" in content and "29/03/2026" in content
+    assert "Mar 2026" not in content  # one date format: the period's is the events'
     assert "12/03/2026, 10:00" in content  # the red flag, in Berlin time
     assert "20/03/2026, 18:00" in content  # the "It hurts" tap
     assert "10/02/2026" not in content  # before the period

@@ -392,6 +392,11 @@ async def test_progress_is_a_legible_chart_with_the_week_in_words(
     assert len(colours) > 50
     white = max(colours)[0]
     assert white < 0.95 * image.width * image.height
+    # today's date label, the last one, keeps off the right edge
+    rgb = image.convert("RGB")
+    labels = range(image.height - 40, image.height)
+    inked = [x for x in range(image.width) for y in labels if sum(rgb.getpixel((x, y))) < 600]
+    assert max(inked) < image.width - 6
 
 
 async def test_progress_without_data_says_so_kindly(bot: BotHarness, emulator: Emulator) -> None:
@@ -415,7 +420,8 @@ async def test_report_is_a_one_page_pdf_for_the_doctor(
     assert len(reader.pages) == 1
     content = reader.pages[0].extract_text()
     assert "Ana Lima" in content
-    assert "1 Feb 2026" in content and "2 Mar 2026" in content
+    assert "01/02/2026" in content and "02/03/2026" in content and "Mar 2026" not in content
+    assert "Berlin, Germany (Europe/Berlin)" in content
     assert "Red flag: pain 8/10 or more" in content
     assert "Holds of 5 s, 2 repetitions" in content
 

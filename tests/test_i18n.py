@@ -49,7 +49,6 @@ from sibot.texts import (
     plural,
     text,
 )
-from sibot.zones import zone_label
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness, ManualClock
 
@@ -288,10 +287,10 @@ def test_plurals_take_the_form_the_count_needs(language: str, counts: tuple[int,
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", ("07:30", "2 Mar 2026", "02/03/2026", "2 Mar", "12/03/2026, 10:00", "3.5")),
-        ("es", ("7:30", "2 mar 2026", "2/3/26", "2 mar", "12/3/26, 10:00", "3,5")),
-        ("de", ("07:30", "02.03.2026", "02.03.26", "2. März", "12.03.26, 10:00", "3,5")),
-        ("ru", ("07:30", "2 мар. 2026\u202fг.", "02.03.2026", "2 мар.", "12.03.2026, 10:00", "3,5")),
+        ("en", ("07:30", "02/03/2026", "2 Mar", "12/03/2026, 10:00", "3.5")),
+        ("es", ("7:30", "2/3/26", "2 mar", "12/3/26, 10:00", "3,5")),
+        ("de", ("07:30", "02.03.26", "2. März", "12.03.26, 10:00", "3,5")),
+        ("ru", ("07:30", "02.03.2026", "2 мар.", "12.03.2026, 10:00", "3,5")),
     ],
 )
 def test_times_dates_and_numbers_follow_the_locale(language: str, expected: tuple[str, ...]) -> None:
@@ -300,7 +299,6 @@ def test_times_dates_and_numbers_follow_the_locale(language: str, expected: tupl
     shown = (
         format_time(language, time(7, 30)),
         format_date(language, day),
-        format_date(language, day, "short"),
         format_day_month(language, day),
         format_datetime(language, moment),
         format_decimal(language, 3.5),
@@ -309,22 +307,34 @@ def test_times_dates_and_numbers_follow_the_locale(language: str, expected: tupl
 
 
 @pytest.mark.parametrize(
-    ("language", "period", "streak"),
-    [("en", "1 Mar 2026", "2 days"), ("de", "01.03.2026", "2 Tage"), ("ru", "1 мар. 2026", "2 дня")],
+    ("language", "dates", "other_format", "zone", "streak"),
+    [
+        ("en", ("01/03/2026", "23/03/2026", "28/03/2026, 09:00"), "1 Mar 2026", "Moscow, Russia", "2 days"),
+        ("de", ("01.03.26", "23.03.26", "28.03.26, 09:00"), "01.03.2026", "Moskau, Russland", "2 Tage"),
+        ("es", ("1/3/26", "23/3/26", "28/3/26, 9:00"), "1 mar 2026", "Moscú, Rusia", "2 días"),
+        ("ru", ("01.03.2026", "23.03.2026", "28.03.2026, 09:00"), "1 мар. 2026", "Москва, Россия", "2 дня"),
+    ],
 )
-def test_the_doctors_report_and_chart_are_in_the_patients_language(language: str, period: str, streak: str) -> None:
+def test_the_doctors_report_and_chart_are_in_the_patients_language(
+    language: str, dates: tuple[str, ...], other_format: str, zone: str, streak: str
+) -> None:
+    """One date format in the whole report: the period, the weeks and the events."""
+    hurts = Checkin(at=datetime(2026, 3, 28, 6, tzinfo=UTC), score=4, source=CheckinSource.HURTS)
     report = ReportData(
         name="Анна Петрова",
         start=date(2026, 3, 1),
         end=date(2026, 3, 29),
         routine=RoutineSettings(10, 8, False, time(8, 30), 0b1111111, "Europe/Moscow", False),
-        checkins=(Checkin(at=datetime(2026, 3, 28, 6, tzinfo=UTC), score=4, source=CheckinSource.DIARY),),
+        checkins=(hurts,),
         session_dates=(date(2026, 3, 28), date(2026, 3, 29)),
     )
     reader = PdfReader(io.BytesIO(doctor_report_pdf(report, language)))
     content = "\n".join(page.extract_text() for page in reader.pages)
     assert len(reader.pages) == 1
-    assert "Анна Петрова" in content and period in content and streak in content
+    assert "Анна Петрова" in content and streak in content
+    assert all(shown in content for shown in dates), content
+    assert other_format not in content
+    assert f"{zone} (Europe/Moscow)" in content and f"({zone})" in content  # the period, the reminder
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns when its font lacks a glyph
         chart = progress_chart([], {date(2026, 3, 29): 1}, 2, date(2026, 3, 29), language)
@@ -333,8 +343,12 @@ def test_the_doctors_report_and_chart_are_in_the_patients_language(language: str
 
 # ---- end to end: a patient in each language -------------------------------------------------
 
-# (Telegram's language code, the city the patient types, the zone it means)
-PATIENTS = [("es-MX", "Madrid", "Europe/Madrid"), ("de-AT", "Wien", "Europe/Vienna"), ("ru", "Москва", "Europe/Moscow")]
+# (Telegram's language code, the city the patient types, the zone it means, as it is shown)
+PATIENTS = [
+    ("es-MX", "Madrid", "Europe/Madrid", "Madrid, España (Europe/Madrid)"),
+    ("de-AT", "Wien", "Europe/Vienna", "Wien, Österreich (Europe/Vienna)"),
+    ("ru", "Москва", "Europe/Moscow", "Москва, Россия (Europe/Moscow)"),
+]
 
 
 def said(language: str, key: str, /, **values: object) -> str:
@@ -348,9 +362,9 @@ def said_plural(language: str, key: str, count: int) -> str:
     return parse_html(plural(language, key, count)).text
 
 
-@pytest.mark.parametrize(("code", "city", "zone"), PATIENTS)
+@pytest.mark.parametrize(("code", "city", "zone", "zone_shown"), PATIENTS)
 async def test_onboarding_and_a_first_session_in_the_patients_language(
-    bot: BotHarness, emulator: Emulator, code: str, city: str, zone: str
+    bot: BotHarness, emulator: Emulator, code: str, city: str, zone: str, zone_shown: str
 ) -> None:
     language = patients.language_for(code)
     patient = emulator.patient(first_name="Ana", language_code=code)
@@ -372,7 +386,7 @@ async def test_onboarding_and_a_first_session_in_the_patients_language(
     await patient.expect(said(language, "onboarding.zone.ask"))
     await patient.send(city)
     local_now = local_now_label(zone, bot.clock.now(), language)
-    await patient.expect(said(language, "onboarding.zone.confirm", zone=zone_label(zone), local_now=local_now))
+    await patient.expect(said(language, "onboarding.zone.confirm", zone=zone_shown, local_now=local_now))
     await patient.tap(said(language, "onboarding.zone.right"))
 
     await patient.expect(said(language, "onboarding.time.ask"))
@@ -386,10 +400,11 @@ async def test_onboarding_and_a_first_session_in_the_patients_language(
     assert summary.labels == [said(language, "onboarding.start_first")]
 
     await patient.tap(said(language, "onboarding.start_first"))
-    await patient.expect(said(language, "session.pain_before", minutes="").split("\n")[1])
-    await patient.tap(said(language, "session.button.skip_question"))
+    # the baseline of a moment ago is the pain before: not asked again
+    known = said(language, "session.known_pain", minutes="", score=4, ago=said(language, "session.known_pain.now"))
     title = said(language, "routine.hip_adduction.title")
-    intro = await patient.expect(said(language, "routine.intro", title=title, number=1, count=6))
+    intro = await patient.expect(known.split("\n")[1])
+    assert said(language, "routine.intro", title=title, number=1, count=6) in intro.text
     assert said(language, "routine.needs", items=said(language, "routine.equipment.pillow")) in intro.text
     await patient.tap(said(language, "session.button.next"))
     step = await patient.expect(said(language, "routine.hip_adduction.step.lie"))
@@ -447,9 +462,10 @@ async def test_settings_switch_the_language_and_name_each_one_natively(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:
     patient = emulator.patient()
-    await onboarded_patient(bot.core.db, patient.user_id, clock.now())
+    await onboarded_patient(bot.core.db, patient.user_id, clock.now(), timezone="Europe/Berlin")
     await patient.send("/settings")
-    await patient.expect(said("en", "settings.menu", **dict.fromkeys(MENU_VALUES, "")).split("\n")[0])
+    menu = await patient.expect(said("en", "settings.menu", **dict.fromkeys(MENU_VALUES, "")).split("\n")[0])
+    assert "Berlin, Germany (Europe/Berlin)" in menu.text
     await patient.tap(text("en", "settings.button.language"))
     choices = await patient.next_message()
     assert choices.labels == ["English", "Deutsch", "Español", "Русский"]
@@ -460,4 +476,7 @@ async def test_settings_switch_the_language_and_name_each_one_natively(
         assert row is not None and row.language == "es"
     await patient.send("/help")
     await patient.expect(said("es", "settings.help").split("\n")[0])
+    await patient.send("/settings")
+    menu = await patient.expect(said("es", "settings.menu", **dict.fromkeys(MENU_VALUES, "")).split("\n")[0])
+    assert "Berlín, Alemania (Europe/Berlin)" in menu.text
 

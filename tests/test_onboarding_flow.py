@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -90,6 +90,10 @@ async def test_the_happy_path_from_deep_link_to_first_session_button(bot: BotHar
     summary = await patient.expect("All set")
     assert "19:30 on Mon, Wed" in summary.text and "Mon 19:30" in summary.text and "4/10" in summary.text
     assert summary.button_data == {"▶️ Start my first session": "ss:start:onboarding"}
+    bot.clock.advance(timedelta(seconds=7))
+    await patient.tap("▶️ Start my first session")
+    first = await patient.expect("Pain before: 4/10, as you told me just now.")  # not asked again
+    assert "Hip adduction (1 of 6)" in first.text
 
     row = await _row(bot, patient.user_id)
     assert row is not None
@@ -285,7 +289,9 @@ async def test_a_high_baseline_offers_a_gentler_first_session(bot: BotHarness, e
     row = await _row(bot, patient.user_id)
     assert row is not None and not row.gentle  # switched only when tapped
     await patient.tap(text("en", "onboarding.start_gentle"))
-    await patient.expect("how much does it hurt")
+    # the baseline is the pain before, and its advice was answered by choosing the gentler session
+    first = await patient.expect("Pain before: 9/10, as you told me just now.")
+    assert "Hip adduction (1 of 6)" in first.text
     row = await _row(bot, patient.user_id)
     assert row is not None and row.gentle and (row.hold_seconds, row.repetitions) == (5, 3)
 

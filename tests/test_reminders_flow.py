@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from handlers.reminders import wake_dispatcher
 from sibot.emulator import Emulator, Message, TelegramUser
-from sibot.models import Patient
-from sibot.models import ReminderDelivery
+from sibot.models import ExerciseSession, Patient, ReminderDelivery
 from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness, ManualClock
@@ -28,9 +28,8 @@ async def reminded_patient(
     bot: BotHarness, emulator: Emulator, clock: ManualClock, **fields: Any
 ) -> TelegramUser:
     patient = emulator.patient(first_name="Ana", language_code="en")
-    await onboarded_patient(
-        bot.core.db, patient.user_id, clock.now(), timezone=BERLIN, reminder_at=time(9, 0), **fields
-    )
+    fields = {"timezone": BERLIN, "reminder_at": time(9, 0), **fields}
+    await onboarded_patient(bot.core.db, patient.user_id, clock.now(), **fields)
     return patient
 
 
@@ -240,3 +239,61 @@ async def test_a_patient_who_blocked_the_bot_gets_nothing_until_start(bot, emula
     await patient.next_message()
     await at(bot, clock, DUE + timedelta(days=2))
     await patient.expect(REMINDER)
+
+
+# ---- /start names the next reminder that will really be sent ----------------------------------
+
+SATURDAY_EVENING = datetime(2026, 3, 28, 18, 30, tzinfo=UTC)  # 19:30 in Berlin; DST starts Sunday
+SATURDAYS_AND_MONDAYS = 0b0100001
+
+
+async def completed_session(bot: BotHarness, patient_id: int, at_: datetime) -> None:
+    async with bot.core.db.transaction() as session:
+        session.add(
+            ExerciseSession(
+                patient_id=patient_id, status="completed", source="command", exercise_keys=["knee_to_chest"],
+                hold_seconds=5, repetitions=2, started_at=at_ - timedelta(minutes=6), updated_at=at_,
+                ended_at=at_,
+            )
+        )
+
+
+async def next_reminder_on_start(patient: TelegramUser, language: str) -> str:
+    await patient.send("/start")
+    welcome = await patient.expect(text(language, "settings.next_reminder", next="").rstrip("."))
+    return welcome.text.rpartition(text(language, "settings.next_reminder", next="").rstrip("."))[2]
+
+
+@pytest.mark.parametrize(
+    ("language", "today", "monday"),
+    [("en", "Sat 19:30", "Mon 19:30"), ("de", "Sa 19:30", "Mo 19:30"), ("es", "sáb 19:30", "lun 19:30"),
+     ("ru", "сб 19:30", "пн 19:30")],
+)
+async def test_start_after_todays_session_names_the_next_reminder_on_a_chosen_day(
+    bot, emulator, clock, language: str, today: str, monday: str
+):
+    """Done on Saturday: not tonight's 19:30 but Monday's, the next chosen day, in summer time."""
+    clock.set(SATURDAY_EVENING - timedelta(hours=6))
+    patient = await reminded_patient(
+        bot, emulator, clock, reminder_at=time(19, 30), weekdays=SATURDAYS_AND_MONDAYS, language=language
+    )
+    assert today in await next_reminder_on_start(patient, language)
+    await completed_session(bot, patient.user_id, clock.now())
+    shown = await next_reminder_on_start(patient, language)
+    assert monday in shown and today not in shown
+    await at(bot, clock, SATURDAY_EVENING + timedelta(days=2, hours=-1))  # Monday 19:30 CEST = 17:30 UTC
+    reminder = await patient.next_message()
+    assert text(language, "reminders.button.start") in reminder.labels
+
+
+async def test_start_names_a_snooze_and_drops_it_once_the_session_is_done(bot, emulator, clock):
+    clock.set(SATURDAY_EVENING - timedelta(hours=10))
+    patient = await reminded_patient(bot, emulator, clock, reminder_at=time(19, 30), weekdays=SATURDAYS_AND_MONDAYS)
+    await at(bot, clock, SATURDAY_EVENING)
+    await patient.expect(REMINDER)
+    await patient.tap(SNOOZE_15)
+    assert "Sat 19:45" in await next_reminder_on_start(patient, "en")
+    await completed_session(bot, patient.user_id, SATURDAY_EVENING + timedelta(minutes=10))
+    assert "Mon 19:30" in await next_reminder_on_start(patient, "en")
+    await at(bot, clock, SATURDAY_EVENING + timedelta(minutes=20))
+    await patient.assert_silent(0.2)  # the snooze of a done day stays unsent, as /start said

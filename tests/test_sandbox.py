@@ -184,6 +184,35 @@ async def test_a_number_without_such_a_button_is_sent_as_text(
     assert await _typed(telegram_bot, 2) == ["7", "hello there"]
 
 
+async def test_buttons_labelled_with_numbers_are_pressed_by_their_number(
+    telegram_bot: Bot, chat: Chat
+) -> None:
+    """The pain scale: typing 4 records 4, and the other buttons take the numbers left over."""
+    scale = [[(str(n), f"pn:score:{n}") for n in range(row, min(row + 6, 11))] for row in (0, 6)]
+    sent = await telegram_bot.send_message(
+        chat.patient.user_id,
+        "How much does it hurt?",
+        reply_markup=_keyboard([("Start now", "ss:start"), ("Skip today", "rm:skip")], *scale),
+    )
+    await chat.screen.shows("[10]")
+
+    assert "[11] Start now   [12] Skip today   [0]   [1]   [2]" in " ".join(chat.screen.text.split("\n"))
+    for typed in ("4", "0", "10", "12"):
+        chat.type(typed)
+    assert await _pressed(telegram_bot, 4) == [
+        ("pn:score:4", sent.message_id), ("pn:score:0", sent.message_id),
+        ("pn:score:10", sent.message_id), ("rm:skip", sent.message_id),
+    ]
+
+
+async def test_a_pointer_to_the_attachment_menu_gets_what_works_here(
+    telegram_bot: Bot, chat: Chat
+) -> None:
+    await telegram_bot.send_message(chat.patient.user_id, "Share your location (📎 → Location).")
+    await chat.screen.shows("/location LATITUDE LONGITUDE")
+    assert "the sandbox has no 📎 menu" in chat.screen.text
+
+
 async def test_edits_and_deletions_are_shown_as_such(telegram_bot: Bot, chat: Chat) -> None:
     user = chat.patient.user_id
     sent = await telegram_bot.send_message(
@@ -202,8 +231,8 @@ async def test_a_pressed_buttons_answer_is_shown(telegram_bot: Bot, chat: Chat) 
     await telegram_bot.send_message(
         chat.patient.user_id, "Pain?", reply_markup=_keyboard([("3", "pn:3")])
     )
-    await chat.screen.shows("[1] 3")
-    chat.type("1")
+    await chat.screen.shows("[3]")
+    chat.type("3")
     [update] = await _updates(telegram_bot, 1)
     assert update.callback_query is not None
 
@@ -276,12 +305,14 @@ def _last_line(html: str) -> str:
     return [line for line in parse_html(html).text.splitlines() if line.strip()][-1]
 
 
-def _sandbox(tmp_path: Path) -> tuple[pexpect.spawn, io.StringIO]:
-    """`python bot.py --sandbox` in a pseudo-terminal, and everything it prints."""
+def _sandbox(tmp_path: Path, **variables: str) -> tuple[pexpect.spawn, io.StringIO]:
+    """`python bot.py --sandbox` in a pseudo-terminal, with these environment `variables`, and
+    everything it prints."""
     environment = {
         **os.environ,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
         "PYTHONUNBUFFERED": "1",
+        **variables,
     }
     environment.pop("TELEGRAM_BOT_TOKEN", None)
     child = pexpect.spawn(
@@ -329,3 +360,43 @@ def test_sandbox_ends_on_ctrl_d(tmp_path: Path) -> None:
     child.close()
 
     assert child.exitstatus == 0
+
+
+def test_sandbox_onboarding_types_what_it_means_and_holds_at_the_configured_scale(tmp_path: Path) -> None:
+    """The zone question says what works in a terminal, typing 4 on the pain scale records 4, and
+    a 5 s hold at SIBOT_HOLD_TIME_SCALE=0.1 relaxes after half a second."""
+    child, _ = _sandbox(tmp_path, SIBOT_HOLD_TIME_SCALE="0.1")
+    child.expect("you> ")
+    child.sendline("/start")
+    child.expect(re.escape(f"[1] {text('en', 'onboarding.accept')}"))
+    child.sendline("1")
+    for number in range(1, 7):
+        child.expect(re.escape(f"Question {number} of 6"))
+        child.expect(re.escape(f"[2] {text('en', 'onboarding.no')}"))
+        child.sendline("2")
+    child.expect("the sandbox has no 📎 menu: type /location")
+    child.sendline("/location 52.52 13.40")
+    child.expect("Europe/Berlin")
+    child.expect(re.escape(f"[1] {text('en', 'onboarding.zone.right')}"))
+    child.sendline("1")
+    child.expect(_loose(parse_html(text("en", "onboarding.time.ask")).text.split("\n")[0]))
+    child.sendline("7:30")
+    child.expect(r"\[(\d+)\] " + re.escape(text("en", "settings.days.every_day")))
+    child.sendline(child.match.group(1))
+    child.expect(re.escape("[10]"))
+    child.sendline("4")
+    child.expect(_loose("Pain now: 4/10") + "|" + re.escape("4/10"))
+    child.expect(re.escape(f"[1] {text('en', 'onboarding.start_first')}"))
+    child.sendline("1")
+    child.expect(_loose("Pain before: 4/10"))
+    for _ in range(8):
+        child.expect(re.escape(f"[1] {text('en', 'session.button.next')}"))
+        child.sendline("1")
+        if child.expect([_loose("Squeeze the pillow"), r"you> "]) == 0:
+            break
+    child.expect(_loose(text("en", "routine.hip_adduction.relax")), timeout=2.5)
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    with closing(sqlite3.connect(tmp_path / "sandbox.db")) as database:
+        assert database.execute("SELECT score, source FROM checkins").fetchall() == [(4, "baseline")]

@@ -512,10 +512,11 @@ async def test_a_completed_session_shows_the_streak(core: Core) -> None:
     assert (pressed.outcome.show, pressed.streak) == (Show.SUMMARY, 1)
 
 
-async def test_only_the_first_completed_session_is_marked_first(core: Core) -> None:
+async def test_only_the_first_completed_session_is_marked_first(core: Core, clock: ManualClock) -> None:
     ana = await _view(core)
     firsts = []
     for _ in range(2):
+        clock.advance(timedelta(days=1))  # the pain after is no longer the next one's pain before
         state = await _press_until(core, ana, lambda state: state.awaiting is Awaiting.PAIN_AFTER)
         command = Command(Action.PAIN_AFTER, 2)
         pressed = await sessions.press(core, ana, state.id, state.step_token, command)

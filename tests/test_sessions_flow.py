@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from sibot.emulator import Emulator, Message, TelegramUser
@@ -373,3 +374,55 @@ async def test_a_restart_between_steps_asks_to_continue(
     await patient.tap(CONTINUE)
     assert (await patient.next_message()).text == intro.text
     assert STALE in patient.callback_answers
+
+
+# ---- a check-in of the last 30 minutes is the pain before -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "Pain before: 4/10, as you told me 29 minutes ago."),
+        ("de", "Schmerz vorher: 4/10, wie du mir vor 29 Minuten gesagt hast."),
+        ("es", "Dolor antes: 4/10, como me dijiste hace 29 minutos."),
+        ("ru", "Боль до занятия: 4/10 — вы отметили её 29 минут назад."),
+    ],
+)
+async def test_a_checkin_29_minutes_old_is_the_pain_before(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock, language: str, said: str
+) -> None:
+    patient = await _patient(bot, emulator, clock, language=language)
+    await patient.send("/pain 4")
+    await patient.next_message()
+    clock.advance(timedelta(minutes=29))
+    await patient.send("/exercise")
+    first = await patient.expect(said)
+    assert text(language, "routine.hip_adduction.title") in first.text  # the first exercise at once
+    async with bot.core.db.transaction() as session:
+        row = await session.scalar(select(ExerciseSession))
+        checkins = (await session.scalars(select(Checkin.score))).all()
+    assert row is not None and row.pain_before == 4
+    assert checkins == [4]  # the one check-in, not a copy of it
+
+
+async def test_a_checkin_31_minutes_old_is_not_and_the_question_comes(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await patient.send("/pain 4")
+    await patient.next_message()
+    clock.advance(timedelta(minutes=31))
+    question = await _ask_to_start(patient)
+    assert "Pain before" not in question.text
+
+
+async def test_a_severe_recent_checkin_offers_the_gentler_routine_before_the_session(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await patient.send("/pain 9")
+    await patient.expect("contact your clinician")
+    clock.advance(timedelta(minutes=5))
+    await patient.send("/exercise")
+    offer = await patient.expect("Pain before: 9/10, as you told me 5 minutes ago.")
+    assert GENTLE in offer.labels

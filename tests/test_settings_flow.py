@@ -198,7 +198,10 @@ async def test_start_for_a_known_patient(bot: BotHarness, emulator: Emulator) ->
     await patient.send("/start")
     hello = await patient.next_message()
     assert "Welcome back, Ana" in hello.text and "still to do" in hello.text and "Tue 08:00" in hello.text
-    assert hello.button_data == {"▶️ Start a session": "ss:start:menu", "⚙️ Settings": "st:menu"}
+    assert hello.button_data == {
+        "▶️ Start a session": "ss:start:menu", "📝 Note my pain": "pn:ask", "Learn about SI joint pain": "lr:open",
+        "⚙️ Settings": "st:menu",
+    }
     assert (await _row(bot, patient)).active
 
 

@@ -14,8 +14,8 @@ from sibot.zones import (
     zone_for_language,
     zone_for_location,
     zone_for_utc_offset,
-    zone_label,
 )
+from sibot.texts import zone_name
 
 
 @pytest.mark.parametrize(
@@ -58,13 +58,33 @@ def test_nonsense_gives_no_zone(typed: str) -> None:
     assert candidate_zones(typed) == []
 
 
-def test_match_zone_labels_cities_with_country_and_zone() -> None:
-    assert match_zone("Tokyo")[0].label == "Tokyo, Japan (Asia/Tokyo)"
+def test_match_zone_names_a_city_only_where_the_zone_is_not_named_after_it() -> None:
+    tokyo = match_zone("Tokyo")[0]
+    assert zone_name("en", tokyo.zone, tokyo.city, tokyo.country_code) == "Tokyo, Japan (Asia/Tokyo)"
+    portland = candidate_zones("Portland, Oregon") or match_zone("Portland")
+    assert (portland[0].city, portland[0].country_code) == ("Portland", "US")
+    assert zone_name("ru", portland[0].zone, portland[0].city, portland[0].country_code) == (
+        f"Portland, Соединенные Штаты ({portland[0].zone})"
+    )
 
 
-@pytest.mark.parametrize(("zone", "label"), [("Etc/GMT-3", "UTC+3"), ("Etc/GMT+10", "UTC-10"), ("UTC", "UTC")])
+@pytest.mark.parametrize(
+    ("language", "name"),
+    [
+        ("en", "Berlin, Germany (Europe/Berlin)"),
+        ("de", "Berlin, Deutschland (Europe/Berlin)"),
+        ("es", "Berlín, Alemania (Europe/Berlin)"),
+        ("ru", "Берлин, Германия (Europe/Berlin)"),
+    ],
+)
+def test_a_zone_is_named_in_the_patients_language(language: str, name: str) -> None:
+    assert zone_name(language, "Europe/Berlin") == name
+    assert zone_name(language, "Europe/Kiev").endswith("(Europe/Kiev)")  # an old alias still named
+
+
+@pytest.mark.parametrize(("zone", "label"), [("Etc/GMT-3", "UTC+3"), ("Etc/GMT+10", "UTC-10"), ("UTC", "UTC"), ("Etc/UTC", "Etc/UTC")])
 def test_fixed_offsets_are_named_the_way_people_say_them(zone: str, label: str) -> None:
-    assert zone_label(zone) == label
+    assert zone_name("ru", zone) == label
 
 
 def test_offsets_outside_the_earth_are_refused() -> None:

@@ -50,8 +50,9 @@ async def run_sandbox(settings: Settings, build_application: BuildApplication) -
                     "sibot sandbox: chatting with the bot on a local Telegram emulator "
                     f"({sandbox_settings.database_kind} database).\n"
                     f"Files and logs go to {folder}\n"
-                    "Type /start to begin. A number presses that button; /location LAT LON "
-                    "shares a location; /quit or Ctrl-D ends.\n"
+                    "Type /start to begin. A number presses that button (a button labelled "
+                    "with a number by that number); /location LAT LON shares a location; "
+                    "/quit or Ctrl-D ends.\n"
                 )
                 patient = emulator.patient(first_name="Sam", language_code="en")
                 chat = TerminalChat(
@@ -78,7 +79,8 @@ def _logging_to(path: Path) -> Iterator[None]:
 
 
 def _sandbox_settings(settings: Settings, emulator: Emulator, folder: Path) -> Settings:
-    """Talk to the emulator, hold in real time; DATABASE_URL when given, else a new SQLite file."""
+    """Talk to the emulator; DATABASE_URL when given, else a new SQLite file. The rest, such as
+    SIBOT_HOLD_TIME_SCALE for shorter holds, as configured."""
     database_url = (
         settings.database_url
         if "database_url" in settings.model_fields_set
@@ -88,7 +90,6 @@ def _sandbox_settings(settings: Settings, emulator: Emulator, folder: Path) -> S
         update={
             "database_url": database_url,
             "telegram_api_base_url": emulator.base_url,
-            "hold_time_scale": 1.0,
             "webhook_url": None,
         }
     )

@@ -2,12 +2,16 @@
 
 The bot's messages are printed as plain text with their buttons numbered; typing a number presses
 that button on the newest message that has buttons, anything else is sent as the patient's text.
-Photos and documents are saved to a folder and their path printed. /quit or end of input stops.
+A button whose label is a number keeps it (the pain scale's "4" is pressed by typing 4); the
+others take the numbers no label uses. A message that points to Telegram's 📎 menu, which a
+terminal lacks, gets a note on what works here instead. Photos and documents are saved to a
+folder and their path printed. /quit or end of input stops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import shutil
 import sys
@@ -26,6 +30,7 @@ QUIT = "/quit"
 LOCATION = "/location"
 LOCATION_HINT = f"{LOCATION} LATITUDE LONGITUDE, e.g. {LOCATION} 52.52 13.40"
 SPEAKER = "sibot"
+ATTACHMENT_MENU = "📎"
 _INDENT = " " * (len(SPEAKER) + 2)
 # Rubs out an idle prompt so the bot's words start at the left edge.
 _CLEAR_PROMPT = "\r" + " " * len(PROMPT) + "\r"
@@ -94,10 +99,13 @@ class TerminalChat:
     async def _press(self, number: int) -> bool:
         """Presses button `number` of the newest message with buttons; False when there is none."""
         newest = self._newest_with_choices()
-        if newest is None or not 1 <= number <= len(newest[1]):
+        if newest is None:
             return False
         message, choices = newest
-        choice = choices[number - 1]
+        numbered = dict(zip(_numbers(choices), choices, strict=True))
+        choice = numbered.get(number)
+        if choice is None:
+            return False
         if choice.data is not None:
             await self.patient.tap_data(choice.data, message_id=message.message_id)
         elif choice.reply is not None and choice.reply.get("request_location"):
@@ -167,6 +175,8 @@ class TerminalChat:
         self._say(self._wrapped(message.text))
         for path in self._saved_files(message):
             self._say(f"{_INDENT}[file saved: {path}]")
+        if ATTACHMENT_MENU in message.text:
+            self._say(f"{_INDENT}(the sandbox has no {ATTACHMENT_MENU} menu: type {LOCATION_HINT})")
         self._say(self._numbered(self._choices(stored)))
 
     def _wrapped(self, text: str) -> str:
@@ -180,7 +190,10 @@ class TerminalChat:
     def _numbered(self, choices: list[Choice]) -> str:
         if not choices:
             return ""
-        entries = [f"[{number}] {choice.label}" for number, choice in enumerate(choices, start=1)]
+        entries = [
+            f"[{choice.label}]" if str(number) == choice.label else f"[{number}] {choice.label}"
+            for number, choice in zip(_numbers(choices), choices, strict=True)
+        ]
         return textwrap.fill(
             "   ".join(entries), self._width, initial_indent=_INDENT, subsequent_indent=_INDENT
         )
@@ -204,6 +217,18 @@ class TerminalChat:
     def _say(self, text: str) -> None:
         if text:
             self._write(text + "\n")
+
+
+def _numbers(choices: list[Choice]) -> list[int]:
+    """What to type for each choice: its label when that is a number, else, in order, the
+    numbers from 1 up that no label takes."""
+    labelled = {int(choice.label) for choice in choices if _is_number(choice.label)}
+    free = (number for number in itertools.count(1) if number not in labelled)
+    return [int(choice.label) if _is_number(choice.label) else next(free) for choice in choices]
+
+
+def _is_number(label: str) -> bool:
+    return label.isascii() and label.isdigit()
 
 
 def _excerpt(text: str, length: int = 40) -> str:

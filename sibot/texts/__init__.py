@@ -29,6 +29,7 @@ from sibot.texts.formats import (
     format_decimal,
     format_time,
     language_name,
+    zone_name,
 )
 
 DEFAULT_LANGUAGE = "en"
@@ -143,4 +144,5 @@ __all__ = [
     "language_name",
     "plural",
     "text",
+    "zone_name",
 ]

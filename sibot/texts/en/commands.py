@@ -37,6 +37,16 @@ MESSAGES = {
     "settings.command.delete": "Erase all your data",
     "settings.command.help": "What I can do",
     # fallbacks
-    "settings.text_hint": "I'm not sure what you mean. Send /help to see what I can do.",
     "settings.unknown_button": "That button doesn't work any more.",
+    # typed text nobody asked for: a score, words of pain or worry, or anything else
+    "settings.typed.score": "Shall I note <b>{score}/10</b> as your pain now?",
+    "settings.typed.save_score": "✅ Save {score}/10",
+    "settings.typed.worry": (
+        "I'm sorry it hurts. Note your pain now, and I'll tell you if it needs care.\n\n"
+        "<b>Go to an emergency department now</b> with numbness around the groin or buttocks, "
+        "new trouble holding urine or stool, or leg weakness that is getting worse. "
+        "<b>See a doctor today</b> with a fever and back pain. Stop any exercise that causes "
+        "sharp pain. I can't give medical advice: for that, ask your clinician."
+    ),
+    "settings.typed.menu": "I'm not sure what you mean. Here is what I can do; /help lists it all.",
 }

@@ -11,6 +11,10 @@ MESSAGES: dict[str, str | Plural] = {
         "<b>Let's begin</b> · {minutes}\n"
         "First, how much does it hurt right now? 0 is no pain, 10 the worst."
     ),
+    # a check-in of the last 30 minutes stands for the pain before: say which, instead of asking
+    "session.known_pain": "<b>Let's begin</b> · {minutes}\nPain before: {score}/10, as you told me {ago}.",
+    "session.known_pain.now": "just now",
+    "session.known_pain.ago": Plural(one="{count} minute ago", other="{count} minutes ago"),
     "session.minutes": Plural(one="about {count} minute", other="about {count} minutes"),
     "session.hold_tip": "<i>I'll tell you when to relax.</i>",
     "session.relax_next": "Tap <b>Next</b> when you're ready.",

@@ -111,4 +111,5 @@ MESSAGES = {
     "settings.reminders_off": "Reminders are off; /settings turns them on.",
     "settings.action.session": "▶️ Start a session",
     "settings.action.settings": "⚙️ Settings",
+    "settings.action.pain": "📝 Note my pain",
 }
