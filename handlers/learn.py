@@ -88,15 +88,12 @@ def _well_formed(data: CallbackData) -> bool:
             return (
                 len(data.args) == 3
                 and data.int_arg(0) is not None
-                and data.arg(1) in _QUESTIONS
+                and data.arg(1) in set(Question)
                 and data.arg(2) in ("0", "1")
             )
         case "stop":
             return len(data.args) == 1 and data.int_arg(0) is not None
     return not data.args
-
-
-_QUESTIONS = frozenset(question.value for question in Question)
 
 
 async def _in_place(context: BotContext, data: CallbackData) -> OutgoingMessage | None:

@@ -136,7 +136,8 @@ def _result(row: InflammatoryCheck) -> CheckResult | None:
 async def _open_check(
     session: AsyncSession, patient_id: int, check_id: int
 ) -> InflammatoryCheck | None:
-    row = await session.get(InflammatoryCheck, check_id)
+    # locked: two replicas taking the same tap at once must not both find the question open
+    row = await session.get(InflammatoryCheck, check_id, with_for_update=True)
     if row is None or row.patient_id != patient_id or row.completed_at is not None:
         return None
     return row
