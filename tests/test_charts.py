@@ -150,7 +150,7 @@ def test_doctor_report_stays_on_one_page_with_a_long_busy_year() -> None:
     pages, content = pdf_text(doctor_report_pdf(report, "en"))
     assert pages == 1
     assert "earlier events" in content
-    assert "2 Mar 2026: 4 of 8 features. Advised to ask about a rheumatology referral." in content
+    assert "02/03/2026: 4 of 8 features. Advised to ask about a rheumatology referral." in content
 
 
 def test_doctor_report_of_an_empty_period_says_so() -> None:
@@ -171,4 +171,4 @@ def test_doctor_report_says_when_the_inflammatory_check_does_not_apply() -> None
     check = CheckResult(utc(date(2026, 3, 1), 23), None, Outcome.NOT_APPLICABLE)
     report = ReportData("Sam", date(2026, 3, 1), TODAY, routine(), inflammatory_check=check)
     _, content = pdf_text(doctor_report_pdf(report, "en"))
-    assert "2 Mar 2026: does not apply (began at 45 or later, or under 3 months)." in content
+    assert "02/03/2026: does not apply (began at 45 or later, or under 3 months)." in content
