@@ -246,7 +246,7 @@ async def progress(
     """The patient's daily pain, sessions, streak and week-on-week change."""
     today = checkins.local_date(now, zone)
     since = now - timedelta(days=WINDOW_DAYS + SLACK_DAYS)
-    history = await _checkins_since(session, patient_id, since)
+    history = await checkins_since(session, patient_id, since)
     done = await completed_dates(session, patient_id, zone)
     return Progress(
         today=today,
@@ -276,7 +276,7 @@ async def report_data(session: AsyncSession, patient_id: int, now: datetime) -> 
         start=start,
         end=end,
         routine=await _routine_settings(session, row),
-        checkins=tuple(await _checkins_since(session, row.id, since)),
+        checkins=tuple(await checkins_since(session, row.id, since)),
         session_dates=tuple(await completed_dates(session, row.id, zone)),
         red_flags=tuple(FlagEvent(flag.at, checkins.RedFlagRule(flag.rule)) for flag in flags),
     )
@@ -298,12 +298,12 @@ async def export_data(session: AsyncSession, patient_id: int) -> Export:
         .order_by(ExerciseSession.started_at)
     )
     return Export(
-        checkins=await _checkins_since(session, patient_id, None),
+        checkins=await checkins_since(session, patient_id, None),
         sessions=[_session_record(row) for row in rows],
     )
 
 
-async def _checkins_since(
+async def checkins_since(
     session: AsyncSession, patient_id: int, since: datetime | None
 ) -> list[checkins.Checkin]:
     return [_as_checkin(row) for row in await _checkin_rows(session, patient_id, since)]

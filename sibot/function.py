@@ -1,0 +1,367 @@
+"""The weekly function score: the Patient-Specific Functional Scale.
+
+The patient names up to three everyday activities their SI joint makes hard (one of the
+suggestions, or typed in their own words) and scores each from 0 (unable) to 10 (as before the
+problem): once when naming it, then once a week when the weekly check arrives with a reminder. A
+change of 2 points or more is the scale's smallest change that matters to patients: a real
+change. Replacing an activity retires it; its scores stay, as its history.
+
+A typed activity is health data: it is stored (and exported, and erased by /delete) but never
+logged.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sibot.checkins import local_date, week_start
+from sibot.core import Core
+from sibot.models import FunctionActivity, FunctionScore, Patient, ReminderDelivery
+from sibot.patients import set_awaiting
+from sibot.progression import Offer, offer_for
+
+SUGGESTIONS = ("sitting_hour", "stairs", "turning_in_bed", "walking_30", "car", "one_leg_dress")
+MAX_ACTIVITIES = 3
+MAX_TYPED_LENGTH = 80
+FUNCTION_SCALE = range(0, 11)
+REAL_CHANGE = 2  # points: the scale's minimal clinically important difference
+# Scores of one activity this close together are one round: a second tap corrects the first.
+ROUND = timedelta(days=3)
+WEEK = timedelta(days=7)
+AWAITING_ACTIVITY = "function_activity"
+# The weekly check's kind in the reminder outbox: once a week, with a reminder.
+WEEKLY = "weekly"
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    id: int
+    suggestion: str | None  # a key of SUGGESTIONS, or None for a typed one
+    typed: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityHistory:
+    """An activity and its scores, oldest first."""
+
+    activity: Activity
+    scores: tuple[tuple[datetime, int], ...]
+    retired: bool
+
+    @property
+    def change(self) -> int | None:
+        """The latest score minus the first; None before a second score."""
+        if len(self.scores) < 2:
+            return None
+        return self.scores[-1][1] - self.scores[0][1]
+
+
+def real_change(change: float | None) -> bool:
+    return change is not None and abs(change) >= REAL_CHANGE
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionHistory:
+    """Every activity the patient has scored (current ones first), and the average per week."""
+
+    activities: tuple[ActivityHistory, ...]
+    weekly_average: tuple[tuple[date, float], ...]  # Monday of the week, mean score
+
+    @property
+    def current(self) -> tuple[ActivityHistory, ...]:
+        return tuple(history for history in self.activities if not history.retired)
+
+    @property
+    def average_change(self) -> float | None:
+        if len(self.weekly_average) < 2:
+            return None
+        return self.weekly_average[-1][1] - self.weekly_average[0][1]
+
+
+def weekly_average(
+    activities: Iterable[ActivityHistory], zone: ZoneInfo
+) -> tuple[tuple[date, float], ...]:
+    """Per week, the mean of each activity's last score of that week."""
+    weeks: dict[date, dict[int, int]] = {}
+    for history in activities:
+        for at, score in history.scores:
+            weeks.setdefault(week_start(local_date(at, zone)), {})[history.activity.id] = score
+    return tuple(
+        (monday, statistics.fmean(scores.values())) for monday, scores in sorted(weeks.items())
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """The one message of a round of scores, edited as the patient taps: the activity asked
+    now (None once all are scored), this round's scores, and after a weekly round the history
+    and the step offered, if any."""
+
+    activities: tuple[Activity, ...]
+    scored: tuple[tuple[int, int], ...]  # (activity id, score) of this round
+    asking: Activity | None
+    weekly: bool
+    history: FunctionHistory | None = None
+    offer: Offer | None = None
+
+    @property
+    def worth_sending(self) -> bool:
+        return self.asking is not None or self.offer is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Picker:
+    """The activities being tracked, and the suggestions still free to add."""
+
+    activities: tuple[Activity, ...]
+    suggestions: tuple[str, ...]
+
+    @property
+    def full(self) -> bool:
+        return len(self.activities) >= MAX_ACTIVITIES
+
+
+def _activity(row: FunctionActivity) -> Activity:
+    return Activity(row.id, row.suggestion, row.typed)
+
+
+async def _current(session: AsyncSession, patient_id: int) -> list[Activity]:
+    rows = await session.scalars(
+        select(FunctionActivity)
+        .where(FunctionActivity.patient_id == patient_id, FunctionActivity.retired_at.is_(None))
+        .order_by(FunctionActivity.id)
+    )
+    return [_activity(row) for row in rows]
+
+
+def _picker(activities: Sequence[Activity]) -> Picker:
+    taken = {activity.suggestion for activity in activities}
+    return Picker(tuple(activities), tuple(key for key in SUGGESTIONS if key not in taken))
+
+
+async def _round(
+    session: AsyncSession, patient_id: int, now: datetime, weekly: bool
+) -> Card:
+    activities = await _current(session, patient_id)
+    rows = await session.execute(
+        select(FunctionScore.activity_id, FunctionScore.score)
+        .where(FunctionScore.patient_id == patient_id, FunctionScore.at > now - ROUND)
+        .order_by(FunctionScore.at, FunctionScore.id)
+    )
+    latest = {activity_id: score for activity_id, score in rows}
+    scored = tuple((a.id, latest[a.id]) for a in activities if a.id in latest)
+    asking = next((a for a in activities if a.id not in latest), None)
+    return Card(tuple(activities), scored, asking, weekly)
+
+
+async def _history(session: AsyncSession, patient_id: int, zone: ZoneInfo) -> FunctionHistory:
+    activities = (
+        await session.scalars(
+            select(FunctionActivity)
+            .where(FunctionActivity.patient_id == patient_id)
+            .order_by(FunctionActivity.retired_at.is_not(None), FunctionActivity.id)
+        )
+    ).all()
+    rows = await session.execute(
+        select(FunctionScore.activity_id, FunctionScore.at, FunctionScore.score)
+        .where(FunctionScore.patient_id == patient_id)
+        .order_by(FunctionScore.at, FunctionScore.id)
+    )
+    scores: dict[int, list[tuple[datetime, int]]] = {}
+    for activity_id, at, score in rows:
+        scores.setdefault(activity_id, []).append((at, score))
+    histories = tuple(
+        ActivityHistory(_activity(row), tuple(scores.get(row.id, ())), row.retired_at is not None)
+        for row in activities
+        if row.id in scores
+    )
+    return FunctionHistory(histories, weekly_average(histories, zone))
+
+
+async def history_of(session: AsyncSession, patient_id: int, zone: ZoneInfo) -> FunctionHistory:
+    """Every scored activity and the weekly average, for the report."""
+    return await _history(session, patient_id, zone)
+
+
+async def _finished(
+    session: AsyncSession, patient: Patient, card: Card, now: datetime
+) -> Card:
+    """A weekly round all scored: its history, and the step offered now, if any."""
+    if card.asking is not None or not card.weekly:
+        return card
+    history = await _history(session, patient.id, ZoneInfo(patient.timezone))
+    offer = await offer_for(session, patient.id, now)
+    return Card(card.activities, card.scored, None, True, history, offer)
+
+
+# --- what the weekly check sends ----------------------------------------------------------------
+
+
+async def weekly_due(
+    session: AsyncSession, claimed: Sequence[Row[Any]], days: dict[int, date], now: datetime
+) -> set[int]:
+    """Of the claimed reminders (whose occurrences fall on `days`, by reminder id), the ones
+    whose patients get the weekly check with this occurrence: a week after they started, a week
+    after the last one, and only with something to ask (activities) or to offer (a step)."""
+    if not claimed:
+        return set()
+    ids = [row.id for row in claimed]
+    recent = await session.execute(
+        select(ReminderDelivery.reminder_id, ReminderDelivery.occurrence_date).where(
+            ReminderDelivery.reminder_id.in_(ids),
+            ReminderDelivery.kind == WEEKLY,
+            ReminderDelivery.occurrence_date > min(days.values()) - WEEK,
+        )
+    )
+    last_weekly: dict[int, date] = {}
+    for reminder_id, day in recent:
+        last_weekly[reminder_id] = max(day, last_weekly.get(reminder_id, day))
+    patients = {
+        patient.id: patient
+        for patient in await session.scalars(
+            select(Patient).where(Patient.id.in_([row.patient_id for row in claimed]))
+        )
+    }
+    tracking = set(
+        await session.scalars(
+            select(FunctionActivity.patient_id).where(
+                FunctionActivity.patient_id.in_(list(patients)),
+                FunctionActivity.retired_at.is_(None),
+            )
+        )
+    )
+    due = set()
+    for row in claimed:
+        patient, day = patients.get(row.patient_id), days[row.id]
+        last = last_weekly.get(row.id)
+        if patient is None or now - patient.created_at < WEEK:
+            continue
+        if last is not None and (day - last).days < WEEK.days:
+            continue
+        if row.patient_id in tracking or await offer_for(session, row.patient_id, now) is not None:
+            due.add(row.id)
+    return due
+
+
+async def weekly_cards(
+    session: AsyncSession, patient_ids: Iterable[int], now: datetime
+) -> dict[int, Card]:
+    """The weekly check's first state for each patient: the first activity to score, or (for a
+    patient who tracks none) the step offered."""
+    cards = {}
+    for patient_id in set(patient_ids):
+        patient = await session.get(Patient, patient_id)
+        if patient is not None:
+            card = await _round(session, patient_id, now, weekly=True)
+            cards[patient_id] = await _finished(session, patient, card, now)
+    return cards
+
+
+# --- the use cases -------------------------------------------------------------------------------
+
+
+async def open_picker(core: Core, patient_id: int) -> Picker:
+    """The activities being tracked and what can be added (onboarding's end, /progress)."""
+    async with core.db.transaction() as session:
+        await set_awaiting(session, patient_id, None)
+        return _picker(await _current(session, patient_id))
+
+
+async def expect_typed(core: Core, patient_id: int) -> Picker:
+    """The patient will type an activity of their own: the next text is it."""
+    async with core.db.transaction() as session:
+        picker = _picker(await _current(session, patient_id))
+        if not picker.full:
+            await set_awaiting(session, patient_id, AWAITING_ACTIVITY)
+        return picker
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """An activity added, and the card that asks its first score; None when it could not be
+    (three already, an old button, or typed text too long or empty: `too_long` says which)."""
+
+    card: Card | None
+    too_long: bool = False
+
+
+def clean_typed(typed: str) -> str:
+    return " ".join(typed.split())
+
+
+async def add_activity(
+    core: Core, patient_id: int, *, suggestion: str | None = None, typed: str | None = None
+) -> Added:
+    """Track one more activity: a suggestion by key, or the patient's own words."""
+    words = None if typed is None else clean_typed(typed)
+    if words is not None and len(words) > MAX_TYPED_LENGTH:
+        return Added(None, too_long=True)
+    if (suggestion not in SUGGESTIONS and not words) or (suggestion and words):
+        return Added(None)
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        await set_awaiting(session, patient_id, None)
+        picker = _picker(await _current(session, patient_id))
+        if picker.full or (suggestion is not None and suggestion not in picker.suggestions):
+            return Added(None)
+        row = FunctionActivity(
+            patient_id=patient_id, suggestion=suggestion, typed=words, added_at=now
+        )
+        session.add(row)
+        await session.flush()
+        activities = (*picker.activities, _activity(row))
+        return Added(Card(activities, (), _activity(row), weekly=False))
+
+
+async def retire_activity(core: Core, patient_id: int, activity_id: int) -> Picker:
+    """Stop tracking an activity (to name another); its scores stay."""
+    async with core.db.transaction() as session:
+        row = await session.get(FunctionActivity, activity_id)
+        if row is not None and row.patient_id == patient_id and row.retired_at is None:
+            row.retired_at = core.clock.now()
+        return _picker(await _current(session, patient_id))
+
+
+async def record_score(
+    core: Core, patient_id: int, activity_id: int, score: int, weekly: bool
+) -> Card | Picker | None:
+    """A score for a current activity; the card with the next one to score (or, a weekly round
+    done, the history and any step offered), or after a first score the picker again. None for
+    an activity that is not the patient's current one, or a score off the scale."""
+    if score not in FUNCTION_SCALE:
+        return None
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        patient = await session.get(Patient, patient_id)
+        activity = await session.get(FunctionActivity, activity_id)
+        if patient is None or activity is None or activity.patient_id != patient_id:
+            return None
+        if activity.retired_at is not None:
+            return None
+        earlier = await session.scalar(
+            select(FunctionScore).where(
+                FunctionScore.activity_id == activity_id, FunctionScore.at > now - ROUND
+            ).order_by(FunctionScore.at.desc()).limit(1)
+        )
+        if earlier is not None:
+            earlier.score, earlier.at = score, now
+        else:
+            session.add(FunctionScore(activity_id=activity_id, patient_id=patient_id, at=now, score=score))
+        await session.flush()
+        if not weekly:
+            return _picker(await _current(session, patient_id))
+        return await _finished(session, patient, await _round(session, patient_id, now, True), now)
+
+
+async def function_of(core: Core, patient_id: int, zone: ZoneInfo) -> FunctionHistory:
+    """What /progress shows of the activities."""
+    async with core.db.transaction() as session:
+        return await _history(session, patient_id, zone)
