@@ -92,8 +92,13 @@ REMINDER = _feature("rm", "snooze", "skip")
 PAIN = _feature("pn", "score", "loc", "where", "sym", "done", "gentle")
 LEARN = _feature("lr", "open", "menu", "page")
 DELETE = _feature("dl", "yes", "no")
+FUNCTION = _feature("fn", "open", "add", "type", "drop", "done", "score")
+PROGRESSION = _feature("pg", "yes", "no")
 BROADCAST = _feature("ad", "send", "cancel")  # operators only
-FEATURES = (ONBOARDING, SETTINGS, SESSION, LIBRARY, LEARN, REMINDER, PAIN, DELETE, BROADCAST)
+FEATURES = (
+    ONBOARDING, SETTINGS, SESSION, LIBRARY, LEARN, REMINDER, PAIN, DELETE, FUNCTION, PROGRESSION,
+    BROADCAST,
+)
 _BY_PREFIX = {feature.prefix: feature for feature in FEATURES}
 
 

@@ -447,16 +447,6 @@ async def progress_of(core: Core, patient: PatientView) -> Progress:
         return await progress(session, patient.id, core.clock.now(), patient.zone)
 
 
-async def report(core: Core, patient_id: int) -> ReportData | None:
-    async with core.db.transaction() as session:
-        return await report_data(session, patient_id, core.clock.now())
-
-
-async def export(core: Core, patient_id: int) -> Export:
-    async with core.db.transaction() as session:
-        return await export_data(session, patient_id)
-
-
 @dataclass(frozen=True)
 class Erased:
     """The patient is gone; their sessions' ids name the hold timers to cancel."""

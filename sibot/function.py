@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,13 +26,14 @@ from sibot.checkins import local_date, week_start
 from sibot.core import Core
 from sibot.models import FunctionActivity, FunctionScore, Patient, ReminderDelivery
 from sibot.patients import set_awaiting
-from sibot.progression import Offer, offer_for
+from sibot.diary import Export, export_data, report_data
+from sibot.progression import Offer, changes_of, offer_for
+from sibot.report import ActivityRecord, ReportData
 
 SUGGESTIONS = ("sitting_hour", "stairs", "turning_in_bed", "walking_30", "car", "one_leg_dress")
 MAX_ACTIVITIES = 3
 MAX_TYPED_LENGTH = 80
 FUNCTION_SCALE = range(0, 11)
-REAL_CHANGE = 2  # points: the scale's minimal clinically important difference
 # Scores of one activity this close together are one round: a second tap corrects the first.
 ROUND = timedelta(days=3)
 WEEK = timedelta(days=7)
@@ -50,22 +51,22 @@ class Activity:
 
 @dataclass(frozen=True, slots=True)
 class ActivityHistory:
-    """An activity and its scores, oldest first."""
+    """An activity and its scores, oldest first, as the report takes them."""
 
     activity: Activity
-    scores: tuple[tuple[datetime, int], ...]
-    retired: bool
+    record: ActivityRecord
+
+    @property
+    def scores(self) -> tuple[tuple[datetime, int], ...]:
+        return self.record.scores
+
+    @property
+    def retired(self) -> bool:
+        return self.record.retired
 
     @property
     def change(self) -> int | None:
-        """The latest score minus the first; None before a second score."""
-        if len(self.scores) < 2:
-            return None
-        return self.scores[-1][1] - self.scores[0][1]
-
-
-def real_change(change: float | None) -> bool:
-    return change is not None and abs(change) >= REAL_CHANGE
+        return self.record.change
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,16 +180,16 @@ async def _history(session: AsyncSession, patient_id: int, zone: ZoneInfo) -> Fu
     for activity_id, at, score in rows:
         scores.setdefault(activity_id, []).append((at, score))
     histories = tuple(
-        ActivityHistory(_activity(row), tuple(scores.get(row.id, ())), row.retired_at is not None)
+        ActivityHistory(
+            _activity(row),
+            ActivityRecord(
+                row.suggestion, row.typed, tuple(scores[row.id]), row.retired_at is not None
+            ),
+        )
         for row in activities
         if row.id in scores
     )
     return FunctionHistory(histories, weekly_average(histories, zone))
-
-
-async def history_of(session: AsyncSession, patient_id: int, zone: ZoneInfo) -> FunctionHistory:
-    """Every scored activity and the weekly average, for the report."""
-    return await _history(session, patient_id, zone)
 
 
 async def _finished(
@@ -365,3 +366,28 @@ async def function_of(core: Core, patient_id: int, zone: ZoneInfo) -> FunctionHi
     """What /progress shows of the activities."""
     async with core.db.transaction() as session:
         return await _history(session, patient_id, zone)
+
+
+async def report(core: Core, patient_id: int) -> ReportData | None:
+    """The doctor's report (see `sibot.diary.report_data`) with the everyday activities and
+    every step offered."""
+    async with core.db.transaction() as session:
+        data = await report_data(session, patient_id, core.clock.now())
+        if data is None:
+            return None
+        history = await _history(session, patient_id, ZoneInfo(data.routine.zone))
+        steps = await changes_of(session, patient_id)
+        return replace(
+            data,
+            activities=tuple(entry.record for entry in history.activities),
+            function_average=history.weekly_average,
+            steps=tuple(steps),
+        )
+
+
+async def export(core: Core, patient_id: int) -> tuple[Export, tuple[ActivityRecord, ...]]:
+    """The CSV export's data (see `sibot.diary.export_data`) and every activity's scores."""
+    async with core.db.transaction() as session:
+        data = await export_data(session, patient_id)
+        history = await _history(session, patient_id, ZoneInfo("UTC"))
+        return data, tuple(entry.record for entry in history.activities)

@@ -30,6 +30,7 @@ from sibot.checkins import CheckinSource, local_date, week_comparison
 from sibot.core import Core
 from sibot.diary import COMPLETED, checkins_since
 from sibot.models import DoseChange, ExerciseSession, Patient, RedFlag
+from sibot.report import StepRecord
 from sibot.routine import DEFAULT_HOLD_SECONDS, DEFAULT_REPETITIONS, MAX_HOLD_SECONDS, MIN_HOLD_SECONDS
 
 MAX_PROGRESSION_REPETITIONS = 15
@@ -147,17 +148,6 @@ def decide(history: History) -> Offer | None:
 # --- storage -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """An answered offer, as the report shows it."""
-
-    at: datetime
-    reason: Reason
-    accepted: bool
-    current: Dose
-    proposed: Dose
-
-
 async def load_history(session: AsyncSession, patient: Patient, now: datetime) -> History:
     since = now - HISTORY
     ended = await session.scalars(
@@ -192,18 +182,15 @@ async def offer_for(session: AsyncSession, patient_id: int, now: datetime) -> Of
     return None if patient is None else decide(await load_history(session, patient, now))
 
 
-async def changes_of(session: AsyncSession, patient_id: int) -> list[Change]:
-    """Every answered offer, oldest first."""
+async def changes_of(session: AsyncSession, patient_id: int) -> list[StepRecord]:
+    """Every answered offer, oldest first, as the report shows them."""
     rows = await session.scalars(
         select(DoseChange).where(DoseChange.patient_id == patient_id).order_by(DoseChange.at)
     )
     return [
-        Change(
-            row.at,
-            Reason(row.reason),
-            row.accepted,
-            Dose(row.hold_from, row.repetitions_from),
-            Dose(row.hold_to, row.repetitions_to),
+        StepRecord(
+            row.at, row.reason, row.accepted, row.hold_from, row.hold_to,
+            row.repetitions_from, row.repetitions_to,
         )
         for row in rows
         if row.reason in set(Reason)
