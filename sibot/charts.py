@@ -129,7 +129,7 @@ def _draw_sessions(
     axes.set_ylabel(text(language, "diary.chart.sessions"), fontsize=TYPE_SIZE - 2)
 
 
-# Activity lines in the Okabe-Ito palette; the average is drawn in black over them.
+# Activity lines in the Okabe-Ito palette; the average is a black dashed line beneath them.
 ACTIVITY_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 ACTIVITY_MARKERS = ("o", "s", "^", "D", "v", "P")
 FunctionSeries = tuple[str, tuple[tuple[date, int], ...]]
@@ -162,12 +162,13 @@ def function_chart(
             axes.plot(
                 x, y, marker=ACTIVITY_MARKERS[index % len(ACTIVITY_MARKERS)],
                 color=ACTIVITY_COLOURS[index % len(ACTIVITY_COLOURS)], linewidth=2,
-                markersize=8, label=_shortened(name),
+                markersize=9, zorder=2, label=_shortened(name),
             )
     if average:
         x, y = zip(*average, strict=True)
+        # dashed and beneath, so that an activity with the same scores still shows
         axes.plot(
-            x, y, color="black", linewidth=4, marker="o", markersize=10,
+            x, y, color="black", linewidth=3, linestyle="--", zorder=1,
             label=text(language, "function.chart.average"),
         )
     axes.set_ylim(-0.3, 10.3)

@@ -180,7 +180,7 @@ def _function(pdf: FPDF, report: ReportData, zone: ZoneInfo, language: str) -> N
         top = pdf.get_y()
         pdf.image(BytesIO(png), x=MARGIN, y=top, w=FUNCTION_CHART_WIDTH)
         pdf.set_y(top + FUNCTION_CHART_WIDTH * 3 / 4 + 3)
-    widths = (80.0, 30.0, 30.0, 40.0)
+    widths = (70.0, 30.0, 30.0, 50.0)
     headings = ("activity", "first", "latest", "change")
     _row(pdf, MARGIN, widths, tuple(text(language, f"function.report.{key}") for key in headings), bold=True)
     for activity in report.activities[:MAX_ACTIVITY_ROWS]:
