@@ -175,7 +175,11 @@ def function_chart(
     axes.set_yticks([0, 2, 4, 6, 8, 10])
     axes.set_ylabel(text(language, "function.chart.score"), fontsize=TYPE_SIZE)
     axes.grid(axis="y", alpha=0.3)
-    axes.legend(loc="upper left", fontsize=TYPE_SIZE - 4, frameon=False)
+    # below the plot: scores near 10 would run under a legend inside it
+    axes.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=2, fontsize=TYPE_SIZE - 4,
+        frameon=False,
+    )
     axes.xaxis.set_major_formatter(
         FuncFormatter(lambda value, _: format_day_month(language, num2date(value).date()))
     )

@@ -89,7 +89,10 @@ async def test_the_happy_path_from_deep_link_to_first_session_button(bot: BotHar
     await patient.tap("4")
     summary = await patient.expect("All set")
     assert "19:30 on Mon, Wed" in summary.text and "Mon 19:30" in summary.text and "4/10" in summary.text
-    assert summary.button_data == {"▶️ Start my first session": "ss:start:onboarding"}
+    assert summary.button_data == {
+        "▶️ Start my first session": "ss:start:onboarding",
+        "📋 Track everyday activities (optional)": "fn:open",  # one button: skipping costs nothing
+    }
 
     row = await _row(bot, patient.user_id)
     assert row is not None
@@ -281,7 +284,8 @@ async def test_an_onboarding_button_after_onboarding_is_stale(bot: BotHarness, e
 async def test_a_high_baseline_offers_a_gentler_first_session(bot: BotHarness, emulator: Emulator) -> None:
     patient = emulator.patient()
     summary = await _summary_after_a_baseline_of_9(bot, patient)
-    assert summary.labels == [text("en", "onboarding.start_gentle")]  # not the usual start
+    # not the usual start; everyday activities stay an option
+    assert summary.labels == [text("en", "onboarding.start_gentle"), text("en", "function.button.open")]
     row = await _row(bot, patient.user_id)
     assert row is not None and not row.gentle  # switched only when tapped
     await patient.tap(text("en", "onboarding.start_gentle"))
