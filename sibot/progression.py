@@ -25,8 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sibot import checkins
-from sibot.checkins import CheckinSource, local_date, week_comparison
+from sibot.checkins import Checkin, CheckinSource, local_date, week_comparison
 from sibot.core import Core
 from sibot.diary import COMPLETED, checkins_since
 from sibot.models import DoseChange, ExerciseSession, Patient, RedFlag
@@ -68,7 +67,7 @@ class History:
     sessions: tuple[datetime, ...] = ()  # when completed sessions ended
     hurts: tuple[datetime, ...] = ()  # "It hurts" taps
     red_flags: tuple[datetime, ...] = ()
-    checkins: tuple[checkins.Checkin, ...] = ()
+    checkins: tuple[Checkin, ...] = ()
     answered: tuple[datetime, ...] = ()  # offers the patient accepted or declined
 
 
