@@ -8,6 +8,8 @@ One `tick(now)` does everything that is due:
    dispatcher holds (FOR UPDATE SKIP LOCKED), so replicas never claim one occurrence twice.
    An occurrence missed by the grace or more (downtime) is skipped, and when several are due only
    the newest can go: never a burst of stale reminders.
+   Once a week an occurrence also gets the weekly function check (kind `weekly`, see
+   `sibot.function.weekly_due`), whether or not its reminder goes.
 2. Claim due follow-ups the same way: one per day at most, only if the reminder was left alone.
 3. Send every pending outbox row that is due: the ones just claimed, retries after a failure,
    and rows a crash left behind, side by side (the rate limiter paces them). A few rows at a

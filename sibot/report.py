@@ -2,7 +2,8 @@
 
 The PDF uses DejaVu Sans from matplotlib's own data rather than a PDF core font: core fonts are
 Latin-1 only, and a patient's name may well be Cyrillic. Every section has a row limit, and page
-breaks are off, so the report is one page whatever the period holds.
+breaks are off, so the report is one page whatever the period holds; a patient who tracks
+everyday activities or was offered a step gets a second page for them.
 """
 
 from __future__ import annotations
