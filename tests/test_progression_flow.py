@@ -11,14 +11,15 @@ from pathlib import Path
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from handlers.reminders import wake_dispatcher
 from sibot.checkins import CheckinSource
 from sibot.diary import record_checkin
 from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.models import DoseChange, ExerciseSession, FunctionActivity, Patient
 from sibot.texts import text
 from tests.factories import onboarded_patient
-from tests.harness import BotHarness, ManualClock
+from tests.harness import BotHarness
+from tests.test_diary_flow import edited
+from tests.test_reminders_flow import at
 
 BERLIN = "Europe/Berlin"
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # a Monday; 08:00 in Berlin
@@ -32,19 +33,6 @@ STEP_UP = text("en", "progression.button.up")
 NOT_NOW = text("en", "progression.button.no")
 
 
-async def edited(patient: TelegramUser, message_id: int, fragment: str) -> Message:
-    def shows() -> Message | None:
-        message = patient.current(message_id)
-        return message if fragment.lower() in message.text.lower() else None
-
-    return await patient.chat.changes.wait_until(shows, 5)
-
-
-async def at(bot: BotHarness, clock: ManualClock, instant: datetime) -> None:
-    clock.set(instant)
-    await wake_dispatcher(bot.application)  # type: ignore[arg-type]
-
-
 async def patient_with_reminder(
     bot: BotHarness, emulator: Emulator, zone: str = BERLIN, reminder: time = time(9, 0)
 ) -> TelegramUser:
@@ -56,13 +44,18 @@ async def patient_with_reminder(
     return patient
 
 
-async def track_stairs(patient: TelegramUser, score: str) -> None:
-    """From /progress: open the picker, choose climbing stairs, score it, done."""
+async def open_picker(patient: TelegramUser) -> Message:
+    """/progress, and its button to track everyday activities."""
     await patient.send("/progress")
     empty = await patient.next_message()
     assert TRACK in empty.labels
     await patient.tap(TRACK)
-    picker = await patient.next_message()
+    return await patient.next_message()
+
+
+async def track_stairs(patient: TelegramUser, score: str) -> None:
+    """From /progress: open the picker, choose climbing stairs, score it, done."""
+    picker = await open_picker(patient)
     assert "Which everyday things" in picker.text and STAIRS in picker.labels
     await patient.tap(STAIRS)
     first = await edited(patient, picker.message_id, "How well can you manage Climbing stairs today?")
@@ -163,10 +156,7 @@ async def test_a_typed_activity_is_kept_in_the_patients_words_and_never_logged(
     bot: BotHarness, emulator: Emulator, production_log_lines: io.StringIO
 ) -> None:
     patient = await patient_with_reminder(bot, emulator)
-    await patient.send("/progress")
-    await patient.next_message()
-    await patient.tap(TRACK)
-    picker = await patient.next_message()
+    picker = await open_picker(patient)
     await patient.tap(TYPE_OWN)
     await edited(patient, picker.message_id, "Type the activity")
     await patient.send("x" * 81)
@@ -223,10 +213,7 @@ async def test_old_or_forged_activity_buttons_get_a_short_answer(
     bot: BotHarness, emulator: Emulator
 ) -> None:
     patient = await patient_with_reminder(bot, emulator)
-    await patient.send("/progress")
-    await patient.next_message()
-    await patient.tap(TRACK)
-    picker = await patient.next_message()
+    picker = await open_picker(patient)
     for forged in ("fn:score:99:5:1", "fn:score:1:11:0", "fn:add:flying", "fn:drop:x", "pg:yes:99:5"):
         answer = await patient.answer_to(await patient.tap_data(forged, picker.message_id))
         assert answer == text("en", "common.stale_button")
