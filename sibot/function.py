@@ -19,15 +19,22 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot.checkins import local_date, week_start
 from sibot.core import Core
-from sibot.models import FunctionActivity, FunctionScore, Patient, ReminderDelivery
+from sibot.models import (
+    Checkin,
+    ExerciseSession,
+    FunctionActivity,
+    FunctionScore,
+    Patient,
+    ReminderDelivery,
+)
 from sibot.patients import set_awaiting
-from sibot.diary import Export, export_data, report_data
-from sibot.progression import Offer, changes_of, offer_for
+from sibot.diary import COMPLETED, Export, export_data, report_data
+from sibot.progression import SESSIONS_FOR_STEP_UP, Offer, changes_of, offer_for
 from sibot.report import ActivityRecord, ReportData
 
 SUGGESTIONS = ("sitting_hour", "stairs", "turning_in_bed", "walking_30", "car", "one_leg_dress")
@@ -225,31 +232,54 @@ async def weekly_due(
     last_weekly: dict[int, date] = {}
     for reminder_id, day in recent:
         last_weekly[reminder_id] = max(day, last_weekly.get(reminder_id, day))
-    patients = {
-        patient.id: patient
-        for patient in await session.scalars(
-            select(Patient).where(Patient.id.in_([row.patient_id for row in claimed]))
+    rows = await session.execute(
+        select(Patient.id, Patient.created_at).where(
+            Patient.id.in_([row.patient_id for row in claimed])
         )
-    }
+    )
+    started = {patient_id: created_at for patient_id, created_at in rows}
+    waiting = [
+        row for row in claimed
+        if row.patient_id in started and now - started[row.patient_id] >= WEEK
+        and (row.id not in last_weekly or (days[row.id] - last_weekly[row.id]).days >= WEEK.days)
+    ]
+    patient_ids = [row.patient_id for row in waiting]
     tracking = set(
         await session.scalars(
             select(FunctionActivity.patient_id).where(
-                FunctionActivity.patient_id.in_(list(patients)),
+                FunctionActivity.patient_id.in_(patient_ids),
                 FunctionActivity.retired_at.is_(None),
             )
         )
     )
-    due = set()
-    for row in claimed:
-        patient, day = patients.get(row.patient_id), days[row.id]
-        last = last_weekly.get(row.id)
-        if patient is None or now - patient.created_at < WEEK:
-            continue
-        if last is not None and (day - last).days < WEEK.days:
-            continue
-        if row.patient_id in tracking or await offer_for(session, row.patient_id, now) is not None:
-            due.add(row.id)
-    return due
+    might_step = await _might_step(session, patient_ids, now)
+    return {
+        row.id for row in waiting
+        if row.patient_id in tracking
+        or (row.patient_id in might_step and await offer_for(session, row.patient_id, now) is not None)
+    }
+
+
+async def _might_step(session: AsyncSession, patient_ids: list[int], now: datetime) -> set[int]:
+    """Of these patients, the ones a step could be offered to: 4 sessions or more in the last
+    week (a step up), or a check-in in it ("It hurts", or pain that may have risen: a step
+    back). Only they are worth the whole history: a fan-out claims thousands at once."""
+    busy = await session.scalars(
+        select(ExerciseSession.patient_id)
+        .where(
+            ExerciseSession.patient_id.in_(patient_ids),
+            ExerciseSession.status == COMPLETED,
+            ExerciseSession.ended_at > now - WEEK,
+        )
+        .group_by(ExerciseSession.patient_id)
+        .having(func.count() >= SESSIONS_FOR_STEP_UP)
+    )
+    checked_in = await session.scalars(
+        select(Checkin.patient_id)
+        .where(Checkin.patient_id.in_(patient_ids), Checkin.at > now - WEEK)
+        .distinct()
+    )
+    return set(busy) | set(checked_in)
 
 
 async def weekly_cards(
