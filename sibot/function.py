@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot.checkins import local_date, week_start
@@ -30,6 +30,7 @@ from sibot.models import (
     FunctionActivity,
     FunctionScore,
     Patient,
+    Reminder,
     ReminderDelivery,
 )
 from sibot.patients import set_awaiting
@@ -218,68 +219,52 @@ async def weekly_due(
 ) -> set[int]:
     """Of the claimed reminders (whose occurrences fall on `days`, by reminder id), the ones
     whose patients get the weekly check with this occurrence: a week after they started, a week
-    after the last one, and only with something to ask (activities) or to offer (a step)."""
+    after the last one, and only with something to ask (activities) or to offer (a step).
+
+    A fan-out claims thousands at once: one query per batch says who is waiting for the check,
+    who tracks activities, and who a step could be offered to at all (4 sessions or more in the
+    week, or a check-in in it: "It hurts", or pain that may have risen). Only those last are
+    worth their whole history."""
     if not claimed:
         return set()
-    ids = [row.id for row in claimed]
-    recent = await session.execute(
-        select(ReminderDelivery.reminder_id, ReminderDelivery.occurrence_date).where(
-            ReminderDelivery.reminder_id.in_(ids),
-            ReminderDelivery.kind == WEEKLY,
-            ReminderDelivery.occurrence_date > min(days.values()) - WEEK,
-        )
-    )
-    last_weekly: dict[int, date] = {}
-    for reminder_id, day in recent:
-        last_weekly[reminder_id] = max(day, last_weekly.get(reminder_id, day))
+    week_ago = now - WEEK
+    patient = Patient.id == Reminder.patient_id
     rows = await session.execute(
-        select(Patient.id, Patient.created_at).where(
-            Patient.id.in_([row.patient_id for row in claimed])
-        )
-    )
-    started = {patient_id: created_at for patient_id, created_at in rows}
-    waiting = [
-        row for row in claimed
-        if row.patient_id in started and now - started[row.patient_id] >= WEEK
-        and (row.id not in last_weekly or (days[row.id] - last_weekly[row.id]).days >= WEEK.days)
-    ]
-    patient_ids = [row.patient_id for row in waiting]
-    tracking = set(
-        await session.scalars(
-            select(FunctionActivity.patient_id).where(
-                FunctionActivity.patient_id.in_(patient_ids),
+        select(
+            Reminder.id,
+            Patient.created_at,
+            select(func.max(ReminderDelivery.occurrence_date))
+            .where(ReminderDelivery.reminder_id == Reminder.id, ReminderDelivery.kind == WEEKLY)
+            .scalar_subquery(),
+            exists().where(
+                FunctionActivity.patient_id == Reminder.patient_id,
                 FunctionActivity.retired_at.is_(None),
+            ),
+            select(func.count())
+            .where(
+                ExerciseSession.patient_id == Reminder.patient_id,
+                ExerciseSession.status == COMPLETED,
+                ExerciseSession.ended_at > week_ago,
             )
+            .scalar_subquery(),
+            exists().where(Checkin.patient_id == Reminder.patient_id, Checkin.at > week_ago),
         )
+        .join(Patient, patient)
+        .where(Reminder.id.in_([row.id for row in claimed]))
     )
-    might_step = await _might_step(session, patient_ids, now)
-    return {
-        row.id for row in waiting
-        if row.patient_id in tracking
-        or (row.patient_id in might_step and await offer_for(session, row.patient_id, now) is not None)
-    }
-
-
-async def _might_step(session: AsyncSession, patient_ids: list[int], now: datetime) -> set[int]:
-    """Of these patients, the ones a step could be offered to: 4 sessions or more in the last
-    week (a step up), or a check-in in it ("It hurts", or pain that may have risen: a step
-    back). Only they are worth the whole history: a fan-out claims thousands at once."""
-    busy = await session.scalars(
-        select(ExerciseSession.patient_id)
-        .where(
-            ExerciseSession.patient_id.in_(patient_ids),
-            ExerciseSession.status == COMPLETED,
-            ExerciseSession.ended_at > now - WEEK,
-        )
-        .group_by(ExerciseSession.patient_id)
-        .having(func.count() >= SESSIONS_FOR_STEP_UP)
-    )
-    checked_in = await session.scalars(
-        select(Checkin.patient_id)
-        .where(Checkin.patient_id.in_(patient_ids), Checkin.at > now - WEEK)
-        .distinct()
-    )
-    return set(busy) | set(checked_in)
+    patients = {row.id: row.patient_id for row in claimed}
+    due = set()
+    for reminder_id, created_at, last, tracking, sessions, checked_in in rows:
+        if now - created_at < WEEK or (
+            last is not None and (days[reminder_id] - last).days < WEEK.days
+        ):
+            continue
+        might_step = sessions >= SESSIONS_FOR_STEP_UP or checked_in
+        if tracking or (
+            might_step and await offer_for(session, patients[reminder_id], now) is not None
+        ):
+            due.add(reminder_id)
+    return due
 
 
 async def weekly_cards(
