@@ -379,7 +379,8 @@ async def _advise(
 
 
 async def show_progress(update: Update, context: BotContext) -> None:
-    """Send the 30-day chart with this week against the last, or a kind word when it is empty."""
+    """Send the 30-day chart with this week against the last, or a kind word when it is empty;
+    then the everyday activities' chart, or under the first a button to start tracking them."""
     patient = context.patient
     message = update.effective_message
     assert message is not None

@@ -224,7 +224,7 @@ async def _function_step(context: BotContext, data: CallbackData) -> OutgoingMes
         case "open":
             return picker_message(language, await function.open_picker(core, patient.id))
         case "done":
-            await function.open_picker(core, patient.id)
+            await function.open_picker(core, patient.id)  # no typed activity awaited any more
             return OutgoingMessage(text(language, "function.done"))
         case "type":
             picker = await function.expect_typed(core, patient.id)

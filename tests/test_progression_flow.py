@@ -101,6 +101,9 @@ async def test_four_good_weeks_end_with_8_s_holds_and_the_report_says_why(
         await patient.tap(str(3 + week))
         offer = await edited(patient, check.message_id, "Ready for one step up?")
         assert f"✓ Climbing stairs: {3 + week}" in offer.text
+        # a change of 2 points or more, and only that, is named as real
+        change = "+1.0)" if week == 1 else f"+{week}.0: a real change)"
+        assert f"Thank you! Your average now: {3 + week}.0 ({change}" in offer.text
         assert f"Holds of {5 + week} s instead of {4 + week} s." in offer.text
         assert offer.labels == [STEP_UP, NOT_NOW]
         assert await dose_of(bot, patient.user_id) == (4 + week, 5)  # nothing without the tap
