@@ -22,6 +22,7 @@ from handlers import commands
 from handlers import diary
 from handlers import exercise
 from handlers import floods
+from handlers import function
 from handlers import gate
 from handlers import learn
 from handlers import onboarding
@@ -41,6 +42,7 @@ def register(application: AnyApplication) -> None:
     diary.register(application)  # group 0: /pain /progress /report /export /delete, pn: dl:
     exercise.register(application)  # group 0: /exercise /exercises, ss: lib:
     learn.register(application)  # group 0: /learn, lr:
+    function.register(application)  # group 0: fn: pg: (everyday activities, the step offered)
     reminders.register(application)  # group 0: rm: (snooze, skip today)
     commands.register(application)  # group 0, LAST: /help, unknown command, free text, old buttons
 

@@ -93,8 +93,13 @@ PAIN = _feature("pn", "score", "ask", "loc", "where", "sym", "done", "gentle")
 # lr:check starts the inflammatory back pain check, lr:ans:<check>:<question>:<0|1> answers it
 LEARN = _feature("lr", "open", "menu", "page", "check", "later", "ans", "stop")
 DELETE = _feature("dl", "yes", "no")
+FUNCTION = _feature("fn", "open", "add", "type", "drop", "done", "score")
+PROGRESSION = _feature("pg", "yes", "no")
 BROADCAST = _feature("ad", "send", "cancel")  # operators only
-FEATURES = (ONBOARDING, SETTINGS, SESSION, LIBRARY, LEARN, REMINDER, PAIN, DELETE, BROADCAST)
+FEATURES = (
+    ONBOARDING, SETTINGS, SESSION, LIBRARY, LEARN, REMINDER, PAIN, DELETE, FUNCTION, PROGRESSION,
+    BROADCAST,
+)
 _BY_PREFIX = {feature.prefix: feature for feature in FEATURES}
 
 

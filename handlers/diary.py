@@ -29,10 +29,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers.buttons import DELETE, PAIN, CallbackData, Rows, pain_scale, parse_callback, whole_number
 from handlers.exercise import cancel_hold
+from handlers.function import open_button, send_progress as send_function_progress
 from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge, inline_keyboard, unless_unchanged
 from handlers.render import gentle_button, render_advice, render_week_comparison
-from sibot import diary
+from sibot import diary, function
 from sibot.charts import chart_window, has_chart_data, progress_chart
 from sibot.checkins import (
     PAIN_SCALE,
@@ -399,13 +400,18 @@ async def _advise(
 
 
 async def show_progress(update: Update, context: BotContext) -> None:
-    """Send the 30-day chart with this week against the last, or a kind word when it is empty."""
+    """Send the 30-day chart with this week against the last, or a kind word when it is empty;
+    then the everyday activities' chart, or under the first a button to start tracking them."""
     patient = context.patient
     message = update.effective_message
     assert message is not None
     seen = await diary.progress_of(context.core, patient)
+    activities = await function.function_of(context.core, patient.id, patient.zone)
+    # The first /progress of a patient without activities offers them, under its answer.
+    track = None if activities.current else inline_keyboard(((open_button(patient.language, False),),))
     if not has_chart_data(seen.days, seen.sessions_by_date, seen.today):
-        await message.reply_text(text(patient.language, "diary.progress.empty"))
+        await message.reply_text(text(patient.language, "diary.progress.empty"), reply_markup=track)
+        await send_function_progress(message, context, activities)
         return
     # Drawing takes a few hundred milliseconds: off the loop, so nobody's hold timer waits.
     png = await asyncio.to_thread(
@@ -429,7 +435,8 @@ async def show_progress(update: Update, context: BotContext) -> None:
         streak=plural(patient.language, "diary.days", seen.streak),
         sessions=sum(n for day, n in seen.sessions_by_date.items() if day >= first_day),
     )
-    await message.reply_photo(png, caption=caption, parse_mode=ParseMode.HTML)
+    await message.reply_photo(png, caption=caption, parse_mode=ParseMode.HTML, reply_markup=track)
+    await send_function_progress(message, context, activities)
 
 
 async def send_report(update: Update, context: BotContext) -> None:
@@ -437,8 +444,10 @@ async def send_report(update: Update, context: BotContext) -> None:
     patient = context.patient
     message = update.effective_message
     assert message is not None
-    report = await diary.report(context.core, patient.id)
-    if report is None or not (report.checkins or report.session_dates or report.red_flags):
+    report = await function.report(context.core, patient.id)
+    if report is None or not (
+        report.checkins or report.session_dates or report.red_flags or report.activities
+    ):
         await message.reply_text(text(patient.language, "diary.report.empty"))
         return
     if not report.name and update.effective_user is not None:
@@ -453,12 +462,12 @@ async def send_export(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     now = context.core.clock.now()
-    data = await diary.export(context.core, patient.id)
-    if not (data.checkins or data.sessions or data.inflammatory_checks):
+    data, activities = await function.export(context.core, patient.id)
+    if not (data.checkins or data.sessions or data.inflammatory_checks or activities):
         await message.reply_text(text(patient.language, "diary.export.empty"))
         return
     csv_bytes = await asyncio.to_thread(
-        export_csv, data.checkins, data.sessions, patient.zone, data.inflammatory_checks
+        export_csv, data.checkins, data.sessions, patient.zone, data.inflammatory_checks, activities
     )
     await _reply_file(message, patient.language, "export", local_date(now, patient.zone), csv_bytes)
 

@@ -15,6 +15,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers import free_text, learn, pickers
 from handlers.buttons import GENTLE_START, ONBOARDING, SESSION, SETTINGS, CallbackData, pain_scale, parse_callback
 from handlers.commands import main_actions
+from handlers.function import open_button
 from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge, replace_message, reply
 from handlers.render import local_now_label, render_advice
@@ -310,7 +311,8 @@ def _summary(screen: Screen) -> OutgoingMessage:
         start = Button(text(language, "onboarding.start_gentle"), data)
     else:
         start = Button(text(language, "onboarding.start_first"), SESSION.data("start", Source.ONBOARDING))
-    return OutgoingMessage("\n\n".join(lines), ((start,),))
+    # Everyday activities are optional: one more button, no more messages for who skips them.
+    return OutgoingMessage("\n\n".join(lines), ((start,), (open_button(language, tracking=False),)))
 
 
 def register(application: AnyApplication) -> None:

@@ -26,10 +26,12 @@ from telegram.ext import CallbackQueryHandler, Job
 
 from handlers.buttons import REMINDER, SESSION, parse_callback
 from handlers.diary import score_buttons
+from handlers.function import weekly_message
 from handlers.ptb.context import AnyApplication, BotContext, core_of
 from handlers.ptb.transport import TelegramSender, acknowledge
 from sibot.dispatcher import MAX_WAIT, Dispatcher
 from sibot.checkins import CheckinSource
+from sibot.function import Card
 from sibot.patients import PatientView
 from sibot.ports import Button, OutgoingMessage
 from sibot.reminders import SNOOZE_MINUTES, skip_reminder_today, snooze_reminder
@@ -127,6 +129,9 @@ class _ReminderMessages:
 
     def followup(self, language: str) -> OutgoingMessage:
         return followup_message(language)
+
+    def weekly(self, language: str, card: Card) -> OutgoingMessage:
+        return weekly_message(language, card)
 
 
 MESSAGES = _ReminderMessages()

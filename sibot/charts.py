@@ -133,3 +133,69 @@ def _draw_sessions(
     axes.set_ylim(0, max([2, *counts.values()]))
     axes.yaxis.set_major_locator(MaxNLocator(nbins=2, integer=True))
     axes.set_ylabel(text(language, "diary.chart.sessions"), fontsize=TYPE_SIZE - 2)
+
+
+# Activity lines in the Okabe-Ito palette; the average is a black dashed line beneath them.
+ACTIVITY_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+ACTIVITY_MARKERS = ("o", "s", "^", "D", "v", "P")
+FunctionSeries = tuple[str, tuple[tuple[date, int], ...]]
+
+
+def activity_name(suggestion: str | None, typed: str | None, language: str) -> str:
+    """What an everyday activity is called: a suggestion in the patient's language, or their
+    own words."""
+    return text(language, f"function.suggestion.{suggestion}") if suggestion else typed or ""
+
+
+def function_chart(
+    activities: list[FunctionSeries], average: list[tuple[date, float]], language: str
+) -> bytes:
+    """The PNG of the weekly function scores: each activity (name, dated scores) and the weekly
+    average; ValueError with no score to draw."""
+    if not any(points for _, points in activities):
+        raise ValueError("no function scores to draw")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import num2date
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    for index, (name, points) in enumerate(activities):
+        if points:
+            x, y = zip(*points, strict=True)
+            axes.plot(
+                x, y, marker=ACTIVITY_MARKERS[index % len(ACTIVITY_MARKERS)],
+                color=ACTIVITY_COLOURS[index % len(ACTIVITY_COLOURS)], linewidth=2,
+                markersize=9, zorder=2, label=_shortened(name),
+            )
+    if average:
+        x, y = zip(*average, strict=True)
+        # dashed and beneath, so that an activity with the same scores still shows
+        axes.plot(
+            x, y, color="black", linewidth=3, linestyle="--", zorder=1,
+            label=text(language, "function.chart.average"),
+        )
+    axes.set_ylim(-0.3, 10.3)
+    axes.set_yticks([0, 2, 4, 6, 8, 10])
+    axes.set_ylabel(text(language, "function.chart.score"), fontsize=TYPE_SIZE)
+    axes.grid(axis="y", alpha=0.3)
+    # below the plot: scores near 10 would run under a legend inside it
+    axes.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=2, fontsize=TYPE_SIZE - 4,
+        frameon=False,
+    )
+    axes.xaxis.set_major_formatter(
+        FuncFormatter(lambda value, _: format_day_month(language, num2date(value).date()))
+    )
+    axes.tick_params(labelsize=TYPE_SIZE - 2)
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.suptitle(text(language, "function.chart.title"), fontsize=TITLE_SIZE)
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _shortened(name: str, length: int = 28) -> str:
+    return name if len(name) <= length else name[: length - 1] + "…"

@@ -277,7 +277,7 @@ async def progress(
     """The patient's daily pain, sessions, streak and week-on-week change."""
     today = checkins.local_date(now, zone)
     since = now - timedelta(days=WINDOW_DAYS + SLACK_DAYS)
-    history = await _checkins_since(session, patient_id, since)
+    history = await checkins_since(session, patient_id, since)
     done = await completed_dates(session, patient_id, zone)
     return Progress(
         today=today,
@@ -307,7 +307,7 @@ async def report_data(session: AsyncSession, patient_id: int, now: datetime) -> 
         start=start,
         end=end,
         routine=await _routine_settings(session, row),
-        checkins=tuple(await _checkins_since(session, row.id, since)),
+        checkins=tuple(await checkins_since(session, row.id, since)),
         session_dates=tuple(await completed_dates(session, row.id, zone)),
         red_flags=tuple(FlagEvent(flag.at, checkins.RedFlagRule(flag.rule)) for flag in flags),
         inflammatory_check=next(reversed(await finished_checks(session, row.id)), None),
@@ -331,13 +331,13 @@ async def export_data(session: AsyncSession, patient_id: int) -> Export:
         .order_by(ExerciseSession.started_at)
     )
     return Export(
-        checkins=await _checkins_since(session, patient_id, None),
+        checkins=await checkins_since(session, patient_id, None),
         sessions=[_session_record(row) for row in rows],
         inflammatory_checks=await finished_checks(session, patient_id),
     )
 
 
-async def _checkins_since(
+async def checkins_since(
     session: AsyncSession, patient_id: int, since: datetime | None
 ) -> list[checkins.Checkin]:
     return [_as_checkin(row) for row in await _checkin_rows(session, patient_id, since)]
@@ -479,16 +479,6 @@ async def go_gentle(core: Core, patient_id: int) -> GentleRoutine | None:
 async def progress_of(core: Core, patient: PatientView) -> Progress:
     async with core.db.transaction() as session:
         return await progress(session, patient.id, core.clock.now(), patient.zone)
-
-
-async def report(core: Core, patient_id: int) -> ReportData | None:
-    async with core.db.transaction() as session:
-        return await report_data(session, patient_id, core.clock.now())
-
-
-async def export(core: Core, patient_id: int) -> Export:
-    async with core.db.transaction() as session:
-        return await export_data(session, patient_id)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ One `tick(now)` does everything that is due:
    dispatcher holds (FOR UPDATE SKIP LOCKED), so replicas never claim one occurrence twice.
    An occurrence missed by the grace or more (downtime) is skipped, and when several are due only
    the newest can go: never a burst of stale reminders.
+   Once a week an occurrence also gets the weekly function check (kind `weekly`, see
+   `sibot.function.weekly_due`), whether or not its reminder goes.
 2. Claim due follow-ups the same way: one per day at most, only if the reminder was left alone.
 3. Send every pending outbox row that is due: the ones just claimed, retries after a failure,
    and rows a crash left behind, side by side (the rate limiter paces them). A few rows at a
@@ -41,6 +43,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from sibot.core import Core
 from sibot.db import Database
+from sibot.function import WEEKLY, Card, weekly_cards, weekly_due
 from sibot.health import Heartbeat
 from sibot.models import ExerciseSession, Patient, Reminder, ReminderDelivery
 from sibot.patients import takes_reminders
@@ -189,8 +192,25 @@ class Dispatcher:
                     and _open(taken, row.id, occurrence.local_date, kind)
                 ):
                     pending.append(_pending(row, occurrence, kind, now))
-            await _add_pending(connection, pending)
+            await _add_pending(connection, pending + await self._weekly(session, due, taken, now))
             return len(rows)
+
+    async def _weekly(
+        self, session: AsyncSession, due: list[tuple[Row[Any], Occurrence, str, Any]],
+        taken: set[OutboxKey], now: datetime,
+    ) -> list[dict[str, Any]]:
+        """The weekly function check that comes with some of these occurrences (see
+        `sibot.function.weekly_due`), whether or not the reminder itself goes."""
+        sendable = [
+            (row, occurrence) for row, occurrence, _, _ in due
+            if now - occurrence.fire_at < self._grace and takes_reminders(row, now)
+            and (row.id, occurrence.local_date, WEEKLY) not in taken
+        ]
+        days = {row.id: occurrence.local_date for row, occurrence in sendable}
+        weekly = await weekly_due(session, [row for row, _ in sendable], days, now)
+        return [
+            _pending(row, occurrence, WEEKLY, now) for row, occurrence in sendable if row.id in weekly
+        ]
 
     def _advance(
         self, reminder: Row[Any], now: datetime
@@ -395,18 +415,25 @@ class Dispatcher:
                     .with_for_update(skip_locked=True, of=ReminderDelivery)
                 )
             ).all()
+            cards = await weekly_cards(
+                session, [row.patient_id for row in rows if row.kind == WEEKLY], now
+            )
             outgoing, expired = [], []
             for row in rows:
                 if retry_at(row.attempts, row.updated_at) > now:
                     continue  # another dispatcher tried it meanwhile
-                if now - row.due_at >= self._grace:
+                nothing_to_ask = row.kind == WEEKLY and not (
+                    row.patient_id in cards and cards[row.patient_id].worth_sending
+                )
+                if now - row.due_at >= self._grace or nothing_to_ask:
                     expired.append(row.id)
                     continue
-                follows_up = row.kind != FOLLOWUP and row.followups_enabled
+                follows_up = row.kind not in (FOLLOWUP, WEEKLY) and row.followups_enabled
                 outgoing.append(
                     _Outgoing(
                         row.id, row.reminder_id, row.patient_id, row.attempts,
-                        row.occurrence_date if follows_up else None, self._message_for(row),
+                        row.occurrence_date if follows_up else None,
+                        self._message_for(row, cards.get(row.patient_id)),
                     )
                 )
             if expired:
@@ -423,8 +450,11 @@ class Dispatcher:
                 )
         return outgoing
 
-    def _message_for(self, row: Row[Any]) -> OutgoingMessage:
-        """The message of a delivery row, which carries its kind and its patient's settings."""
+    def _message_for(self, row: Row[Any], card: Card | None) -> OutgoingMessage:
+        """The message of a delivery row, which carries its kind and its patient's settings
+        (and for the weekly check, the patient's card)."""
+        if row.kind == WEEKLY and card is not None:
+            return self._messages.weekly(row.language, card)
         if row.kind == FOLLOWUP:
             return self._messages.followup(row.language)
         minutes = estimated_minutes(ROUTINE_KEYS, row.hold_seconds, row.repetitions)

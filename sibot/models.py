@@ -247,6 +247,52 @@ class InflammatoryCheck(Base):
     count: Mapped[int | None] = mapped_column(SmallInteger)
 
 
+class FunctionActivity(Base):
+    """An everyday activity the patient scores weekly (the Patient-Specific Functional Scale)."""
+
+    __tablename__ = "function_activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = _patient_fk()
+    # One of the suggestions by key, or the patient's own words (health data: never logged).
+    suggestion: Mapped[str | None] = mapped_column(String(32))
+    typed: Mapped[str | None] = mapped_column(String(80))
+    added_at: Mapped[datetime]
+    # Replaced by another activity; its scores stay, as its history.
+    retired_at: Mapped[datetime | None]
+
+
+class FunctionScore(Base):
+    """How well the patient could do an activity, 0 (unable) to 10 (as before the problem)."""
+
+    __tablename__ = "function_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("function_activities.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[int] = _patient_fk()
+    at: Mapped[datetime]
+    score: Mapped[int] = mapped_column(SmallInteger)
+
+
+class DoseChange(Base):
+    """A step up or back the bot offered and the patient answered; only an accepted one changed
+    the dose."""
+
+    __tablename__ = "dose_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = _patient_fk()
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(16))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    hold_from: Mapped[int] = mapped_column(SmallInteger)
+    hold_to: Mapped[int] = mapped_column(SmallInteger)
+    repetitions_from: Mapped[int] = mapped_column(SmallInteger)
+    repetitions_to: Mapped[int] = mapped_column(SmallInteger)
+
+
 class Broadcast(Base):
     """An operator's message to every active patient, kept as an audit trail."""
 

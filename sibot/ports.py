@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from sibot.function import Card
 
 
 class Priority(IntEnum):
@@ -64,6 +67,10 @@ class ReminderRenderer(Protocol):
 
     def followup(self, language: str) -> OutgoingMessage:
         """The one gentle follow-up of a reminder that was left alone."""
+        ...
+
+    def weekly(self, language: str, card: Card) -> OutgoingMessage:
+        """The weekly function check: the first activity to score, or a step offered."""
         ...
 
 

@@ -2,7 +2,8 @@
 
 The PDF uses DejaVu Sans from matplotlib's own data rather than a PDF core font: core fonts are
 Latin-1 only, and a patient's name may well be Cyrillic. Every section has a row limit, and page
-breaks are off, so the report is one page whatever the period holds.
+breaks are off, so the report is one page whatever the period holds; a patient who tracks
+everyday activities or was offered a step gets a second page for them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sibot.charts import has_chart_data, progress_chart
+from sibot.charts import activity_name, function_chart, has_chart_data, progress_chart
 from sibot.checkins import (
     Checkin,
     CheckinSource,
@@ -52,6 +53,8 @@ MAX_EVENT_ROWS = 16
 ROW = 5.5  # mm per table row
 EVENT_TIME_WIDTH = 40  # mm, room for a short date and time in each language
 EVERY_DAY = 0b1111111
+FUNCTION_CHART_WIDTH = 130  # mm
+MAX_ACTIVITY_ROWS = 12
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,42 @@ class FlagEvent:
     rule: RedFlagRule
 
 
+REAL_CHANGE = 2  # points of the function scale: its minimal clinically important difference
+
+
+def real_change(change: float | None) -> bool:
+    """Whether a change of a function score (or of their average) is one that matters."""
+    return change is not None and abs(change) >= REAL_CHANGE
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    """An everyday activity and its scores (0-10), oldest first."""
+
+    suggestion: str | None  # the key of a suggested activity, or None for the patient's words
+    typed: str | None
+    scores: tuple[tuple[datetime, int], ...]
+    retired: bool = False
+
+    @property
+    def change(self) -> int | None:
+        """The latest score minus the first; None before a second score."""
+        return self.scores[-1][1] - self.scores[0][1] if len(self.scores) >= 2 else None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """A step up or back that was offered, and the patient's answer."""
+
+    at: datetime
+    reason: str  # a sibot.progression.Reason value
+    accepted: bool
+    hold_from: int
+    hold_to: int
+    repetitions_from: int
+    repetitions_to: int
+
+
 @dataclass(frozen=True)
 class ReportData:
     """Everything the doctor's report shows. Check-ins, session dates and flags outside
@@ -88,6 +127,9 @@ class ReportData:
     session_dates: tuple[date, ...] = ()  # the local date of each completed session
     red_flags: tuple[FlagEvent, ...] = ()
     inflammatory_check: CheckResult | None = None  # the newest finished one, whenever it was
+    activities: tuple[ActivityRecord, ...] = ()  # current ones first
+    function_average: tuple[tuple[date, float], ...] = ()  # Monday of each week, mean score
+    steps: tuple[StepRecord, ...] = ()
 
 
 def doctor_report_pdf(report: ReportData, language: str) -> bytes:
@@ -101,9 +143,101 @@ def doctor_report_pdf(report: ReportData, language: str) -> bytes:
     _events(pdf, report, checkins, zone, language)
     _routine(pdf, report.routine, language)
     _inflammatory_check(pdf, report.inflammatory_check, zone, language)
+    _footer(pdf, language)
+    if report.activities or report.steps:
+        pdf.add_page()
+        _function(pdf, report, zone, language)
+        _steps(pdf, report, zone, language)
+        _footer(pdf, language)
+    return bytes(pdf.output())
+
+
+def _footer(pdf: FPDF, language: str) -> None:
     pdf.set_y(-MARGIN - 4)
     _write(pdf, text(language, "diary.report.footer"), size=8, colour=110)
-    return bytes(pdf.output())
+
+
+def change_text(change: float | None, language: str) -> str:
+    """" (+3: a real change)", " (+1)" or nothing, after a score or an average."""
+    if change is None:
+        return ""
+    number = str(change) if isinstance(change, int) else format_decimal(language, change)
+    signed = f"+{number}" if change > 0 else number
+    key = "function.real_change" if real_change(change) else "function.change"
+    return f" ({text(language, key, change=signed)})"
+
+
+def dose_text(language: str, hold: tuple[int, int], repetitions: tuple[int, int]) -> str:
+    """What a step changes, (before, after) of each, in one sentence."""
+    if hold[0] != hold[1]:
+        return text(language, "progression.dose.hold", old=hold[0], new=hold[1])
+    return text(language, "progression.dose.repetitions", old=repetitions[0], new=repetitions[1])
+
+
+def _function(pdf: FPDF, report: ReportData, zone: ZoneInfo, language: str) -> None:
+    """The everyday activities: their chart, then first and latest score of each."""
+    _write(pdf, text(language, "function.report.title"), size=14, bold=True, height=9)
+    current = [a for a in report.activities if not a.retired and a.scores]
+    if not any(a.scores for a in report.activities):
+        _write(pdf, text(language, "function.report.none"))
+        pdf.ln(4)
+        return
+    if current:
+        series = [
+            (
+                activity_name(a.suggestion, a.typed, language),
+                tuple((local_date(at, zone), score) for at, score in a.scores),
+            )
+            for a in current
+        ]
+        png = function_chart(series, list(report.function_average), language)
+        top = pdf.get_y()
+        pdf.image(BytesIO(png), x=MARGIN, y=top, w=FUNCTION_CHART_WIDTH)
+        pdf.set_y(top + FUNCTION_CHART_WIDTH * 3 / 4 + 3)
+    widths = (70.0, 30.0, 30.0, 50.0)
+    headings = ("activity", "first", "latest", "change")
+    _row(pdf, MARGIN, widths, tuple(text(language, f"function.report.{key}") for key in headings), bold=True)
+    for activity in report.activities[:MAX_ACTIVITY_ROWS]:
+        if not activity.scores:
+            continue
+        name = activity_name(activity.suggestion, activity.typed, language)
+        if activity.retired:
+            name = text(language, "function.report.retired", name=name)
+        first, latest = activity.scores[0], activity.scores[-1]
+        _row(pdf, MARGIN, widths, (
+            name,
+            f"{first[1]} ({format_date(language, local_date(first[0], zone))})",
+            f"{latest[1]} ({format_date(language, local_date(latest[0], zone))})",
+            change_text(activity.change, language).strip(" ()"),
+        ))
+    if report.function_average:
+        first_mean, last_mean = report.function_average[0][1], report.function_average[-1][1]
+        change = last_mean - first_mean if len(report.function_average) > 1 else None
+        _row(pdf, MARGIN, widths, (
+            text(language, "function.report.average"),
+            format_decimal(language, first_mean),
+            format_decimal(language, last_mean),
+            change_text(change, language).strip(" ()"),
+        ), bold=True)
+    pdf.ln(4)
+
+
+def _steps(pdf: FPDF, report: ReportData, zone: ZoneInfo, language: str) -> None:
+    """Every step offered, newest first, with the answer and why."""
+    _write(pdf, text(language, "progression.report.title"), size=12, bold=True, height=8)
+    if not report.steps:
+        _write(pdf, text(language, "progression.report.none"))
+    for step in sorted(report.steps, key=lambda s: s.at, reverse=True)[:MAX_EVENT_ROWS]:
+        dose = dose_text(
+            language, (step.hold_from, step.hold_to), (step.repetitions_from, step.repetitions_to)
+        )
+        answer = "progression.report.accepted" if step.accepted else "progression.report.declined"
+        line = text(
+            language, "progression.report.line", dose=dose, answer=text(language, answer),
+            reason=text(language, f"progression.reason.{step.reason}"),
+        )
+        _write(pdf, format_datetime(language, step.at.astimezone(zone)), width=EVENT_TIME_WIDTH, last=False)
+        _write(pdf, line)
 
 
 def _new_pdf() -> FPDF:
@@ -342,6 +476,7 @@ CSV_COLUMNS = (
     "exercises_skipped",
     "check_count",
     "check_outcome",
+    "activity",
 )
 
 
@@ -364,12 +499,22 @@ def export_csv(
     sessions: list[SessionRecord],
     zone: ZoneInfo,
     inflammatory_checks: Sequence[CheckResult] = (),
+    activities: Sequence[ActivityRecord] = (),
 ) -> bytes:
-    """UTF-8 CSV of every check-in, session and inflammatory back pain check, oldest first, times
-    in the patient's zone with their offset (2026-03-29T08:00:00+02:00); several locations or
-    symptoms are joined by ";"."""
+    """UTF-8 CSV of every check-in, session, inflammatory back pain check and everyday activity's
+    score, oldest first, times in the patient's zone with their offset (2026-03-29T08:00:00+02:00);
+    several locations or symptoms are joined by ";". An activity is its suggestion's key or the
+    patient's words."""
     rows = [_checkin_row(c, zone) for c in checkins] + [_session_row(s, zone) for s in sessions]
     rows += [_inflammatory_check_row(result, zone) for result in inflammatory_checks]
+    rows += [
+        {
+            "record": "function", "at": _local_iso(at, zone), "score": str(score),
+            "activity": activity.suggestion or activity.typed or "",
+        }
+        for activity in activities
+        for at, score in activity.scores
+    ]
     rows.sort(key=lambda row: datetime.fromisoformat(row["at"]))
     buffer = StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="")

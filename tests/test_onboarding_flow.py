@@ -89,7 +89,10 @@ async def test_the_happy_path_from_deep_link_to_first_session_button(bot: BotHar
     await patient.tap("4")
     summary = await patient.expect("All set")
     assert "19:30 on Mon, Wed" in summary.text and "Mon 19:30" in summary.text and "4/10" in summary.text
-    assert summary.button_data == {"▶️ Start my first session": "ss:start:onboarding"}
+    assert summary.button_data == {
+        "▶️ Start my first session": "ss:start:onboarding",
+        "📋 Track everyday activities (optional)": "fn:open",  # one button: skipping costs nothing
+    }
     bot.clock.advance(timedelta(seconds=7))
     await patient.tap("▶️ Start my first session")
     first = await patient.expect("Pain before: 4/10, as you told me just now.")  # not asked again
@@ -285,7 +288,8 @@ async def test_an_onboarding_button_after_onboarding_is_stale(bot: BotHarness, e
 async def test_a_high_baseline_offers_a_gentler_first_session(bot: BotHarness, emulator: Emulator) -> None:
     patient = emulator.patient()
     summary = await _summary_after_a_baseline(bot, patient)
-    assert summary.labels == [text("en", "onboarding.start_gentle")]  # not the usual start
+    # not the usual start; everyday activities stay an option
+    assert summary.labels == [text("en", "onboarding.start_gentle"), text("en", "function.button.open")]
     row = await _row(bot, patient.user_id)
     assert row is not None and not row.gentle  # switched only when tapped
     await patient.tap(text("en", "onboarding.start_gentle"))
@@ -299,7 +303,8 @@ async def test_a_high_baseline_offers_a_gentler_first_session(bot: BotHarness, e
 async def test_the_inflammatory_check_is_offered_once_after_onboarding(bot: BotHarness, emulator: Emulator) -> None:
     patient = emulator.patient()
     summary = await _summary_after_a_baseline(bot, patient, 3)
-    assert summary.labels == [text("en", "onboarding.start_first")]  # onboarding itself is as long as before
+    # onboarding itself is as long as before
+    assert summary.labels == [text("en", "onboarding.start_first"), text("en", "function.button.open")]
     offer = await patient.next_message()
     assert "not a diagnosis" in offer.text and "spondyloarthritis" in offer.text
     assert offer.buttons == [[text("en", "ibp.offer.take")], [text("en", "ibp.offer.later")]]
