@@ -254,3 +254,67 @@ class ReplicaHeartbeat(Base):
 
     replica: Mapped[str] = mapped_column(String(64), primary_key=True)  # host name and process id
     written_at: Mapped[datetime]
+
+
+class Follower(Base):
+    """A clinician or carer who follows patients: a user of their own kind. Every Telegram user
+    has a `patients` row from first contact, so deleting that row (/delete) takes this one and
+    every link with it."""
+
+    __tablename__ = "followers"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True,
+        autoincrement=False,
+    )
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime]
+
+
+class ShareLink(Base):
+    """A patient's invitation and, once both sides said yes, the consent record that lets one
+    follower see what the invitation listed. Only the code's hash is stored."""
+
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = _patient_fk()
+    follower_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("followers.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    # The patient's choice at confirmation: an emergency red flag goes to the follower at once.
+    alerts: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The pending weekly summary: its Monday in the follower's zone, and when it is due (UTC).
+    next_summary_at: Mapped[datetime | None] = mapped_column(index=True)
+    summary_date: Mapped[date | None] = mapped_column(Date)
+
+
+class ShareDelivery(Base):
+    """The outbox of sharing, leased and retried as reminders are: one row per (link, key)
+    ("week:<date>", "flag:<id>", "accepted", "revoked") makes a second send impossible."""
+
+    __tablename__ = "share_deliveries"
+    __table_args__ = (UniqueConstraint("link_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("share_links.id", ondelete="CASCADE"), index=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(200))
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None]
