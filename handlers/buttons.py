@@ -93,7 +93,16 @@ PAIN = _feature("pn", "score", "loc", "where", "sym", "done", "gentle")
 LEARN = _feature("lr", "open", "menu", "page")
 DELETE = _feature("dl", "yes", "no")
 BROADCAST = _feature("ad", "send", "cancel")  # operators only
-FEATURES = (ONBOARDING, SETTINGS, SESSION, LIBRARY, LEARN, REMINDER, PAIN, DELETE, BROADCAST)
+# sh:invite:<role>, sh:revoke:<link>, sh:confirm:<link>:<alerts 0|1>, sh:decline:<link> (the
+# patient); sh:accept:<code>, sh:no, sh:zone:<zone>, sh:rezone, sh:report:<link>,
+# sh:unfollow:<link> (the follower). Every link id is checked against the consent record.
+SHARE = _feature(
+    "sh", "invite", "revoke", "confirm", "decline", "accept", "no", "zone", "rezone", "report",
+    "unfollow",
+)
+FEATURES = (
+    ONBOARDING, SETTINGS, SESSION, LIBRARY, LEARN, REMINDER, PAIN, DELETE, BROADCAST, SHARE,
+)
 _BY_PREFIX = {feature.prefix: feature for feature in FEATURES}
 
 

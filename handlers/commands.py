@@ -25,6 +25,8 @@ COMMANDS = (
     "progress",
     "report",
     "export",
+    "share",
+    "patients",
     "settings",
     "pause",
     "resume",
