@@ -78,7 +78,7 @@ async def _share_menu(context: BotContext) -> OutgoingMessage:
 
 async def _invite(update: Update, context: BotContext, data: CallbackData) -> str | None:
     patient = context.patient
-    if not patient.onboarded or data.arg(0) not in Role:
+    if not patient.onboarded or data.arg(0) not in {role.value for role in Role}:
         return text(patient.language, "sharing.stale")
     made = await sharing.invite(context.core, patient.id, Role(data.arg(0)))
     link = f"https://t.me/{context.bot.username}?start={made.code}"
@@ -144,9 +144,8 @@ async def _accept(update: Update, context: BotContext, data: CallbackData) -> st
     if isinstance(done, Problem):
         return text(language, f"sharing.problem.{done}")
     reminders.wake_soon(context.application)
-    assert update.callback_query is not None
     body = text(language, "sharing.zone.ask", name=_name(done.patient_name))
-    await replace_message(update.callback_query, OutgoingMessage(body, _zone_buttons(context, done.zone)))
+    await reply(update, OutgoingMessage(body, _zone_buttons(context, done.zone)))
     return None
 
 
@@ -300,7 +299,9 @@ class _ShareMessages:
                 language, "sharing.weekly.title", name=_name(summary.patient_name),
                 first=format_date(language, summary.first), last=format_date(language, summary.last),
             ),
-            text(language, "sharing.weekly.sessions", done=summary.done, planned=summary.planned),
+            text(language, "sharing.weekly.sessions", done=summary.done, planned=summary.planned)
+            if summary.planned
+            else text(language, "sharing.weekly.sessions_unplanned", done=summary.done),
         ]
         if summary.pain is not None and summary.pain_before is not None:
             lines.append(render_week_comparison(WeekComparison(summary.pain_before, summary.pain), language))

@@ -43,7 +43,7 @@ from sibot.patients import SHARE_CODE_PREFIX, set_awaiting
 from sibot.ports import OutgoingMessage, Priority, RecipientBlocked, Sender, SendError
 from sibot.reminders import EXPIRED, FAILED, PENDING, SENT, SKIPPED
 from sibot.report import FlagEvent, ReportData
-from sibot.schedule import mask_to_weekdays, next_occurrence
+from sibot.schedule import Occurrence, mask_to_weekdays, next_occurrence
 from sibot.sessions import Status
 from sibot.zones import is_valid_zone
 
@@ -448,6 +448,18 @@ async def _end(session: AsyncSession, link: ShareLink, now: datetime, tell: int 
         await _notify(session, link, Notice.REVOKED, tell, now)
 
 
+def _newest_due(link: ShareLink, zone: ZoneInfo, not_before: datetime, now: datetime) -> tuple[datetime, date]:
+    """The newest summary of the link due by `now`: after downtime only it may go, never a burst
+    of old ones (the search starts at `not_before`: anything older is too late anyway)."""
+    assert link.next_summary_at is not None and link.summary_date is not None
+    current = Occurrence(link.summary_date, link.next_summary_at)
+    following = next_occurrence(max(current.fire_at, not_before), SUMMARY_TIME, zone, SUMMARY_WEEKDAYS)
+    while following.fire_at <= now:
+        current = following
+        following = next_occurrence(current.fire_at, SUMMARY_TIME, zone, SUMMARY_WEEKDAYS)
+    return current.fire_at, current.local_date
+
+
 def _schedule_summary(link: ShareLink, zone: str, now: datetime) -> None:
     following = next_occurrence(now, SUMMARY_TIME, ZoneInfo(zone), SUMMARY_WEEKDAYS)
     link.next_summary_at, link.summary_date = following.fire_at, following.local_date
@@ -539,7 +551,7 @@ class ShareOutbox:
                 )
             ).all()
             for link, zone in rows:
-                due_at, monday = link.next_summary_at, link.summary_date
+                due_at, monday = _newest_due(link, ZoneInfo(zone), now - self._grace - timedelta(days=1), now)
                 _schedule_summary(link, zone, max(now, due_at))
                 if now - due_at < self._grace:
                     key = f"{Notice.WEEK}:{monday}"

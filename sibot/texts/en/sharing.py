@@ -94,6 +94,7 @@ MESSAGES = {
     # the weekly summary and the alert
     "sharing.weekly.title": "<b>{name}: week of {first} to {last}</b>",
     "sharing.weekly.sessions": "Sessions: {done} of {planned} planned",
+    "sharing.weekly.sessions_unplanned": "Sessions: {done} (no reminder days set)",
     "sharing.weekly.pain": "Average pain: {current} (the week before: {previous})",
     "sharing.weekly.no_pain": "no score",
     "sharing.weekly.flags": "Red flags:",
