@@ -319,7 +319,9 @@ class _ShareMessages:
         button = Button(text(language, "sharing.button.full_report"), FEATURE.data("report", summary.link_id))
         days, by_date = list(summary.days), summary.sessions_by_date
         photo = (
-            progress_chart(days, by_date, summary.streak, summary.last, language, WEEK_CHART_DAYS)
+            progress_chart(
+                days, by_date, summary.streak, summary.last, language, WEEK_CHART_DAYS, "sharing.chart.title"
+            )
             if has_chart_data(days, by_date, summary.last, WEEK_CHART_DAYS)
             else None
         )

@@ -8,7 +8,7 @@ when Telegram shows it 400 px wide.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from io import BytesIO
 from typing import TYPE_CHECKING
 
@@ -61,9 +61,10 @@ def progress_chart(
     today: date,
     language: str,
     window_days: int = WINDOW_DAYS,
+    title_key: str = "diary.chart.title",
 ) -> bytes:
-    """The PNG of the last 30 days (or `window_days`: a follower's weekly summary shows 7);
-    ValueError when `has_chart_data` finds nothing to draw."""
+    """The PNG of the last 30 days (or `window_days`, titled by the text `title_key`: a
+    follower's weekly summary shows 7); ValueError when `has_chart_data` finds nothing to draw."""
     if not has_chart_data(days, sessions_by_date, today, window_days):
         raise ValueError("no pain scores or sessions in the chart's window")
     # matplotlib comes with the first chart, not at start, where it took a sixth of the time
@@ -106,7 +107,9 @@ def progress_chart(
             handlelength=1.5,
         )
     _draw_sessions(session_axes, sessions_by_date, first, last, language)
-    session_axes.set_xlim(first - timedelta(days=0.6), last + timedelta(days=0.6))
+    # datetimes: a date minus 0.6 days is the same date, and the first and last bars were cut
+    margin = timedelta(hours=14)
+    session_axes.set_xlim(datetime.combine(first, time()) - margin, datetime.combine(last, time()) + margin)
     # a tick every week (every day in a week's chart), counted back from today so that today is
     # always labelled
     step = timedelta(days=1 if window_days <= 7 else 7)
@@ -119,7 +122,7 @@ def progress_chart(
         axes.spines[["top", "right"]].set_visible(False)
     figure.align_ylabels()
     days_text = plural(language, "diary.days", streak)
-    figure.suptitle(text(language, "diary.chart.title", days=days_text), fontsize=TITLE_SIZE)
+    figure.suptitle(text(language, title_key, days=days_text), fontsize=TITLE_SIZE)
     buffer = BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

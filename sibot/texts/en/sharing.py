@@ -99,6 +99,7 @@ MESSAGES = {
     "sharing.weekly.no_pain": "no score",
     "sharing.weekly.flags": "Red flags:",
     "sharing.weekly.no_flags": "Red flags: none",
+    "sharing.chart.title": "Last 7 days · streak {days}",
     "sharing.button.full_report": "Full report (PDF)",
     "sharing.alert": (
         "<b>Emergency signs: {name}</b>\n{rule}\nReported {when}. They were advised to go to an "
