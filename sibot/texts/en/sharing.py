@@ -25,7 +25,7 @@ MESSAGES = {
     "sharing.menu.alerts": ", with emergency alerts",
     "sharing.button.invite_clinician": "Invite a clinician",
     "sharing.button.invite_carer": "Invite a carer",
-    "sharing.button.revoke": "Stop sharing with {name}",
+    "sharing.button.revoke": "Stop sharing: {name}",
     "sharing.invite": (
         "Here is your invitation for a {role}. Send this link to them (it works once, "
         "for 7 days, until {expires}):\n\n{link}\n\n{shared}"
@@ -88,7 +88,7 @@ MESSAGES = {
         one="{count} session in the last 7 days", other="{count} sessions in the last 7 days"
     ),
     "sharing.button.report": "Report: {name}",
-    "sharing.button.unfollow": "Stop following {name}",
+    "sharing.button.unfollow": "Unfollow {name}",
     "sharing.unfollowed": "You no longer follow {name}.",
     "sharing.not_yours": "This is not available to you.",
     # the weekly summary and the alert
