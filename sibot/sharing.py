@@ -710,11 +710,3 @@ async def _insert_once(
     if not taken:
         await session.execute(insert(ShareDelivery).values(**_pending(link_id, chat_id, key, due_at, now)))
 
-
-async def patients_followed_count(session: AsyncSession) -> int:
-    """Patients with at least one follower sharing is on for, for /stats."""
-    return await session.scalar(
-        select(func.count(func.distinct(ShareLink.patient_id))).where(
-            ShareLink.confirmed_at.is_not(None), ShareLink.revoked_at.is_(None)
-        )
-    ) or 0

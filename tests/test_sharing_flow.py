@@ -14,7 +14,8 @@ from handlers.buttons import SHARE
 from handlers.reminders import wake_dispatcher
 from sibot import checkins, diary
 from sibot.emulator import Emulator, Message, TelegramUser
-from sibot.models import Checkin, ExerciseSession, RedFlag, ShareDelivery, ShareLink
+from sibot.operators import stats_by_cohort, total
+from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, ShareDelivery, ShareLink
 from sibot.sessions import Status
 from sibot.texts import text
 from tests.factories import onboarded_patient
@@ -170,7 +171,9 @@ async def test_revoke_stops_the_next_summary_and_tells_the_follower(bot, emulato
     await ana.send("/share")
     listing = await ana.expect("Sharing with")
     assert "Bob (clinician), since" in listing.text
+    assert total(await stats_by_cohort(bot.core)).followed == 1  # /stats
     assert "Bob gets nothing more" in await tap_and_read(ana, text("en", "sharing.button.revoke", name="Bob"))
+    assert total(await stats_by_cohort(bot.core)).followed == 0
     await at(bot, clock, clock.now())
     await bob.expect("Ana stopped sharing with you")
     await at(bot, clock, MONDAY_9_MARCH_08_BERLIN)
@@ -271,8 +274,6 @@ async def test_a_clinician_sees_the_cohort_each_patient_came_through(bot, emulat
     await ana.send("/start clinic_north")
     await ana.expect("Hi, Ana")
     async with bot.core.db.transaction() as session:
-        from sibot.models import Patient
-
         row = await session.get(Patient, ana.user_id)
         assert row is not None
         row.onboarding_step, row.timezone = None, BERLIN
@@ -284,7 +285,5 @@ async def test_a_clinician_sees_the_cohort_each_patient_came_through(bot, emulat
     listing: Message = await bob.expect("Whom you follow")
     assert "clinic link clinic_north" in listing.text
     async with bot.core.db.transaction() as session:
-        from sibot.models import Patient
-
         bob_row = await session.get(Patient, bob.user_id)
         assert bob_row is not None and bob_row.cohort is None  # an invitation is not a cohort
