@@ -33,6 +33,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot import checkins, diary
@@ -703,10 +704,15 @@ async def _insert_once(
     session: AsyncSession, link_id: int, chat_id: int, key: str, due_at: datetime, now: datetime
 ) -> None:
     """The outbox row of (link, key), unless there is one: the unique key makes sure of it even
-    between replicas (the loser's transaction fails and its tick tries again)."""
+    when another replica writes the same row this instant (its savepoint gives way)."""
     taken = await session.scalar(
         select(exists().where(ShareDelivery.link_id == link_id, ShareDelivery.key == key))
     )
-    if not taken:
-        await session.execute(insert(ShareDelivery).values(**_pending(link_id, chat_id, key, due_at, now)))
+    if taken:
+        return
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(ShareDelivery).values(**_pending(link_id, chat_id, key, due_at, now)))
+    except IntegrityError:
+        log.info("outbox row written by another replica", extra={"link_id": link_id})
 
