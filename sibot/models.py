@@ -131,7 +131,24 @@ class Reminder(Base):
     followup_date: Mapped[date | None] = mapped_column(Date)
 
 
-class ReminderDelivery(Base):
+class OutboxRow:
+    """What every outbox row keeps of its sending: status, tries, when, the last error, and the
+    lease of the dispatcher sending it."""
+
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(200))
+    # Being sent: the dispatcher `claimed_by` holds the row until `lease_until`, and renews that
+    # while the send is out. Once it has passed (that bot died) the row is due again, for anyone.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None]
+
+
+class ReminderDelivery(OutboxRow, Base):
     """The outbox: one row per (reminder, local date, kind) makes a second send impossible."""
 
     __tablename__ = "reminder_deliveries"
@@ -144,18 +161,7 @@ class ReminderDelivery(Base):
     patient_id: Mapped[int] = _patient_fk()
     occurrence_date: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
-    due_at: Mapped[datetime]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
     message_id: Mapped[int | None] = mapped_column(BigInteger)
-    error: Mapped[str | None] = mapped_column(String(200))
-    # Being sent: the dispatcher `claimed_by` holds the row until `lease_until`, and renews that
-    # while the send is out. Once it has passed (that bot died) the row is due again, for anyone.
-    claimed_by: Mapped[str | None] = mapped_column(String(32))
-    lease_until: Mapped[datetime | None]
 
 
 class ExerciseSession(Base):
@@ -296,7 +302,7 @@ class ShareLink(Base):
     summary_date: Mapped[date | None] = mapped_column(Date)
 
 
-class ShareDelivery(Base):
+class ShareDelivery(OutboxRow, Base):
     """The outbox of sharing, leased and retried as reminders are: one row per (link, key)
     ("week:<date>", "flag:<id>", "accepted", "revoked") makes a second send impossible."""
 
@@ -309,12 +315,3 @@ class ShareDelivery(Base):
     )
     chat_id: Mapped[int] = mapped_column(BigInteger)
     key: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
-    due_at: Mapped[datetime]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
-    error: Mapped[str | None] = mapped_column(String(200))
-    claimed_by: Mapped[str | None] = mapped_column(String(32))
-    lease_until: Mapped[datetime | None]
