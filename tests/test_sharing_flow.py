@@ -287,3 +287,27 @@ async def test_a_clinician_sees_the_cohort_each_patient_came_through(bot, emulat
     async with bot.core.db.transaction() as session:
         bob_row = await session.get(Patient, bob.user_id)
         assert bob_row is not None and bob_row.cohort is None  # an invitation is not a cohort
+
+
+async def test_a_patient_can_follow_another_and_keeps_their_own_routine(bot, emulator, clock):
+    ana = emulator.patient(first_name="Ana", language_code="en")
+    await onboarded_patient(bot.core.db, ana.user_id, clock.now(), timezone=BERLIN)
+    bob = emulator.patient(first_name="Bob", language_code="en")
+    await onboarded_patient(bot.core.db, bob.user_id, clock.now(), name="Bob", timezone="UTC")
+    await bob.send(f"/start {await invitation_code(ana)}")
+    await bob.expect("invites you to follow")
+    await bob.tap(ACCEPT)
+    asked = await bob.expect("Which time zone")
+    await bob.tap(asked.labels[0])  # a button of the zone picker: Bob's own zone, UTC
+    await bob.expect("Mondays at 08:00")
+    await at(bot, clock, clock.now())
+    await ana.tap(YES_SHARE)
+    await at(bot, clock, clock.now())
+    await bob.expect("Ana confirmed")
+    await bob.send("/patients")
+    await bob.expect("Whom you follow")
+    await bob.send("/share")  # and he is still a patient with his own sharing
+    own = await bob.expect("Share with a clinician")
+    assert "Ana" not in own.text
+    await at(bot, clock, datetime(2026, 3, 9, 8, 0, tzinfo=UTC))  # 08:00 in UTC, Bob's zone
+    await bob.expect("week of")
