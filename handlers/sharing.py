@@ -20,10 +20,8 @@ from handlers import free_text, pickers, reminders
 from handlers.buttons import SHARE, CallbackData, parse_callback
 from handlers.ptb.context import AnyApplication, BotContext, core_of
 from handlers.ptb.transport import TelegramSender, acknowledge, replace_message, reply
-from handlers.render import render_week_comparison
 from sibot import sharing
 from sibot.charts import has_chart_data, progress_chart
-from sibot.checkins import WeekComparison
 from sibot.ports import Button, OutgoingMessage
 from sibot.report import FlagEvent, doctor_report_pdf
 from sibot.sharing import AWAITING_ZONE, Problem, Role, WeeklySummary
@@ -189,7 +187,7 @@ async def show_patients(update: Update, context: BotContext) -> None:
         return
     parts, buttons = [text(language, "sharing.patients.title")], []
     for each in followed:
-        zone = user.zone
+        zone = ZoneInfo(each.zone)
         cohort = text(language, "sharing.patients.cohort", cohort=html.escape(each.cohort)) if each.cohort else ""
         lines = [
             text(
@@ -303,8 +301,6 @@ class _ShareMessages:
             if summary.planned
             else text(language, "sharing.weekly.sessions_unplanned", done=summary.done),
         ]
-        if summary.pain is not None and summary.pain_before is not None:
-            lines.append(render_week_comparison(WeekComparison(summary.pain_before, summary.pain), language))
         lines.append(
             text(
                 language, "sharing.weekly.pain", current=_pain(language, summary.pain),

@@ -54,8 +54,6 @@ INVITE_LIFETIME = timedelta(days=7)
 SUMMARY_TIME = time(8, 0)
 SUMMARY_WEEKDAYS = frozenset({0})  # Monday
 WEEK = timedelta(days=7)
-# What a follower sees, in the order the invitation lists it; alerts only if the patient allows.
-SHARED = ("sessions", "pain", "chart", "red_flags", "report")
 # The typed answer a follower's zone picker waits for (patients.awaiting).
 AWAITING_ZONE = "share_zone"
 _CODE_BYTES = 32  # 43 characters of [A-Za-z0-9_-]: the code fits Telegram's 64 with its prefix
@@ -157,7 +155,7 @@ class FollowedPatient:
     last_score: int | None
     last_score_at: datetime | None
     sessions_7_days: int
-    zone: str
+    zone: str  # the follower's, for the dates shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,14 +334,15 @@ async def followed_by(core: Core, follower_id: int) -> list[FollowedPatient]:
     async with core.db.transaction() as session:
         rows = (
             await session.execute(
-                select(ShareLink, Patient)
+                select(ShareLink, Patient, Follower.timezone)
                 .join(Patient, Patient.id == ShareLink.patient_id)
+                .join(Follower, Follower.id == ShareLink.follower_id)
                 .where(*_following(follower_id))
                 .order_by(ShareLink.confirmed_at)
             )
         ).all()
         followed = []
-        for link, patient in rows:
+        for link, patient, zone in rows:
             last = (
                 await session.execute(
                     select(Checkin.score, Checkin.at)
@@ -363,8 +362,7 @@ async def followed_by(core: Core, follower_id: int) -> list[FollowedPatient]:
                 FollowedPatient(
                     link.id, patient.name or "", Role(link.role), link.confirmed_at,
                     patient.cohort if link.role == Role.CLINICIAN else None,
-                    last.score if last else None, last.at if last else None, sessions or 0,
-                    patient.timezone,
+                    last.score if last else None, last.at if last else None, sessions or 0, zone,
                 )
             )
         return followed
