@@ -187,12 +187,33 @@ class FollowerReport:
 class ShareRenderer(Protocol):
     """The messages of the sharing outbox; the glue draws them (with their buttons)."""
 
-    def weekly(self, language: str, summary: WeeklySummary) -> OutgoingMessage: ...
-    def alert(self, language: str, link_id: int, patient_name: str, flag: FlagEvent, zone: str) -> OutgoingMessage: ...
-    def told(self, language: str, follower_name: str) -> OutgoingMessage: ...
-    def accepted(self, language: str, link_id: int, follower_name: str, role: Role) -> OutgoingMessage: ...
-    def confirmed(self, language: str, patient_name: str, first_summary_at: datetime | None, zone: str) -> OutgoingMessage: ...
-    def revoked(self, language: str, patient_name: str) -> OutgoingMessage: ...
+    def weekly(self, language: str, summary: WeeklySummary) -> OutgoingMessage:
+        """To the follower, Monday 08:00: the week, its chart and a report button."""
+        ...
+
+    def alert(
+        self, language: str, link_id: int, patient_name: str, flag: FlagEvent, zone: str
+    ) -> OutgoingMessage:
+        """To the follower, at once: an emergency red flag (time in the follower's `zone`)."""
+        ...
+
+    def told(self, language: str, follower_name: str) -> OutgoingMessage:
+        """To the patient: the follower was alerted."""
+        ...
+
+    def accepted(self, language: str, link_id: int, follower_name: str, role: Role) -> OutgoingMessage:
+        """To the patient: the invitee accepted; start sharing?"""
+        ...
+
+    def confirmed(
+        self, language: str, patient_name: str, first_summary_at: datetime | None, zone: str
+    ) -> OutgoingMessage:
+        """To the follower: the patient confirmed; when the first summary comes."""
+        ...
+
+    def revoked(self, language: str, patient_name: str) -> OutgoingMessage:
+        """To the follower: the patient stopped sharing."""
+        ...
 
 
 # ---- the patient's side ---------------------------------------------------------------------
@@ -251,8 +272,7 @@ async def confirm(core: Core, patient_id: int, link_id: int, alerts: bool) -> Co
         link.confirmed_at, link.alerts = now, alerts
         _schedule_summary(link, follower.timezone, now)
         await _notify(session, link, Notice.CONFIRMED, link.follower_id, now)
-        name = await session.scalar(select(Patient.name).where(Patient.id == link.follower_id))
-        return Confirmed(name or "", alerts)
+        return Confirmed(await _name_of(session, link.follower_id), alerts)
 
 
 async def revoke(core: Core, patient_id: int, link_id: int) -> str | None:
@@ -264,7 +284,7 @@ async def revoke(core: Core, patient_id: int, link_id: int) -> str | None:
         if link is None or link.follower_id is None:
             return None
         await _end(session, link, core.clock.now(), tell=link.follower_id)
-        return await session.scalar(select(Patient.name).where(Patient.id == link.follower_id)) or ""
+        return await _name_of(session, link.follower_id)
 
 
 # ---- the follower's side --------------------------------------------------------------------
@@ -392,7 +412,7 @@ async def unfollow(core: Core, follower_id: int, link_id: int) -> str | None:
         if link is None:
             return None
         await _end(session, link, core.clock.now(), tell=None)
-        return await session.scalar(select(Patient.name).where(Patient.id == link.patient_id)) or ""
+        return await _name_of(session, link.patient_id)
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -423,8 +443,12 @@ async def _invitation(
         return Problem.EXPIRED
     if link.patient_id == user_id:
         return Problem.OWN
-    name = await session.scalar(select(Patient.name).where(Patient.id == link.patient_id))
-    return link, name or ""
+    return link, await _name_of(session, link.patient_id)
+
+
+async def _name_of(session: AsyncSession, user_id: int) -> str:
+    """A user's first name as Telegram gave it, "" when we have none."""
+    return await session.scalar(select(Patient.name).where(Patient.id == user_id)) or ""
 
 
 async def _live_link(session: AsyncSession, link_id: int, *owner: object) -> ShareLink | None:
@@ -615,11 +639,9 @@ class ShareOutbox:
         if link is None or link.follower_id is None:
             return None, None
         notice, _, ref = row.key.partition(":")
-        names = dict(
-            (await session.execute(select(Patient.id, Patient.name).where(Patient.id.in_({link.patient_id, link.follower_id})))).all()
-        )
         language = await session.scalar(select(Patient.language).where(Patient.id == row.chat_id)) or "en"
-        patient_name, follower_name = names.get(link.patient_id) or "", names.get(link.follower_id) or ""
+        patient_name = await _name_of(session, link.patient_id)
+        follower_name = await _name_of(session, link.follower_id)
         live = link.confirmed_at is not None and link.revoked_at is None
         match Notice(notice):
             case Notice.WEEK if live:
