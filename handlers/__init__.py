@@ -1,7 +1,7 @@
 """The Telegram glue. `register` adds every handler; the group numbers are commented.
 
 What lives where: one module per feature (onboarding, settings, diary, exercise, learn, reminders,
-admin, and commands: /help, the menu and the fallbacks), the gate and the flood limit (floods) before
+sharing, admin, and commands: /help, the menu and the fallbacks), the gate and the flood limit (floods) before
 them, the button route table and codec (buttons), the chat messages' renderers (render), the
 pickers onboarding and /settings share (pickers), and free_text, which routes a typed answer to the feature awaiting it. Under them,
 `handlers.ptb` is the python-telegram-bot plumbing: transport, HTTP, concurrency, webhook,
@@ -28,6 +28,7 @@ from handlers import learn
 from handlers import onboarding
 from handlers import reminders
 from handlers import settings
+from handlers import sharing
 from handlers.ptb.context import AnyApplication
 
 
@@ -37,6 +38,7 @@ def register(application: AnyApplication) -> None:
     gate.register_sender_check(application)  # group -3: a forged chat goes no further
     admin.register(application)  # group -2: operator commands
     gate.register(application)  # group -1: the patient in context.patient; onboarding first
+    sharing.register(application)  # group 0: /start share_<code> (before onboarding's), /share /patients, sh:
     onboarding.register(application)  # group 0: /start, ob:
     settings.register(application)  # group 0: /settings /pause /resume, st:
     diary.register(application)  # group 0: /pain /progress /report /export /delete, pn: dl:
@@ -53,4 +55,5 @@ async def on_start(application: AnyApplication) -> None:
     await exercise.on_start(application)
     await commands.on_start(application)
     await reminders.on_start(application)  # the reminder dispatcher job
+    await sharing.on_start(application)  # sharing's outbox, in the dispatcher's job
     await admin.on_start(application)  # broadcasts a stop or a crash cut off

@@ -92,7 +92,8 @@ def _cohort_label(row: CohortStats) -> str:
 
 def _stats_block(row: CohortStats, label: str) -> str:
     figures = {name: getattr(row, name) for name in CohortStats.__slots__ if name != "cohort"}
-    return text(LANGUAGE, "admin.stats_row", label=label, **figures)
+    followed = text(LANGUAGE, "admin.stats_followed", followed=row.followed)
+    return text(LANGUAGE, "admin.stats_row", label=label, **figures) + "\n" + followed
 
 
 async def broadcast(update: Update, context: BotContext) -> None:

@@ -96,9 +96,16 @@ DELETE = _feature("dl", "yes", "no")
 FUNCTION = _feature("fn", "open", "add", "type", "drop", "done", "score")
 PROGRESSION = _feature("pg", "yes", "no")
 BROADCAST = _feature("ad", "send", "cancel")  # operators only
+# sh:invite:<role>, sh:revoke:<link>, sh:confirm:<link>:<alerts 0|1>, sh:decline:<link> (the
+# patient); sh:accept:<code>, sh:no, sh:zone:<zone>, sh:rezone, sh:report:<link>,
+# sh:unfollow:<link> (the follower). Every link id is checked against the consent record.
+SHARE = _feature(
+    "sh", "invite", "revoke", "confirm", "decline", "accept", "no", "zone", "rezone", "report",
+    "unfollow",
+)
 FEATURES = (
     ONBOARDING, SETTINGS, SESSION, LIBRARY, LEARN, REMINDER, PAIN, DELETE, FUNCTION, PROGRESSION,
-    BROADCAST,
+    BROADCAST, SHARE,
 )
 _BY_PREFIX = {feature.prefix: feature for feature in FEATURES}
 

@@ -30,6 +30,8 @@ COMMANDS = (
     "progress",
     "report",
     "export",
+    "share",
+    "patients",
     "settings",
     "pause",
     "resume",

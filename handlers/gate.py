@@ -20,7 +20,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from handlers import onboarding
-from handlers.buttons import DELETE, ONBOARDING, feature_of
+from handlers.buttons import DELETE, ONBOARDING, SHARE, feature_of
 from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge
 from sibot import patients
@@ -34,9 +34,11 @@ SENDER_CHECK_GROUP = -3
 
 # Commands a patient may use before onboarding is done: /start shows where they are, /delete
 # erases what we stored on first contact (the disclaimer promises it), /help once consented.
-_ALWAYS_OPEN = frozenset({"start", "delete"})
+# A clinician or carer who follows patients need not be a patient: /patients and sharing's buttons
+# are theirs (each checked against the consent record).
+_ALWAYS_OPEN = frozenset({"start", "delete", "patients"})
 # The disclaimer promises /delete at any time, so its confirmation buttons must work too.
-_FEATURES_OPEN_DURING_ONBOARDING = frozenset({ONBOARDING, DELETE})
+_FEATURES_OPEN_DURING_ONBOARDING = frozenset({ONBOARDING, DELETE, SHARE})
 _OPEN_AFTER_CONSENT = frozenset({"help"})
 
 

@@ -177,7 +177,8 @@ async def hold_back(update: Update, context: BotContext) -> None:
         return
     message = update.message
     typed = message is not None and (message.location is not None or (message.text or "")[:1] not in ("/", ""))
-    if typed and not before_consent and await free_text.route(update, context):
+    # Before consent only a follower's zone (sharing) waits for a typed answer.
+    if typed and (not before_consent or patient.awaiting) and await free_text.route(update, context):
         return
     if before_consent:
         accept = Button(text(language, "onboarding.accept"), FEATURE.data("accept"))

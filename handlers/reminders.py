@@ -18,7 +18,7 @@ import contextlib
 import functools
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram import Update
@@ -47,8 +47,15 @@ RUNNER_KEY = "reminder_dispatcher"
 MIN_DELAY = timedelta(seconds=1)
 
 
+class Outbox(Protocol):
+    """Another outbox the dispatcher's job runs after the reminders (sharing's)."""
+
+    async def tick(self, now: datetime) -> datetime | None: ...
+
+
 class DispatcherRunner:
-    """Runs one tick at a time and keeps exactly one dispatcher job scheduled."""
+    """Runs one tick at a time, of the reminders and of every other outbox added, and keeps
+    exactly one dispatcher job scheduled."""
 
     def __init__(self, application: AnyApplication) -> None:
         self._core = core_of(application)
@@ -58,6 +65,10 @@ class DispatcherRunner:
         self._application = application
         self._lock = asyncio.Lock()
         self._job: Job[Any] | None = None
+        self._outboxes: list[Outbox] = []
+
+    def add_outbox(self, outbox: Outbox) -> None:
+        self._outboxes.append(outbox)
 
     async def run_tick(self) -> None:
         """Send what is due now, then schedule the next tick (even when this one failed)."""
@@ -65,6 +76,9 @@ class DispatcherRunner:
             next_tick = self._core.clock.now() + MAX_WAIT
             try:
                 next_tick = await self._dispatcher.tick(self._core.clock.now())
+                for outbox in self._outboxes:
+                    due = await outbox.tick(self._core.clock.now())
+                    next_tick = min(next_tick, due or next_tick)
             finally:
                 self.schedule(max(next_tick - self._core.clock.now(), MIN_DELAY))
 
@@ -149,6 +163,16 @@ async def on_start(application: AnyApplication) -> None:
     runner = DispatcherRunner(application)
     application.bot_data[RUNNER_KEY] = runner
     runner.schedule(timedelta(0))
+
+
+def runner_of(application: AnyApplication) -> DispatcherRunner:
+    runner: DispatcherRunner = application.bot_data[RUNNER_KEY]
+    return runner
+
+
+def wake_soon(application: AnyApplication) -> None:
+    """Have the dispatcher tick at once, without waiting for it: something was queued."""
+    runner_of(application).schedule(timedelta(0))
 
 
 async def wake_dispatcher(application: AnyApplication) -> None:

@@ -8,7 +8,7 @@ when Telegram shows it 400 px wide.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from io import BytesIO
 from typing import TYPE_CHECKING
 
@@ -37,14 +37,17 @@ EDGE_DAYS = 0.8
 EDGE_PAD_INCHES = 0.1
 
 
-def chart_window(today: date) -> tuple[date, date]:
+def chart_window(today: date, window_days: int = WINDOW_DAYS) -> tuple[date, date]:
     """The first and last day the chart shows."""
-    return today - timedelta(days=WINDOW_DAYS - 1), today
+    return today - timedelta(days=window_days - 1), today
 
 
-def has_chart_data(days: list[DayPain], sessions_by_date: dict[date, int], today: date) -> bool:
-    """Whether the last 30 days hold a pain score or a session, so a chart has something to show."""
-    first, last = chart_window(today)
+def has_chart_data(
+    days: list[DayPain], sessions_by_date: dict[date, int], today: date, window_days: int = WINDOW_DAYS
+) -> bool:
+    """Whether the window (30 days) holds a pain score or a session, so a chart has something to
+    show."""
+    first, last = chart_window(today, window_days)
     scored = any(
         first <= day.day <= last and any(getattr(day, name) is not None for name, _, _ in SERIES)
         for day in days
@@ -55,18 +58,25 @@ def has_chart_data(days: list[DayPain], sessions_by_date: dict[date, int], today
 
 
 def progress_chart(
-    days: list[DayPain], sessions_by_date: dict[date, int], streak: int, today: date, language: str
+    days: list[DayPain],
+    sessions_by_date: dict[date, int],
+    streak: int,
+    today: date,
+    language: str,
+    window_days: int = WINDOW_DAYS,
+    title_key: str = "diary.chart.title",
 ) -> bytes:
-    """The PNG of the last 30 days; ValueError when `has_chart_data` finds nothing to draw."""
-    if not has_chart_data(days, sessions_by_date, today):
-        raise ValueError("no pain scores or sessions in the last 30 days")
+    """The PNG of the last 30 days (or `window_days`, titled by the text `title_key`: a
+    follower's weekly summary shows 7); ValueError when `has_chart_data` finds nothing to draw."""
+    if not has_chart_data(days, sessions_by_date, today, window_days):
+        raise ValueError("no pain scores or sessions in the chart's window")
     # matplotlib comes with the first chart, not at start, where it took a sixth of the time
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import date2num, num2date
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-    first, last = chart_window(today)
+    first, last = chart_window(today, window_days)
     figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
     # a wider margin than the default 4 px, so today's date label never meets the edge
     figure.set_layout_engine("constrained", w_pad=EDGE_PAD_INCHES)
@@ -104,8 +114,10 @@ def progress_chart(
     _draw_sessions(session_axes, sessions_by_date, first, last, language)
     # in day numbers: a date plus a fraction of a day is the same date, which left no margin
     session_axes.set_xlim(date2num(first) - EDGE_DAYS, date2num(last) + EDGE_DAYS)
-    # a tick every week, counted back from today so that today is always labelled
-    session_axes.set_xticks([last - timedelta(weeks=n) for n in range(WINDOW_DAYS // 7, -1, -1)])
+    # a tick every week (every day in a week's chart), counted back from today so that today is
+    # always labelled
+    step = timedelta(days=1 if window_days <= 7 else 7)
+    session_axes.set_xticks([last - step * n for n in range((window_days - 1) // step.days, -1, -1)])
     session_axes.xaxis.set_major_formatter(
         FuncFormatter(lambda value, _: format_day_month(language, num2date(value).date()))
     )
@@ -114,7 +126,7 @@ def progress_chart(
         axes.spines[["top", "right"]].set_visible(False)
     figure.align_ylabels()
     days_text = plural(language, "diary.days", streak)
-    figure.suptitle(text(language, "diary.chart.title", days=days_text), fontsize=TITLE_SIZE)
+    figure.suptitle(text(language, title_key, days=days_text), fontsize=TITLE_SIZE)
     buffer = BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -384,20 +384,25 @@ async def function_of(core: Core, patient_id: int, zone: ZoneInfo) -> FunctionHi
 
 
 async def report(core: Core, patient_id: int) -> ReportData | None:
-    """The doctor's report (see `sibot.diary.report_data`) with the everyday activities and
-    every step offered."""
+    """The doctor's report of the patient's /report."""
     async with core.db.transaction() as session:
-        data = await report_data(session, patient_id, core.clock.now())
-        if data is None:
-            return None
-        history = await _history(session, patient_id, ZoneInfo(data.routine.zone))
-        steps = await changes_of(session, patient_id)
-        return replace(
-            data,
-            activities=tuple(entry.record for entry in history.activities),
-            function_average=history.weekly_average,
-            steps=tuple(steps),
-        )
+        return await full_report_data(session, patient_id, core.clock.now())
+
+
+async def full_report_data(session: AsyncSession, patient_id: int, now: datetime) -> ReportData | None:
+    """The doctor's report (see `sibot.diary.report_data`) with the everyday activities and
+    every step offered; None when the patient does not exist."""
+    data = await report_data(session, patient_id, now)
+    if data is None:
+        return None
+    history = await _history(session, patient_id, ZoneInfo(data.routine.zone))
+    steps = await changes_of(session, patient_id)
+    return replace(
+        data,
+        activities=tuple(entry.record for entry in history.activities),
+        function_average=history.weekly_average,
+        steps=tuple(steps),
+    )
 
 
 async def export(core: Core, patient_id: int) -> tuple[Export, tuple[ActivityRecord, ...]]:

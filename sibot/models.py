@@ -131,7 +131,24 @@ class Reminder(Base):
     followup_date: Mapped[date | None] = mapped_column(Date)
 
 
-class ReminderDelivery(Base):
+class OutboxRow:
+    """What every outbox row keeps of its sending: status, tries, when, the last error, and the
+    lease of the dispatcher sending it."""
+
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(200))
+    # Being sent: the dispatcher `claimed_by` holds the row until `lease_until`, and renews that
+    # while the send is out. Once it has passed (that bot died) the row is due again, for anyone.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None]
+
+
+class ReminderDelivery(OutboxRow, Base):
     """The outbox: one row per (reminder, local date, kind) makes a second send impossible."""
 
     __tablename__ = "reminder_deliveries"
@@ -144,18 +161,7 @@ class ReminderDelivery(Base):
     patient_id: Mapped[int] = _patient_fk()
     occurrence_date: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
-    due_at: Mapped[datetime]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
     message_id: Mapped[int | None] = mapped_column(BigInteger)
-    error: Mapped[str | None] = mapped_column(String(200))
-    # Being sent: the dispatcher `claimed_by` holds the row until `lease_until`, and renews that
-    # while the send is out. Once it has passed (that bot died) the row is due again, for anyone.
-    claimed_by: Mapped[str | None] = mapped_column(String(32))
-    lease_until: Mapped[datetime | None]
 
 
 class ExerciseSession(Base):
@@ -324,3 +330,58 @@ class ReplicaHeartbeat(Base):
 
     replica: Mapped[str] = mapped_column(String(64), primary_key=True)  # host name and process id
     written_at: Mapped[datetime]
+
+
+class Follower(Base):
+    """A clinician or carer who follows patients: a user of their own kind. Every Telegram user
+    has a `patients` row from first contact, so deleting that row (/delete) takes this one and
+    every link with it."""
+
+    __tablename__ = "followers"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True,
+        autoincrement=False,
+    )
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime]
+
+
+class ShareLink(Base):
+    """A patient's invitation and, once both sides said yes, the consent record that lets one
+    follower see what the invitation listed. Only the code's hash is stored."""
+
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = _patient_fk()
+    follower_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("followers.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    # The patient's choice at confirmation: an emergency red flag goes to the follower at once.
+    alerts: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The pending weekly summary: its Monday in the follower's zone, and when it is due (UTC).
+    next_summary_at: Mapped[datetime | None] = mapped_column(index=True)
+    summary_date: Mapped[date | None] = mapped_column(Date)
+
+
+class ShareDelivery(OutboxRow, Base):
+    """The outbox of sharing, leased and retried as reminders are: one row per (link, key)
+    ("week:<date>", "flag:<id>", "accepted", "revoked") makes a second send impossible."""
+
+    __tablename__ = "share_deliveries"
+    __table_args__ = (UniqueConstraint("link_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("share_links.id", ondelete="CASCADE"), index=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(String(32))

@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot.core import Core
-from sibot.models import Broadcast, ExerciseSession, Patient, RedFlag, ReminderDelivery
+from sibot.models import Broadcast, ExerciseSession, Patient, RedFlag, ReminderDelivery, ShareLink
 from sibot.ports import OutgoingMessage, Priority, RecipientBlocked, Sender, SendError
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,7 @@ class CohortStats:
     reminders_sent_today: int = 0
     reminders_failed_today: int = 0
     red_flags_week: int = 0
+    followed: int = 0  # patients sharing with a clinician or carer (sibot/sharing.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +194,7 @@ async def stats_by_cohort(core: Core) -> list[CohortStats]:
                 session, ReminderDelivery, failed & (ReminderDelivery.updated_at >= today)
             ),
             "red_flags_week": await _grouped(session, RedFlag, RedFlag.at >= week),
+            "followed": await _patients(session, _followed()),
         }
     cohorts = sorted(columns["patients"], key=lambda cohort: (-columns["patients"][cohort], cohort))
     return [
@@ -204,6 +206,15 @@ async def stats_by_cohort(core: Core) -> list[CohortStats]:
 def total(rows: Sequence[CohortStats]) -> CohortStats:
     fields = [name for name in CohortStats.__slots__ if name != "cohort"]
     return CohortStats("", **{name: sum(getattr(row, name) for row in rows) for name in fields})
+
+
+def _followed() -> ColumnElement[bool]:
+    """The patient shares with someone: a link both sides confirmed and nobody revoked."""
+    return exists().where(
+        ShareLink.patient_id == Patient.id,
+        ShareLink.confirmed_at.is_not(None),
+        ShareLink.revoked_at.is_(None),
+    )
 
 
 def _reachable() -> ColumnElement[bool]:

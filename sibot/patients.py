@@ -106,6 +106,8 @@ async def load_patient(session: AsyncSession, patient_id: int) -> PatientView | 
 
 
 # A deep-link payload is user-controlled: only a short, plain code becomes a cohort.
+# Sharing's invitation codes (sibot/sharing.py) start with this and are never a cohort.
+SHARE_CODE_PREFIX = "share_"
 _COHORT_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # last_seen_at is for "who is still around", not an audit log: a write a minute is plenty and
 # spares the database one write per button tap.
@@ -129,6 +131,8 @@ def cohort_from_payload(payload: str | None) -> str | None:
     if payload is None:
         return None
     payload = payload.strip()
+    if payload.startswith(SHARE_CODE_PREFIX):
+        return None
     return payload if _COHORT_PATTERN.fullmatch(payload) else None
 
 

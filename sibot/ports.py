@@ -29,10 +29,12 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """A message the core wants sent: text (HTML) and rows of inline buttons."""
+    """A message the core wants sent: text (HTML) and rows of inline buttons; with a `photo`
+    (PNG), the text is its caption (at most 1024 characters)."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = field(default=())
+    photo: bytes | None = None
 
 
 class SendError(Exception):

@@ -268,7 +268,10 @@ async def test_the_gentler_routine_shortens_holds_and_repetitions(database: Data
 
 
 # The column that names a person, in tables where it is not "patient_id".
-PERSON_COLUMNS = {"patients": "id", "broadcasts": "admin_id"}
+# share_links names a follower too (follower_id): tests/test_sharing_flow.py deletes one.
+PERSON_COLUMNS = {
+    "patients": "id", "broadcasts": "admin_id", "followers": "id", "share_deliveries": "chat_id",
+}
 # Tables that hold nothing about anyone.
 NOBODYS_TABLES = {"replica_heartbeats"}
 

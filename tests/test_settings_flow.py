@@ -209,8 +209,8 @@ async def test_help_the_menu_and_the_fallbacks(bot: BotHarness, emulator: Emulat
     patient = await _onboarded(bot, emulator)
     await patient.send("/help")
     listed = (await patient.next_message()).text
-    commands = ["start", "exercise", "exercises", "learn", "pain", "progress", "report", "export", "settings",
-                "pause", "resume", "delete", "help"]
+    commands = ["start", "exercise", "exercises", "learn", "pain", "progress", "report", "export", "share",
+                "patients", "settings", "pause", "resume", "delete", "help"]
     assert [line.split(" ")[0] for line in listed.splitlines() if line.startswith("/")] == [f"/{c}" for c in commands]
     assert [entry["command"] for entry in emulator.commands()] == commands
 

@@ -563,6 +563,8 @@ class TelegramSender:
         """Send the message and return its id."""
         rate_limit_args = RateLimitArgs(priority=priority) if self._bot.rate_limiter else None
         try:
+            if message.photo is not None:
+                return await self._send_photo(chat_id, message, rate_limit_args)
             sent = await self._bot.do_api_request(
                 "sendMessage",
                 api_kwargs={
@@ -584,3 +586,17 @@ class TelegramSender:
         except TelegramError as exc:
             raise SendError(exc.message) from exc
         return int(sent["message_id"])
+
+    async def _send_photo(
+        self, chat_id: int, message: OutgoingMessage, rate_limit_args: RateLimitArgs | None
+    ) -> int:
+        """A picture with its caption: rare (a weekly summary), so PTB's own call does."""
+        sent = await self._bot.send_photo(
+            chat_id,
+            message.photo,
+            caption=message.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=inline_keyboard(message.buttons),
+            rate_limit_args=rate_limit_args,
+        )
+        return sent.message_id

@@ -13,6 +13,7 @@ MESSAGES = {
         "Reminders today: {reminders_sent_today} sent, {reminders_failed_today} failed\n"
         "Red flags this week: {red_flags_week}"
     ),
+    "admin.stats_followed": "Sharing with a clinician or carer: {followed}",
     "admin.broadcast_usage": "Write the message after the command, like this:\n/broadcast The bot will be down for 10 minutes tonight.",
     "admin.broadcast_too_long": "That message is too long: {length} characters. Telegram takes up to 4096.",
     "admin.broadcast_preview": "This goes to <b>{recipients}</b> active patients:\n\n{text}",

@@ -15,6 +15,8 @@ MESSAGES = {
         "/progress – your pain and sessions chart\n"
         "/report – a one-page report for your clinician\n"
         "/export – all your data as a file\n"
+        "/share – a weekly summary for your clinician or carer\n"
+        "/patients – whom you follow, as a clinician or carer\n"
         "/settings – time zone, reminder, holds and more\n"
         "/pause – pause reminders for a while\n"
         "/resume – turn reminders back on\n"
@@ -31,6 +33,8 @@ MESSAGES = {
     "settings.command.progress": "Your progress chart",
     "settings.command.report": "A report for your clinician",
     "settings.command.export": "All your data as a file",
+    "settings.command.share": "Share with your clinician or carer",
+    "settings.command.patients": "Whom you follow (clinicians, carers)",
     "settings.command.settings": "Time zone, reminder and more",
     "settings.command.pause": "Pause reminders",
     "settings.command.resume": "Turn reminders back on",
