@@ -44,6 +44,7 @@ from handlers.render import (
     render_advice,
     render_exercise_card,
     render_pain_before,
+    render_picture_caption,
     render_position,
     render_relax,
     render_step,
@@ -54,6 +55,7 @@ from sibot import sessions
 from sibot.checkins import PAIN_SCALE
 from sibot.core import Core
 from sibot.patients import PatientView
+from sibot.pictures import picture_name, picture_sides
 from sibot.ports import Button, OutgoingMessage, SendError
 from sibot.routine import ROUTINE_KEYS, StepKind, exercise
 from sibot.sessions import Action, Command, Outcome, SessionState, Show, Source, StaleStep
@@ -117,7 +119,8 @@ async def _begin(
         return
     outcome = await sessions.start(context.core, patient, keys, source, gentle=gentle)
     cancel_hold(context.job_queue, outcome.state.id)
-    await _send(context.bot, patient.id, _render(outcome, patient, start_over=what))
+    message = _render(outcome, patient, start_over=what)
+    await _send(context.bot, patient.id, message, context.core)
 
 
 def _keys(what: str) -> tuple[str, ...] | None:
@@ -271,7 +274,7 @@ async def _show(
     if not state.holding:
         cancel_hold(job_queue, state.id)
     message = _render(outcome, patient, command=command, streak=streak, first=first)
-    sent = await _send(bot, patient.id, message)
+    sent = await _send(bot, patient.id, message, core)
     # the hold starts when its message is out, however long the chat's send queue was
     if sent and state.holding and job_queue is not None:
         _arm_hold(job_queue, core, state, state.hold_seconds)
@@ -297,6 +300,8 @@ def _render(
             body = render_step(step, language)
             if step.kind is StepKind.HOLD:
                 return OutgoingMessage(f"{body}\n{text(language, 'session.hold_tip')}", b.holding())
+            if step.kind is StepKind.INTRO and patient.pictures:
+                return _with_picture(body, step.exercise, language, b.step())
             return OutgoingMessage(body, b.step())
         case Show.RELAX:
             relax = render_relax(state.shown_step, language)
@@ -338,6 +343,13 @@ def _render(
             return OutgoingMessage(render_stopped(state, language))
         case Show.ABANDONED:
             return OutgoingMessage(text(language, "session.abandoned"))
+
+
+def _with_picture(body: str, exercise_key: str, language: str, buttons: Rows) -> OutgoingMessage:
+    """An exercise's first message as the caption of its animation (its first side's)."""
+    name = picture_name(exercise_key, picture_sides(exercise_key)[0], "animation")
+    caption = render_picture_caption(body, exercise_key, language)
+    return OutgoingMessage(caption, buttons, picture=name)
 
 
 class _Buttons:
@@ -474,10 +486,12 @@ async def _answer_stale(update: Update, context: BotContext) -> None:
     await acknowledge(update.callback_query, text(language, "common.stale_button"))
 
 
-async def _send(bot: ExtBot[Any], chat_id: int, message: OutgoingMessage) -> bool:
+async def _send(
+    bot: ExtBot[Any], chat_id: int, message: OutgoingMessage, core: Core | None = None
+) -> bool:
     """Send a session message; a failure is logged, the session stays where it is."""
     try:
-        await TelegramSender(bot).send(chat_id, message)
+        await TelegramSender(bot, core).send(chat_id, message)
     except SendError:
         log.warning("could not send a session message", extra={"user_id": chat_id})
         return False

@@ -103,6 +103,12 @@ def render_about(topic: str, language: str) -> str:
     )
 
 
+def render_picture_caption(body: str, exercise_key: str, language: str) -> str:
+    """A message's text as its picture's caption: the picture told in words, for screen readers."""
+    description = text(language, exercise(exercise_key).picture_key)
+    return f"{body}\n{text(language, 'routine.picture', description=description)}"
+
+
 def _render_intro(entry: Exercise, step: Step, language: str) -> str:
     lines = [
         text(

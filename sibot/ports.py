@@ -26,10 +26,14 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """A message the core wants sent: text (HTML) and rows of inline buttons."""
+    """A message the core wants sent: text (HTML) and rows of inline buttons.
+
+    With a `picture` (a name from `sibot.pictures`) the text is that picture's caption.
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = field(default=())
+    picture: str | None = None
 
 
 class SendError(Exception):
