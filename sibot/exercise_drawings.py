@@ -18,16 +18,23 @@ stills and the tests rely on.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from io import BytesIO
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from sibot.routine import Side
+from sibot.pictures import (
+    PICTURE_KINDS,
+    PICTURES_FOLDER,
+    picture_file_name,
+    picture_name,
+    picture_sides,
+)
+from sibot.routine import ROUTINE, Side
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -716,3 +723,21 @@ def render_exercise(key: str, sides: Sequence[Side | None]) -> dict[Side | None,
         shown = [ImageOps.mirror(frame) for frame in frames] if side == "left" else frames
         by_side[side] = (_gif(shown), _png(shown[REST_FRAMES + MOVE_FRAMES]))
     return by_side
+
+
+def write_pictures(folder: Path) -> list[Path]:
+    """Draw every exercise picture into `folder`; the paths written."""
+    written = []
+    for entry in ROUTINE:
+        sides = picture_sides(entry.key)
+        for side, files in render_exercise(entry.key, sides).items():
+            for kind, data in zip(PICTURE_KINDS, files, strict=True):
+                path = folder / picture_file_name(picture_name(entry.key, side, kind))
+                path.write_bytes(data)
+                written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in write_pictures(PICTURES_FOLDER):
+        print(path, path.stat().st_size)

@@ -602,7 +602,7 @@ class TelegramSender:
                 if not any(fragment in exc.message.lower() for fragment in _REFUSED_FILE):
                     raise
                 _LOGGER.info("Telegram refused a stored picture id; uploading the picture again")
-        # rendering takes seconds the first time in a process: never on the event loop
+        # the first read of a picture's file is disk work: off the event loop
         data = await asyncio.to_thread(picture_file, name)
         sent = await send(
             chat_id, data, filename=picture_file_name(name), **self._caption(message, rate_limit_args)
