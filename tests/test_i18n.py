@@ -440,7 +440,9 @@ async def test_the_command_menu_is_set_in_every_language(bot: BotHarness, emulat
     assert emulator.commands(language_code="ru")[0]["description"] == said("ru", "settings.command.start")
 
 
-MENU_VALUES = ("zone", "reminder", "hold", "repetitions", "pregnancy", "followup", "language")
+MENU_VALUES = (
+    "zone", "reminder", "hold", "repetitions", "pregnancy", "followup", "pictures", "language"
+)
 
 
 async def test_settings_switch_the_language_and_name_each_one_natively(
