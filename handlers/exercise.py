@@ -55,7 +55,7 @@ from sibot import sessions
 from sibot.checkins import PAIN_SCALE
 from sibot.core import Core
 from sibot.patients import PatientView
-from sibot.pictures import picture_name, picture_sides
+from sibot.pictures import PictureKind, picture_name, picture_sides
 from sibot.ports import Button, OutgoingMessage, SendError
 from sibot.routine import ROUTINE_KEYS, StepKind, exercise
 from sibot.sessions import Action, Command, Outcome, SessionState, Show, Source, StaleStep
@@ -301,7 +301,7 @@ def _render(
             if step.kind is StepKind.HOLD:
                 return OutgoingMessage(f"{body}\n{text(language, 'session.hold_tip')}", b.holding())
             if step.kind is StepKind.INTRO and patient.pictures:
-                return _with_picture(body, step.exercise, language, b.step())
+                return _with_picture(body, step.exercise, "animation", language, b.step())
             return OutgoingMessage(body, b.step())
         case Show.RELAX:
             relax = render_relax(state.shown_step, language)
@@ -345,9 +345,11 @@ def _render(
             return OutgoingMessage(text(language, "session.abandoned"))
 
 
-def _with_picture(body: str, exercise_key: str, language: str, buttons: Rows) -> OutgoingMessage:
-    """An exercise's first message as the caption of its animation (its first side's)."""
-    name = picture_name(exercise_key, picture_sides(exercise_key)[0], "animation")
+def _with_picture(
+    body: str, exercise_key: str, kind: PictureKind, language: str, buttons: Rows
+) -> OutgoingMessage:
+    """A message about an exercise as the caption of its picture (its first side's)."""
+    name = picture_name(exercise_key, picture_sides(exercise_key)[0], kind)
     caption = render_picture_caption(body, exercise_key, language)
     return OutgoingMessage(caption, buttons, picture=name)
 
@@ -434,7 +436,8 @@ async def on_library_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     data = parse_callback(query.data)
-    language = _patient(context).language
+    patient = _patient(context)
+    language = patient.language
     place = data.arg(0) if data is not None else ""
     if data is None or data.action not in ("list", "show", "do") or (
         data.action != "list" and not _is_place(place)
@@ -447,8 +450,16 @@ async def on_library_button(update: Update, context: BotContext) -> None:
             library = OutgoingMessage(text(language, "session.library"), _library_rows(language))
             await replace_message(query, library)
         case "show":
-            card = render_exercise_card(ROUTINE_KEYS[int(place)], language)
-            await replace_message(query, OutgoingMessage(card, _card_rows(place, language)))
+            key = ROUTINE_KEYS[int(place)]
+            card = render_exercise_card(key, language)
+            if patient.pictures:
+                # a text message cannot become a photo: the card and its still come below the
+                # list, which stays for the other cards, so the card needs no way back
+                rows = _card_rows(place, language, back=False)
+                message = _with_picture(card, key, "still", language, rows)
+                await _send(context.bot, patient.id, message, context.core)
+            else:
+                await replace_message(query, OutgoingMessage(card, _card_rows(place, language)))
     await acknowledge(query)
     if data.action == "do":
         await _begin(context, place, Source.LIBRARY)
@@ -465,11 +476,11 @@ def _library_rows(language: str) -> Rows:
     )
 
 
-def _card_rows(place: str, language: str) -> Rows:
-    return (
-        (Button(text(language, "session.library.do"), LIBRARY.data("do", place)),),
-        (Button(text(language, "session.library.back"), LIBRARY.data("list")),),
-    )
+def _card_rows(place: str, language: str, *, back: bool = True) -> Rows:
+    do = (Button(text(language, "session.library.do"), LIBRARY.data("do", place)),)
+    if not back:
+        return (do,)
+    return (do, (Button(text(language, "session.library.back"), LIBRARY.data("list")),))
 
 
 # --- small helpers -----------------------------------------------------------------------------

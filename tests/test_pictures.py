@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
-from handlers.render import render_picture_caption, render_step
+from handlers.render import render_exercise_card, render_picture_caption, render_step
 from sibot.exercise_drawings import render_exercise
 from sibot.pictures import (
     PICTURES_FOLDER,
@@ -85,4 +85,7 @@ def test_every_picture_caption_fits_telegram_in_every_language(language: str) ->
     assert len(intros) == len(ROUTINE)
     for step in intros:
         caption = render_picture_caption(render_step(step, language), step.exercise, language)
+        assert len(caption) <= CAPTION_LIMIT
+    for key in ROUTINE_KEYS:  # a library card, with its still
+        caption = render_picture_caption(render_exercise_card(key, language), key, language)
         assert len(caption) <= CAPTION_LIMIT

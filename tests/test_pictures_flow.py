@@ -61,12 +61,13 @@ async def test_each_exercise_starts_with_its_animation_uploaded_once_for_every_p
     titles = [text("en", entry.title_key) for entry in ROUTINE]
     patients = [await _patient(bot, emulator, clock) for _ in ROUTINE]
     starts = await asyncio.gather(*map(_start_from_the_library, patients, titles))
-    for start, entry in zip(starts, ROUTINE, strict=True):
-        side = ".right" if entry.per_side else ""
-        assert start.animation == picture_file(f"{entry.key}{side}.animation")
+    first_sides = [f"{entry.key}.right" if entry.per_side else entry.key for entry in ROUTINE]
+    for start, entry, name in zip(starts, ROUTINE, first_sides, strict=True):
+        assert start.animation == picture_file(f"{name}.animation")
         assert start.text.endswith(text("en", entry.picture_key))  # told in words, too
-    uploaded = emulator.world.uploaded_bytes
-    assert uploaded == sum(len(start.animation or b"") for start in starts)
+    uploaded = emulator.world.uploaded_bytes  # each animation, and each library card's still
+    assert uploaded == sum(len(picture_file(f"{name}.{kind}"))
+                           for name in first_sides for kind in ("animation", "still"))
 
     # a second patient's whole session sends its picture by file id; with pictures off, the
     # same session has the same messages and taps, only without the picture
@@ -103,3 +104,28 @@ async def test_a_refused_file_id_is_uploaded_once_more_and_replaced(
     async with bot.core.db.transaction() as session:
         [row] = (await session.execute(select(PictureFile))).scalars().all()
     assert row.file_id != "EMU-animations-999999" and row.file_id in emulator.world.files
+
+
+async def test_a_library_card_comes_with_its_still_or_with_pictures_off_in_place_of_the_list(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    title = text("en", "routine.piriformis_stretch.title")
+    shown, plain = await _patient(bot, emulator, clock), await _patient(bot, emulator, clock, pictures=False)
+    for patient in (shown, plain):
+        await patient.send("/exercises")
+        await patient.expect("The exercises")
+        await patient.answer_to(await patient.tap(title))
+    card = await shown.next_message()
+    assert card.photo == picture_file("piriformis_stretch.right.still")
+    assert card.text.endswith(text("en", "routine.piriformis_stretch.picture"))
+    assert card.labels == [text("en", "session.library.do")]
+    [library] = [message for message in plain.messages if message.edited]
+    assert library.photo is None and library.text.startswith(title)
+    assert library.labels == [text("en", "session.library.do"), text("en", "session.library.back")]
+    uploaded = emulator.world.uploaded_bytes
+    another = await _patient(bot, emulator, clock)
+    await another.send("/exercises")
+    await another.expect("The exercises")
+    await another.answer_to(await another.tap(title))
+    assert (await another.next_message()).photo == card.photo
+    assert emulator.world.uploaded_bytes == uploaded
