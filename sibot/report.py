@@ -27,6 +27,8 @@ from sibot.checkins import (
     streak,
     weekly_pain,
 )
+from sibot.pictures import picture_file, picture_name, picture_sides
+from sibot.routine import ROUTINE
 from sibot.texts import format_date, format_datetime, format_decimal, format_time, plural, text
 
 if TYPE_CHECKING:
@@ -36,7 +38,8 @@ FAMILY = "DejaVu"
 MARGIN = 15  # mm, on A4
 CHART_WIDTH = 105  # mm; the chart keeps its 4:3 shape
 MAX_WEEK_ROWS = 10  # the most recent weeks; they fit beside the chart
-MAX_EVENT_ROWS = 18  # the most recent events; older ones are counted in one line
+MAX_EVENT_ROWS = 14  # the most recent events; older ones are counted in one line
+PICTURE_GAP = 2  # mm between the exercise pictures of the routine section
 ROW = 5.5  # mm per table row
 EVENT_TIME_WIDTH = 40  # mm, room for a short date and time in each language
 EVERY_DAY = 0b1111111
@@ -282,6 +285,22 @@ def _routine(pdf: FPDF, routine: RoutineSettings, language: str) -> None:
             else "diary.report.pregnancy_off",
         ),
     )
+    _pictures(pdf, language)
+
+
+def _pictures(pdf: FPDF, language: str) -> None:
+    """The exercises in a row, small: each one's held position (its first side) and its name."""
+    width = (pdf.epw - PICTURE_GAP * (len(ROUTINE) - 1)) / len(ROUTINE)
+    top = pdf.get_y() + 1
+    bottom = top
+    for number, entry in enumerate(ROUTINE):
+        left = MARGIN + number * (width + PICTURE_GAP)
+        still = picture_file(picture_name(entry.key, picture_sides(entry.key)[0], "still"))
+        shown = pdf.image(BytesIO(still), x=left, y=top, w=width)
+        pdf.set_xy(left, top + shown.rendered_height)
+        _write(pdf, text(language, entry.title_key), size=6, width=width, height=3, last=False)
+        bottom = max(bottom, pdf.get_y() + 3)
+    pdf.set_xy(MARGIN, bottom)
 
 
 def _weekdays(mask: int, language: str) -> str:
