@@ -674,15 +674,15 @@ DRAWINGS: dict[str, Drawing] = {
         ),
         held=Pose(
             Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, 0.6)),
-            Reach("floor", (0.3, 0.13, 0.3), (0.0, 0.1, 1.0)),
+            Reach("floor", (0.3, 0.13, 0.32), (0.0, 0.1, 1.0)),
             Reach("left_thigh", (0.0, -0.06, -0.05), (0.0, -1.0, 0.3)),
             Reach("left_thigh", (0.0, 0.06, -0.05), (0.0, 1.0, 0.3)),
             effort=1.0,
         ),
         glow=("right_buttock",),
-        arrows=(Arrow("left_toe", (-0.5, 0.0, 1.0), gap=0.08, length=0.2),),
-        azimuth=0,
-        elevation=65,
+        arrows=(Arrow("left_ankle", (-0.2, 0.4, 1.0), gap=0.12, length=0.2),),
+        azimuth=65,
+        elevation=45,
     ),
 }
 
