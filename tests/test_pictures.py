@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 
 import numpy as np
@@ -89,3 +90,16 @@ def test_every_picture_caption_fits_telegram_in_every_language(language: str) ->
     for key in ROUTINE_KEYS:  # a library card, with its still
         caption = render_picture_caption(render_exercise_card(key, language), key, language)
         assert len(caption) <= CAPTION_LIMIT
+
+
+def test_the_readme_shows_the_still_of_each_exercise_as_the_bot_sends_it() -> None:
+    """The README's table links the very files the bot sends, which the test above keeps equal
+    to what the code draws."""
+    readme = (PICTURES_FOLDER.parent.parent / "README.md").read_text(encoding="utf-8")
+    linked = set(re.findall(r"\(sibot/exercise_pictures/([\w.]+\.png)\)", readme))
+    first_sides = {
+        picture_file_name(picture_name(entry.key, picture_sides(entry.key)[0], "still"))
+        for entry in ROUTINE
+    }
+    assert linked == first_sides
+    assert all((PICTURES_FOLDER / name).is_file() for name in linked)
