@@ -572,6 +572,20 @@ _PILLOWS_UNDER_CALVES = (
 )
 _PILLOW_UNDER_HEAD = Pillow("floor", (-0.74, 0.0, 0.04), (0.13, 0.25, 0.04))
 
+def _on_the_left_side(knee_down: float, effort: float) -> Pose:
+    """Lying on the left side, chest rolled back to the ceiling, the top (right) knee bent in
+    front and lowered `knee_down` degrees toward the floor."""
+    return Pose(
+        Angles(flexion=80, abduction=-knee_down, knee=95),
+        Angles(flexion=10, knee=15),
+        Reach("floor", (-0.02, -0.22, 0.03), (0.0, -1.0, 0.3)),
+        Reach("floor", (-0.1, 0.3, 0.03), (0.0, 1.0, 0.3)),
+        pelvis_roll=-90,
+        chest_roll=-15,
+        effort=effort,
+    )
+
+
 DRAWINGS: dict[str, Drawing] = {
     # knees bent, feet flat; the knees squeeze a pillow between them
     "hip_adduction": Drawing(
@@ -622,23 +636,8 @@ DRAWINGS: dict[str, Drawing] = {
     ),
     # on the left side, right knee bent and resting in front, chest turned to the ceiling
     "hip_abductor_stretch": Drawing(
-        start=Pose(
-            Angles(flexion=80, abduction=-12, knee=95),
-            Angles(flexion=10, knee=15),
-            Reach("floor", (-0.02, -0.22, 0.03), (0.0, -1.0, 0.3)),
-            Reach("floor", (-0.1, 0.3, 0.03), (0.0, 1.0, 0.3)),
-            pelvis_roll=-90,
-            chest_roll=-15,
-        ),
-        held=Pose(
-            Angles(flexion=80, abduction=-27, knee=95),
-            Angles(flexion=10, knee=15),
-            Reach("floor", (-0.02, -0.22, 0.03), (0.0, -1.0, 0.3)),
-            Reach("floor", (-0.1, 0.3, 0.03), (0.0, 1.0, 0.3)),
-            pelvis_roll=-90,
-            chest_roll=-15,
-            effort=1.0,
-        ),
+        start=_on_the_left_side(knee_down=12, effort=0.0),
+        held=_on_the_left_side(knee_down=27, effort=1.0),
         glow=("right_outer_hip",),
         arrows=(Arrow("right_shin", (0.0, 0.0, -1.0), gap=-0.36, length=0.2),),
         azimuth=180,
