@@ -39,7 +39,11 @@ MARGIN = 15  # mm, on A4
 CHART_WIDTH = 105  # mm; the chart keeps its 4:3 shape
 MAX_WEEK_ROWS = 10  # the most recent weeks; they fit beside the chart
 MAX_EVENT_ROWS = 14  # the most recent events; older ones are counted in one line
-PICTURE_GAP = 2  # mm between the exercise pictures of the routine section
+PICTURE_GAP = 2  # mm between the exercise pictures under the routine
+PICTURE_ASPECT = 600 / 380  # width over height of the stills (sibot/exercise_pictures)
+MIN_PICTURE_WIDTH = 18  # mm; smaller ones would show nothing, so they are left out
+NAME_HEIGHT = 3  # mm, an exercise's name under its picture
+FOOTER_FROM_BOTTOM = MARGIN + 4  # mm
 ROW = 5.5  # mm per table row
 EVENT_TIME_WIDTH = 40  # mm, room for a short date and time in each language
 EVERY_DAY = 0b1111111
@@ -90,7 +94,8 @@ def doctor_report_pdf(report: ReportData, language: str) -> bytes:
     _trend(pdf, report, checkins, session_dates, zone, language)
     _events(pdf, report, checkins, zone, language)
     _routine(pdf, report.routine, language)
-    pdf.set_y(-MARGIN - 4)
+    _exercise_pictures(pdf, language)
+    pdf.set_y(-FOOTER_FROM_BOTTOM)
     _write(pdf, text(language, "diary.report.footer"), size=8, colour=110)
     return bytes(pdf.output())
 
@@ -285,22 +290,27 @@ def _routine(pdf: FPDF, routine: RoutineSettings, language: str) -> None:
             else "diary.report.pregnancy_off",
         ),
     )
-    _pictures(pdf, language)
 
 
-def _pictures(pdf: FPDF, language: str) -> None:
-    """The exercises in a row, small: each one's held position (its first side) and its name."""
-    width = (pdf.epw - PICTURE_GAP * (len(ROUTINE) - 1)) / len(ROUTINE)
+def _exercise_pictures(pdf: FPDF, language: str) -> None:
+    """The exercises in a row under the routine, small: each one's held position (its first
+    side) over its name. They take the room left above the footer, shrunk to fit it, so the
+    report stays on one page whatever the sections above hold."""
+    room = pdf.h - FOOTER_FROM_BOTTOM - NAME_HEIGHT - pdf.get_y() - 2
+    width = min(
+        (pdf.epw - PICTURE_GAP * (len(ROUTINE) - 1)) / len(ROUTINE),
+        room * PICTURE_ASPECT,
+    )
+    if width < MIN_PICTURE_WIDTH:
+        return
     top = pdf.get_y() + 1
-    bottom = top
     for number, entry in enumerate(ROUTINE):
         left = MARGIN + number * (width + PICTURE_GAP)
         still = picture_file(picture_name(entry.key, picture_sides(entry.key)[0], "still"))
-        shown = pdf.image(BytesIO(still), x=left, y=top, w=width)
-        pdf.set_xy(left, top + shown.rendered_height)
-        _write(pdf, text(language, entry.title_key), size=6, width=width, height=3, last=False)
-        bottom = max(bottom, pdf.get_y() + 3)
-    pdf.set_xy(MARGIN, bottom)
+        pdf.image(BytesIO(still), x=left, y=top, w=width)
+        pdf.set_xy(left, top + width / PICTURE_ASPECT)
+        _write(pdf, text(language, entry.title_key), size=6, width=width, height=NAME_HEIGHT, last=False)
+    pdf.set_xy(MARGIN, top + width / PICTURE_ASPECT + NAME_HEIGHT)
 
 
 def _weekdays(mask: int, language: str) -> str:

@@ -146,3 +146,12 @@ def test_doctor_report_of_an_empty_period_says_so() -> None:
     assert pages == 1
     assert "None in this period." in content
     assert "Reminder: off" in content
+
+
+def test_doctor_report_shows_the_exercises_small_under_the_routine() -> None:
+    report = ReportData(name="Ana", start=date(2026, 3, 1), end=TODAY, routine=routine())
+    reader = PdfReader(io.BytesIO(doctor_report_pdf(report, "en")))
+    [page] = reader.pages
+    assert len(page.images) == 6  # the held position of each exercise (no data: no chart)
+    content = page.extract_text()
+    assert "Hip adduction" in content and "Piriformis stretch" in content
