@@ -2,7 +2,7 @@
 
 The bot's messages are printed as plain text with their buttons numbered; typing a number presses
 that button on the newest message that has buttons, anything else is sent as the patient's text.
-Photos and documents are saved to a folder and their path printed. /quit or end of input stops.
+Photos, animations and documents are saved to a folder and their path printed. /quit or end of input stops.
 """
 
 from __future__ import annotations
@@ -190,6 +190,8 @@ class TerminalChat:
         if message.photo is not None:
             suffix = ".png" if message.photo.startswith(b"\x89PNG") else ".jpg"
             saved.append(self._save(f"photo-{message.message_id}{suffix}", message.photo))
+        if message.animation is not None:
+            saved.append(self._save(f"animation-{message.message_id}.gif", message.animation))
         if message.document is not None:
             name = Path(message.filename or "document").name
             saved.append(self._save(f"{message.message_id}-{name}", message.document))
