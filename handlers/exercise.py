@@ -46,6 +46,7 @@ from handlers.render import (
     render_exercise_card,
     render_known_pain,
     render_pain_before,
+    render_picture_caption,
     render_position,
     render_relax,
     render_step,
@@ -56,6 +57,7 @@ from sibot import sessions
 from sibot.checkins import PAIN_SCALE
 from sibot.core import Core
 from sibot.patients import PatientView
+from sibot.pictures import PictureKind, picture_name, picture_sides
 from sibot.ports import Button, OutgoingMessage, SendError
 from sibot.routine import ROUTINE_KEYS, StepKind, exercise
 from sibot.sessions import Action, Command, Outcome, SessionState, Show, Source, StaleStep
@@ -124,7 +126,7 @@ async def _begin(
         now = context.core.clock.now()
         known = render_known_pain(outcome.state, outcome.known_pain, patient.pregnant, now, patient.language)
         message = replace(message, text=f"{known}\n\n{message.text}")
-    await _send(context.bot, patient.id, message)
+    await _send(context.bot, patient.id, message, context.core)
 
 
 def _keys(what: str) -> tuple[str, ...] | None:
@@ -278,7 +280,7 @@ async def _show(
     if not state.holding:
         cancel_hold(job_queue, state.id)
     message = _render(outcome, patient, command=command, streak=streak, first=first)
-    sent = await _send(bot, patient.id, message)
+    sent = await _send(bot, patient.id, message, core)
     # the hold starts when its message is out, however long the chat's send queue was
     if sent and state.holding and job_queue is not None:
         _arm_hold(job_queue, core, state, state.hold_seconds)
@@ -304,6 +306,8 @@ def _render(
             body = render_step(step, language, pregnant=patient.pregnant)
             if step.kind is StepKind.HOLD:
                 return OutgoingMessage(f"{body}\n{text(language, 'session.hold_tip')}", b.holding())
+            if step.kind is StepKind.INTRO and patient.pictures:
+                return _with_picture(body, step.exercise, "animation", language, b.step())
             return OutgoingMessage(body, b.step())
         case Show.RELAX:
             relax = render_relax(state.shown_step, language)
@@ -345,6 +349,15 @@ def _render(
             return OutgoingMessage(render_stopped(state, language))
         case Show.ABANDONED:
             return OutgoingMessage(text(language, "session.abandoned"))
+
+
+def _with_picture(
+    body: str, exercise_key: str, kind: PictureKind, language: str, buttons: Rows
+) -> OutgoingMessage:
+    """A message about an exercise as the caption of its picture (its first side's)."""
+    name = picture_name(exercise_key, picture_sides(exercise_key)[0], kind)
+    caption = render_picture_caption(body, exercise_key, language)
+    return OutgoingMessage(caption, buttons, picture=name)
 
 
 class _Buttons:
@@ -429,7 +442,8 @@ async def on_library_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     data = parse_callback(query.data)
-    language = _patient(context).language
+    patient = _patient(context)
+    language = patient.language
     place = data.arg(0) if data is not None else ""
     if data is None or data.action not in ("list", "show", "do") or (
         data.action != "list" and not _is_place(place)
@@ -442,8 +456,16 @@ async def on_library_button(update: Update, context: BotContext) -> None:
             library = OutgoingMessage(text(language, "session.library"), _library_rows(language))
             await replace_message(query, library)
         case "show":
-            card = render_exercise_card(ROUTINE_KEYS[int(place)], language)
-            await replace_message(query, OutgoingMessage(card, _card_rows(place, language)))
+            key = ROUTINE_KEYS[int(place)]
+            card = render_exercise_card(key, language)
+            if patient.pictures:
+                # a text message cannot become a photo: the card and its still come below the
+                # list, which stays for the other cards, so the card needs no way back
+                rows = _card_rows(place, language, back=False)
+                message = _with_picture(card, key, "still", language, rows)
+                await _send(context.bot, patient.id, message, context.core)
+            else:
+                await replace_message(query, OutgoingMessage(card, _card_rows(place, language)))
     await acknowledge(query)
     if data.action == "do":
         await _begin(context, place, Source.LIBRARY)
@@ -460,11 +482,11 @@ def _library_rows(language: str) -> Rows:
     )
 
 
-def _card_rows(place: str, language: str) -> Rows:
-    return (
-        (Button(text(language, "session.library.do"), LIBRARY.data("do", place)),),
-        (Button(text(language, "session.library.back"), LIBRARY.data("list")),),
-    )
+def _card_rows(place: str, language: str, *, back: bool = True) -> Rows:
+    do = (Button(text(language, "session.library.do"), LIBRARY.data("do", place)),)
+    if not back:
+        return (do,)
+    return (do, (Button(text(language, "session.library.back"), LIBRARY.data("list")),))
 
 
 # --- small helpers -----------------------------------------------------------------------------
@@ -481,10 +503,12 @@ async def _answer_stale(update: Update, context: BotContext) -> None:
     await acknowledge(update.callback_query, text(language, "common.stale_button"))
 
 
-async def _send(bot: ExtBot[Any], chat_id: int, message: OutgoingMessage) -> bool:
+async def _send(
+    bot: ExtBot[Any], chat_id: int, message: OutgoingMessage, core: Core | None = None
+) -> bool:
     """Send a session message; a failure is logged, the session stays where it is."""
     try:
-        await TelegramSender(bot).send(chat_id, message)
+        await TelegramSender(bot, core).send(chat_id, message)
     except SendError:
         log.warning("could not send a session message", extra={"user_id": chat_id})
         return False

@@ -123,6 +123,12 @@ def render_check_result(result: CheckResult, language: str) -> str:
     return text(language, f"ibp.result.{result.outcome.value}", count=result.count)
 
 
+def render_picture_caption(body: str, exercise_key: str, language: str) -> str:
+    """A message's text as its picture's caption: the picture told in words, for screen readers."""
+    description = text(language, exercise(exercise_key).picture_key)
+    return f"{body}\n{text(language, 'routine.picture', description=description)}"
+
+
 def _render_intro(entry: Exercise, step: Step, language: str, pregnant: bool) -> str:
     title = text(
         language,

@@ -67,6 +67,7 @@ def _menu(patient: PatientView, reminder: ReminderView | None) -> OutgoingMessag
         repetitions=patient.repetitions,
         pregnancy=on_off(language, patient.pregnant),
         followup=on_off(language, patient.followups_enabled),
+        pictures=on_off(language, patient.pictures),
         language=language_name(patient.language),
     )
     return OutgoingMessage(
@@ -76,6 +77,7 @@ def _menu(patient: PatientView, reminder: ReminderView | None) -> OutgoingMessag
             (button("time", "time"), button("days", "days")),
             (button("hold", "hold"), button("reps", "reps")),
             (button("pregnancy", "preg"), button("followup", "follow")),
+            (button("pictures", "pics"),),
         ),
     )
 
@@ -118,7 +120,7 @@ def _ask(patient: PatientView, reminder: ReminderView | None, what: str) -> Outg
             (tuple(Button(str(value), FEATURE.data("reps", value)) for value in REPETITION_CHOICES),),
         )
     if what in _SWITCHES:
-        key, current = _SWITCHES[what], patient.pregnant if what == "preg" else patient.followups_enabled
+        key, current = _SWITCHES[what], _switched_on(patient, what)
         return OutgoingMessage(
             text(language, f"settings.ask.{key}", state=on_off(language, current)),
             (
@@ -140,7 +142,13 @@ def _ask(patient: PatientView, reminder: ReminderView | None, what: str) -> Outg
 
 
 # The on/off settings: button action -> catalog name.
-_SWITCHES = {"preg": "pregnancy", "follow": "followup"}
+_SWITCHES = {"preg": "pregnancy", "follow": "followup", "pics": "pictures"}
+
+
+def _switched_on(patient: PatientView, what: str) -> bool:
+    """The current value of an on/off setting, by its button action."""
+    values = {"preg": patient.pregnant, "follow": patient.followups_enabled, "pics": patient.pictures}
+    return values[what]
 
 
 async def _zone_changed(context: BotContext, zone: str) -> OutgoingMessage | None:
@@ -244,7 +252,7 @@ async def _outcome(context: BotContext, data: CallbackData) -> _Outcome | None:
             return _Outcome(message=await _reminder_changed(context, None, mask_to_weekdays(mask)))
         case "hold" | "reps" if number is not None:
             return await _dose_changed(context, action, number)
-        case "preg" | "follow" | "lang":
+        case "preg" | "follow" | "pics" | "lang":
             return await _choice_changed(context, action, data.arg(0))
         case "pause":
             return await _paused(context, number)
@@ -291,6 +299,9 @@ async def _choice_changed(context: BotContext, action: str, value: str) -> _Outc
         confirmation = text(language, "settings.set.pregnancy", state=on_off(language, value == "1"))
         if value == "1" and not patient.pregnant:
             confirmation += "\n\n" + text(language, "settings.set.pregnancy_ask")
+    elif action == "pics":
+        await patients.change_pictures(context.core, patient.id, value == "1")
+        confirmation = text(language, "settings.set.pictures", state=on_off(language, value == "1"))
     else:
         await patients.change_followups(context.core, patient.id, value == "1")
         confirmation = text(language, "settings.set.followup", state=on_off(language, value == "1"))

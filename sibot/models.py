@@ -26,6 +26,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -90,6 +91,8 @@ class Patient(Base):
     repetitions: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_REPETITIONS)
     gentle: Mapped[bool] = mapped_column(Boolean, default=False)
     followups_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # False for a patient who turned the exercise pictures off (a slow or metered connection).
+    pictures: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     paused_until: Mapped[datetime | None]
     # False once Telegram says the patient blocked the bot; /start sets it back.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -385,3 +388,14 @@ class ShareDelivery(OutboxRow, Base):
     )
     chat_id: Mapped[int] = mapped_column(BigInteger)
     key: Mapped[str] = mapped_column(String(32))
+
+
+class PictureFile(Base):
+    """Telegram's file id of an exercise picture this bot uploaded, so it is sent by id after."""
+
+    __tablename__ = "picture_files"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    picture: Mapped[str] = mapped_column(String(64), primary_key=True)  # see sibot.pictures
+    file_id: Mapped[str] = mapped_column(String(255))
+    stored_at: Mapped[datetime]

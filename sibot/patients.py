@@ -45,6 +45,7 @@ class PatientView:
     repetitions: int
     gentle: bool
     followups_enabled: bool
+    pictures: bool
     paused_until: datetime | None
     active: bool
 
@@ -95,6 +96,7 @@ def view_of(patient: Patient) -> PatientView:
         repetitions=patient.repetitions,
         gentle=patient.gentle,
         followups_enabled=patient.followups_enabled,
+        pictures=patient.pictures,
         paused_until=patient.paused_until,
         active=patient.active,
     )
@@ -246,6 +248,10 @@ async def set_followups(session: AsyncSession, patient_id: int, enabled: bool) -
     await _update(session, patient_id, followups_enabled=enabled)
 
 
+async def set_pictures(session: AsyncSession, patient_id: int, shown: bool) -> None:
+    await _update(session, patient_id, pictures=shown)
+
+
 async def set_language(session: AsyncSession, patient_id: int, language: str) -> bool:
     if language not in available_languages():
         return False
@@ -340,6 +346,11 @@ async def change_pregnant(core: Core, patient_id: int, pregnant: bool) -> None:
 async def change_followups(core: Core, patient_id: int, enabled: bool) -> None:
     async with core.db.transaction() as session:
         await set_followups(session, patient_id, enabled)
+
+
+async def change_pictures(core: Core, patient_id: int, shown: bool) -> None:
+    async with core.db.transaction() as session:
+        await set_pictures(session, patient_id, shown)
 
 
 async def pause_reminders(core: Core, patient_id: int, days: int | None) -> datetime:

@@ -29,12 +29,16 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """A message the core wants sent: text (HTML) and rows of inline buttons; with a `photo`
-    (PNG), the text is its caption (at most 1024 characters)."""
+    """A message the core wants sent: text (HTML) and rows of inline buttons.
+
+    With a `photo` (PNG bytes drawn for this message alone, a chart) or a `picture` (a name from
+    `sibot.pictures`, sent by its stored file id) the text is its caption (at most 1024 characters).
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = field(default=())
     photo: bytes | None = None
+    picture: str | None = None
 
 
 class SendError(Exception):

@@ -30,6 +30,8 @@ from sibot.checkins import (
     weekly_pain,
 )
 from sibot.inflammatory_check import CheckResult, Outcome
+from sibot.pictures import picture_file, picture_name, picture_sides
+from sibot.routine import ROUTINE
 from sibot.texts import (
     format_date,
     format_datetime,
@@ -47,9 +49,14 @@ FAMILY = "DejaVu"
 MARGIN = 15  # mm, on A4
 CHART_WIDTH = 105  # mm; the chart keeps its 4:3 shape
 MAX_WEEK_ROWS = 10  # the most recent weeks; they fit beside the chart
-# The most recent events; older ones are counted in one line. 16 leave room below for the
-# inflammatory back pain check above the footer.
-MAX_EVENT_ROWS = 16
+# The most recent events; older ones are counted in one line. 14 leave room below for the
+# inflammatory back pain check and the exercise pictures above the footer.
+MAX_EVENT_ROWS = 14
+PICTURE_GAP = 2  # mm between the exercise pictures under the routine
+PICTURE_ASPECT = 600 / 380  # width over height of the stills (sibot/exercise_pictures)
+MIN_PICTURE_WIDTH = 18  # mm; smaller ones would show nothing, so they are left out
+NAME_HEIGHT = 3  # mm, an exercise's name under its picture
+FOOTER_FROM_BOTTOM = MARGIN + 4  # mm
 ROW = 5.5  # mm per table row
 EVENT_TIME_WIDTH = 40  # mm, room for a short date and time in each language
 EVERY_DAY = 0b1111111
@@ -143,6 +150,7 @@ def doctor_report_pdf(report: ReportData, language: str) -> bytes:
     _events(pdf, report, checkins, zone, language)
     _routine(pdf, report.routine, language)
     _inflammatory_check(pdf, report.inflammatory_check, zone, language)
+    _exercise_pictures(pdf, language)
     _footer(pdf, language)
     if report.activities or report.steps:
         pdf.add_page()
@@ -153,7 +161,7 @@ def doctor_report_pdf(report: ReportData, language: str) -> bytes:
 
 
 def _footer(pdf: FPDF, language: str) -> None:
-    pdf.set_y(-MARGIN - 4)
+    pdf.set_y(-FOOTER_FROM_BOTTOM)
     _write(pdf, text(language, "diary.report.footer"), size=8, colour=110)
 
 
@@ -449,6 +457,27 @@ def _inflammatory_check_line(result: CheckResult | None, zone: ZoneInfo, languag
         return text(language, "ibp.report.not_applicable", date=day)
     outcome = text(language, f"ibp.report.outcome.{result.outcome.value}")
     return text(language, "ibp.report.result", date=day, count=result.count, outcome=outcome)
+
+
+def _exercise_pictures(pdf: FPDF, language: str) -> None:
+    """The exercises in a row under the routine, small: each one's held position (its first
+    side) over its name. They take the room left above the footer, shrunk to fit it, so the
+    report stays on one page whatever the sections above hold."""
+    room = pdf.h - FOOTER_FROM_BOTTOM - NAME_HEIGHT - pdf.get_y() - 2
+    width = min(
+        (pdf.epw - PICTURE_GAP * (len(ROUTINE) - 1)) / len(ROUTINE),
+        room * PICTURE_ASPECT,
+    )
+    if width < MIN_PICTURE_WIDTH:
+        return
+    top = pdf.get_y() + 1
+    for number, entry in enumerate(ROUTINE):
+        left = MARGIN + number * (width + PICTURE_GAP)
+        still = picture_file(picture_name(entry.key, picture_sides(entry.key)[0], "still"))
+        pdf.image(BytesIO(still), x=left, y=top, w=width)
+        pdf.set_xy(left, top + width / PICTURE_ASPECT)
+        _write(pdf, text(language, entry.title_key), size=6, width=width, height=NAME_HEIGHT, last=False)
+    pdf.set_xy(MARGIN, top + width / PICTURE_ASPECT + NAME_HEIGHT)
 
 
 def _weekdays(mask: int, language: str) -> str:

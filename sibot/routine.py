@@ -69,6 +69,11 @@ class Exercise:
     def relax_key(self) -> str | None:
         return f"routine.{self.key}.relax" if self.holds else None
 
+    @property
+    def picture_key(self) -> str:
+        """What its picture shows, in words, for a caption a screen reader can read out."""
+        return f"routine.{self.key}.picture"
+
     def side_key(self, side: Side) -> str:
         return f"routine.{self.key}.side.{side}"
 
@@ -77,7 +82,15 @@ class Exercise:
         """Every catalog key this exercise is shown with."""
         sides = tuple(self.side_key(side) for side in SIDES) if self.per_side else ()
         relax = (self.relax_key,) if self.relax_key else ()
-        return (self.title_key, self.purpose_key, *self.steps, self.rep_step, *relax, *sides)
+        return (
+            self.title_key,
+            self.purpose_key,
+            *self.steps,
+            self.rep_step,
+            *relax,
+            *sides,
+            self.picture_key,
+        )
 
 
 ROUTINE: tuple[Exercise, ...] = (

@@ -172,3 +172,12 @@ def test_doctor_report_says_when_the_inflammatory_check_does_not_apply() -> None
     report = ReportData("Sam", date(2026, 3, 1), TODAY, routine(), inflammatory_check=check)
     _, content = pdf_text(doctor_report_pdf(report, "en"))
     assert "02/03/2026: does not apply (began at 45 or later, or under 3 months)." in content
+
+
+def test_doctor_report_shows_the_exercises_small_under_the_routine() -> None:
+    report = ReportData(name="Ana", start=date(2026, 3, 1), end=TODAY, routine=routine())
+    reader = PdfReader(io.BytesIO(doctor_report_pdf(report, "en")))
+    [page] = reader.pages
+    assert len(page.images) == 6  # the held position of each exercise (no data: no chart)
+    content = page.extract_text()
+    assert "Hip adduction" in content and "Piriformis stretch" in content

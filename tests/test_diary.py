@@ -273,7 +273,7 @@ PERSON_COLUMNS = {
     "patients": "id", "broadcasts": "admin_id", "followers": "id", "share_deliveries": "chat_id",
 }
 # Tables that hold nothing about anyone.
-NOBODYS_TABLES = {"replica_heartbeats"}
+NOBODYS_TABLES = {"replica_heartbeats", "picture_files"}
 
 
 async def rows_of(database: Database, patient_id: int) -> dict[str, int]:

@@ -745,6 +745,33 @@ async def test_a_file_id_sends_the_same_file_again(
     assert unknown.status == 400
 
 
+async def test_an_animation_is_uploaded_once_then_sent_by_its_id_and_only_as_an_animation(
+    api: RawApi, emulator: Emulator, ana: TelegramUser
+) -> None:
+    gif = b"GIF89a" + struct.pack("<HH", 600, 380) + b"\x00" * 20
+    first = (
+        await api.call(
+            "sendAnimation",
+            {"chat_id": ana.user_id, "caption": "<b>Hip adduction</b>", "parse_mode": "HTML"},
+            body="multipart",
+            files={"animation": ("hip_adduction.gif", gif, "image/gif")},
+        )
+    ).result
+    file_id = first["animation"]["file_id"]
+    again = await api.call("sendAnimation", {"chat_id": ana.user_id, "animation": file_id})
+    as_photo = await api.call("sendPhoto", {"chat_id": ana.user_id, "photo": file_id})
+    unknown = await api.call("sendAnimation", {"chat_id": ana.user_id, "animation": "EMU-gone"})
+
+    assert (first["animation"]["width"], first["animation"]["height"]) == (600, 380)
+    assert first["document"]["file_id"] == file_id and first["caption"] == "Hip adduction"
+    assert again.result["animation"]["file_id"] == file_id
+    assert (await ana.next_message()).animation == gif
+    for refused in (as_photo, unknown):  # as Telegram: an id is good for its own kind of file
+        assert refused.status == 400
+        assert "wrong file identifier" in refused.body["description"]
+    assert emulator.world.uploaded_bytes == len(gif)  # the sends by id uploaded nothing
+
+
 async def test_file_download_needs_the_token_and_a_known_path(
     api: RawApi, emulator: Emulator, session: aiohttp.ClientSession, ana: TelegramUser
 ) -> None:

@@ -424,8 +424,9 @@ async def test_a_whole_exercise_from_the_library_in_the_patients_language(
     title = said(language, "routine.hip_adduction.title")
     assert title in library.labels
     await patient.answer_to(await patient.tap(title))
-    card = patient.current(library.message_id)
+    card = await patient.next_message()  # with its picture, below the list
     assert said(language, "routine.hip_adduction.step.pillow") in card.text
+    assert said(language, "routine.hip_adduction.picture") in card.text
     await patient.tap(said(language, "session.library.do"))
     await patient.expect(said(language, "session.pain_before", minutes="").split("\n")[1])
     await patient.tap("3")
@@ -455,7 +456,9 @@ async def test_the_command_menu_is_set_in_every_language(bot: BotHarness, emulat
     assert emulator.commands(language_code="ru")[0]["description"] == said("ru", "settings.command.start")
 
 
-MENU_VALUES = ("zone", "reminder", "hold", "repetitions", "pregnancy", "followup", "language")
+MENU_VALUES = (
+    "zone", "reminder", "hold", "repetitions", "pregnancy", "followup", "pictures", "language"
+)
 
 
 async def test_settings_switch_the_language_and_name_each_one_natively(

@@ -241,17 +241,19 @@ async def test_a_pressed_buttons_answer_is_shown(telegram_bot: Bot, chat: Chat) 
     await chat.screen.shows("(sibot: Saved)")
 
 
-async def test_photos_and_documents_are_saved_and_their_path_printed(
+async def test_photos_animations_and_documents_are_saved_and_their_path_printed(
     telegram_bot: Bot, chat: Chat, tmp_path: Path
 ) -> None:
     user = chat.patient.user_id
+    gif = b"GIF89a" + bytes(20)
     await telegram_bot.send_photo(user, PNG, caption="Your week")
+    await telegram_bot.send_animation(user, gif, caption="Hip adduction", filename="move.gif")
     await telegram_bot.send_document(user, b"date,score\n", filename="diary.csv")
 
     await chat.screen.shows("diary.csv]")
 
     paths = re.findall(r"\[file saved: (.+)\]", chat.screen.text)
-    assert [Path(p).read_bytes() for p in paths] == [PNG, b"date,score\n"]
+    assert [Path(p).read_bytes() for p in paths] == [PNG, gif, b"date,score\n"]
     assert all(Path(p).parent == tmp_path / "files" for p in paths)
     assert "Your week" in chat.screen.text
 

@@ -52,7 +52,8 @@ def _patient(**changes: object) -> PatientView:
     values: dict[str, object] = {
         "id": PATIENT, "name": "Ana", "language": "en", "timezone": "UTC", "cohort": None,
         "onboarding_step": None, "awaiting": None, "pregnant": False, "hold_seconds": 5,
-        "repetitions": 2, "gentle": False, "followups_enabled": True, "paused_until": None,
+        "repetitions": 2, "gentle": False, "followups_enabled": True, "pictures": True,
+        "paused_until": None,
         "active": True,
     }
     values.update(changes)

@@ -103,8 +103,8 @@ async def test_a_whole_session_of_one_exercise_from_the_library(
     library = await patient.expect("The exercises")
     assert len(library.labels) == 6
     await patient.answer_to(await patient.tap("Hip flexion"))
-    card = patient.current(library.message_id)
-    assert card.edited and "muscles around your hips" in card.text
+    card = await patient.next_message()  # with its picture, below the list
+    assert card.photo is not None and "muscles around your hips" in card.text
     await patient.tap(text("en", "session.library.do"))
     await patient.expect("how much does it hurt")
     await patient.tap("3")

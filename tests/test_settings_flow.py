@@ -48,9 +48,10 @@ async def test_settings_show_every_value(bot: BotHarness, emulator: Emulator) ->
     await patient.send("/settings")
     menu = await patient.next_message()
     for value in ("Berlin, Germany (Europe/Berlin)", "08:00 on weekdays", "Hold: 5 s", "Repetitions: 2",
-                  "Pregnancy caution: on", "Follow-up reminder: on", "Language: English"):
+                  "Pregnancy caution: on", "Follow-up reminder: on", "Exercise pictures: on",
+                  "Language: English"):
         assert value in menu.text
-    assert len(menu.labels) == 8
+    assert len(menu.labels) == 9
 
 
 async def test_time_zone_typed_moves_the_reminder(bot: BotHarness, emulator: Emulator) -> None:
@@ -132,6 +133,7 @@ async def test_reminder_days(bot: BotHarness, emulator: Emulator) -> None:
         ("🔁 Repetitions", "8", "8 repetitions", "repetitions", 8),
         ("🤰 Pregnancy caution", "Turn on", "Pregnancy caution is on", "pregnant", True),
         ("🔔 Follow-up", "Turn off", "Follow-up reminder is off", "followups_enabled", False),
+        ("🖼 Exercise pictures", "Turn off", "Exercise pictures are off", "pictures", False),
         ("🌐 Language", "English", "Language: English", "language", "en"),
     ],
 )

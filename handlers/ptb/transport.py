@@ -36,7 +36,7 @@ import itertools
 import logging
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterator, Sequence
 from typing import Any, TypeAlias, TypedDict
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -46,6 +46,9 @@ from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.warnings import PTBUserWarning
 
 from handlers.ptb.private import retry_after_seconds
+from sibot import picture_files
+from sibot.core import Core
+from sibot.pictures import picture_file, picture_file_name
 from sibot.ports import (
     Button,
     OutgoingMessage,
@@ -548,23 +551,31 @@ class TelegramSender:
     bot's CPU in the reminder fan-out (see benchmarks/README.md). PTB's warning to use
     `send_message` instead is silenced for this one call.
 
+    A message with a picture goes out as an animation or photo with the text as its caption, by
+    the file id stored for this bot (`sibot.picture_files`) or, the first time and once more when
+    Telegram refuses that id, as an upload whose new id is stored. Without a core (no store at
+    hand) the caption goes out alone, as text.
+
     Telegram's answers become the core's errors: 403 and "chat not found" (the chat is gone or
     never started the bot; retrying cannot help) are `RecipientBlocked`; timeouts, network faults,
     5xx and a 429 that outlived the limiter's retries are `TemporarySendFailure`; any other
     refusal is `SendError`.
     """
 
-    def __init__(self, bot: ExtBot[Any]) -> None:
+    def __init__(self, bot: ExtBot[Any], core: Core | None = None) -> None:
         self._bot = bot
+        self._core = core  # for the stored picture file ids; without it a picture's caption goes alone
 
     async def send(
         self, chat_id: int, message: OutgoingMessage, *, priority: Priority = Priority.INTERACTIVE
     ) -> int:
         """Send the message and return its id."""
         rate_limit_args = RateLimitArgs(priority=priority) if self._bot.rate_limiter else None
-        try:
+        with _as_send_errors():
             if message.photo is not None:
                 return await self._send_photo(chat_id, message, rate_limit_args)
+            if message.picture is not None and self._core is not None:
+                return await self._send_picture(self._core, chat_id, message, rate_limit_args)
             sent = await self._bot.do_api_request(
                 "sendMessage",
                 api_kwargs={
@@ -575,28 +586,66 @@ class TelegramSender:
                 },
                 rate_limit_args=rate_limit_args,
             )
-        except Forbidden as exc:
-            raise RecipientBlocked(exc.message) from exc
-        except BadRequest as exc:
-            if "chat not found" in exc.message.lower():
-                raise RecipientBlocked(exc.message) from exc
-            raise SendError(exc.message) from exc
-        except (RetryAfter, NetworkError) as exc:
-            raise TemporarySendFailure(exc.message) from exc
-        except TelegramError as exc:
-            raise SendError(exc.message) from exc
         return int(sent["message_id"])
 
     async def _send_photo(
         self, chat_id: int, message: OutgoingMessage, rate_limit_args: RateLimitArgs | None
     ) -> int:
-        """A picture with its caption: rare (a weekly summary), so PTB's own call does."""
-        sent = await self._bot.send_photo(
-            chat_id,
-            message.photo,
-            caption=message.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=inline_keyboard(message.buttons),
-            rate_limit_args=rate_limit_args,
-        )
+        """A picture drawn for this message alone (a weekly summary's chart): uploaded each time."""
+        sent = await self._bot.send_photo(chat_id, message.photo, **self._caption(message, rate_limit_args))
         return sent.message_id
+
+    async def _send_picture(
+        self, core: Core, chat_id: int, message: OutgoingMessage, rate_limit_args: Any
+    ) -> int:
+        """Send a picture by its stored file id, or upload it (once more, if the id is refused)."""
+        assert message.picture is not None
+        name = message.picture
+        send = self._bot.send_animation if name.endswith(".animation") else self._bot.send_photo
+        file_id = await picture_files.stored_file_id(core, self._bot.id, name)
+        if file_id is not None:
+            try:
+                sent = await send(chat_id, file_id, **self._caption(message, rate_limit_args))
+                return sent.message_id
+            except BadRequest as exc:
+                if not any(fragment in exc.message.lower() for fragment in _REFUSED_FILE):
+                    raise
+                _LOGGER.info("Telegram refused a stored picture id; uploading the picture again")
+        # the first read of a picture's file is disk work: off the event loop
+        data = await asyncio.to_thread(picture_file, name)
+        sent = await send(
+            chat_id, data, filename=picture_file_name(name), **self._caption(message, rate_limit_args)
+        )
+        uploaded = sent.animation or sent.photo[-1]
+        await picture_files.remember_file_id(core, self._bot.id, name, uploaded.file_id)
+        return sent.message_id
+
+    @staticmethod
+    def _caption(message: OutgoingMessage, rate_limit_args: Any) -> dict[str, Any]:
+        return {
+            "caption": message.text,
+            "parse_mode": ParseMode.HTML,
+            "reply_markup": inline_keyboard(message.buttons),
+            "rate_limit_args": rate_limit_args,
+        }
+
+
+# What Telegram says when a file id is not (or no longer) good for this bot.
+_REFUSED_FILE = ("wrong file identifier", "wrong remote file", "file reference", "wrong type of the web page content")
+
+
+@contextlib.contextmanager
+def _as_send_errors() -> Iterator[None]:
+    """Telegram's refusals as the core's errors (see `TelegramSender`)."""
+    try:
+        yield
+    except Forbidden as exc:
+        raise RecipientBlocked(exc.message) from exc
+    except BadRequest as exc:
+        if "chat not found" in exc.message.lower():
+            raise RecipientBlocked(exc.message) from exc
+        raise SendError(exc.message) from exc
+    except (RetryAfter, NetworkError) as exc:
+        raise TemporarySendFailure(exc.message) from exc
+    except TelegramError as exc:
+        raise SendError(exc.message) from exc

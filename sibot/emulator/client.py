@@ -24,6 +24,7 @@ class Message:
     buttons: list[list[str]]
     button_data: dict[str, str]
     photo: bytes | None = None
+    animation: bytes | None = None
     document: bytes | None = None
     filename: str | None = None
     edited: bool = False
@@ -151,7 +152,8 @@ class TelegramUser:
     def view(self, stored: StoredMessage) -> Message:
         body = stored.body
         photo = body.get("photo")
-        document = body.get("document")
+        animation = body.get("animation")
+        document = None if animation else body.get("document")
         return Message(
             message_id=stored.message_id,
             text=body.get("text") or body.get("caption") or "",
@@ -160,6 +162,7 @@ class TelegramUser:
                 b["text"]: b["callback_data"] for b in stored.inline_buttons if "callback_data" in b
             },
             photo=self._world.files[photo[-1]["file_id"]].data if photo else None,
+            animation=self._world.files[animation["file_id"]].data if animation else None,
             document=self._world.files[document["file_id"]].data if document else None,
             filename=document.get("file_name") if document else None,
             edited="edit_date" in body,

@@ -36,6 +36,7 @@ from sibot.emulator.world import (
     StoredFile,
     StoredMessage,
     World,
+    image_size,
     photo_sizes,
     unix_now,
 )
@@ -47,7 +48,7 @@ NOT_MODIFIED = (
 BLOCKED = "Forbidden: bot was blocked by the user"
 # Calls that put a message in a chat: what Telegram's flood limits count.
 RATE_LIMITED_METHODS = frozenset(
-    {"sendmessage", "sendphoto", "senddocument", "copymessage", "forwardmessage"}
+    {"sendmessage", "sendphoto", "sendanimation", "senddocument", "copymessage", "forwardmessage"}
 )
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 
@@ -93,6 +94,7 @@ class BotApi:
             "deletemessage": self.delete_message,
             "answercallbackquery": self.answer_callback_query,
             "sendphoto": self.send_photo,
+            "sendanimation": self.send_animation,
             "senddocument": self.send_document,
             "sendchataction": self.send_chat_action,
             "setmycommands": self.set_my_commands,
@@ -210,6 +212,9 @@ class BotApi:
     async def send_photo(self, params: Params) -> dict[str, Any]:
         return self._send_file(params, "photo", "photos")
 
+    async def send_animation(self, params: Params) -> dict[str, Any]:
+        return self._send_file(params, "animation", "animations")
+
     async def send_document(self, params: Params) -> dict[str, Any]:
         return self._send_file(params, "document", "documents")
 
@@ -217,6 +222,11 @@ class BotApi:
         chat = self._chat(params)
         stored = self._stored_file(params.file(kind), folder)
         content: dict[str, Any] = {kind: photo_sizes(stored) if kind == "photo" else _document(stored)}
+        if kind == "animation":
+            width, height = image_size(stored.data)
+            content["animation"] |= {"width": width, "height": height, "duration": 0}
+            # as Telegram does, an animation comes with its document too
+            content["document"] = _document(stored)
         caption = params.text("caption")
         if caption:
             text = formatted(caption, params.text("parse_mode"), params.structured("caption_entities"))
@@ -229,7 +239,8 @@ class BotApi:
     def _stored_file(self, given: UploadedFile | str | None, folder: str) -> StoredFile:
         if isinstance(given, UploadedFile):
             return self.world.add_file(given.data, folder, given.filename, given.content_type)
-        if given and given in self.world.files:
+        # a file id is good for the kind of file it was issued for, as on Telegram
+        if given and given in self.world.files and given.startswith(f"EMU-{folder}-"):
             return self.world.files[given]
         raise bad_request("wrong file identifier/HTTP URL specified" if given else "there is no file in the request")
 

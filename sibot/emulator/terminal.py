@@ -4,7 +4,7 @@ The bot's messages are printed as plain text with their buttons numbered; typing
 that button on the newest message that has buttons, anything else is sent as the patient's text.
 A button whose label is a number keeps it (the pain scale's "4" is pressed by typing 4); the
 others take the numbers no label uses. A message that points to Telegram's 📎 menu, which a
-terminal lacks, gets a note on what works here instead. Photos and documents are saved to a
+terminal lacks, gets a note on what works here instead. Photos, animations and documents are saved to a
 folder and their path printed. /quit or end of input stops.
 """
 
@@ -203,6 +203,8 @@ class TerminalChat:
         if message.photo is not None:
             suffix = ".png" if message.photo.startswith(b"\x89PNG") else ".jpg"
             saved.append(self._save(f"photo-{message.message_id}{suffix}", message.photo))
+        if message.animation is not None:
+            saved.append(self._save(f"animation-{message.message_id}.gif", message.animation))
         if message.document is not None:
             name = Path(message.filename or "document").name
             saved.append(self._save(f"{message.message_id}-{name}", message.document))

@@ -130,6 +130,7 @@ class World:
         self.chats: dict[int, Chat] = {}
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
+        self.uploaded_bytes = 0  # every file the bot uploaded, so tests can see what reuse saves
         self.callback_queries: dict[str, CallbackQuery] = {}
         self._user_ids = itertools.count(FIRST_USER_ID)
         self._file_numbers = itertools.count(1)
@@ -155,6 +156,7 @@ class World:
 
     def add_file(self, data: bytes, folder: str, filename: str | None, mime_type: str | None) -> StoredFile:
         number = next(self._file_numbers)
+        self.uploaded_bytes += len(data)
         suffix = f"_{filename}" if filename else ""
         stored = StoredFile(
             file_id=f"EMU-{folder}-{number:06d}",
@@ -189,9 +191,12 @@ def photo_sizes(stored: StoredFile) -> list[dict[str, Any]]:
 
 
 def image_size(data: bytes) -> tuple[int, int]:
-    """Width and height of a PNG (what the bot's charts are); 0 x 0 for anything else."""
+    """Width and height of a PNG (the charts, the stills) or a GIF (the animations); else 0 x 0."""
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
         width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        width, height = struct.unpack("<HH", data[6:10])
         return width, height
     return 0, 0
 

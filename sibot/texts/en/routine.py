@@ -8,6 +8,10 @@ card, with the range ("5–10 seconds").
 from sibot.texts import Plural
 
 _EXERCISES = {
+    "routine.hip_adduction.picture": (
+        "The picture: lying on your back, knees bent, feet flat, squeezing a pillow between your "
+        "knees."
+    ),
     "routine.hip_adduction.title": "Hip adduction",
     "routine.hip_adduction.purpose": (
         "A pillow squeeze. It builds up your inner thigh muscles, which help hold your pelvis "
@@ -20,6 +24,10 @@ _EXERCISES = {
     "routine.hip_adduction.step.pillow": "Tuck a pillow between your knees.",
     "routine.hip_adduction.rep": "Squeeze the pillow between your knees and hold for {duration}.",
     "routine.hip_adduction.relax": "Let your knees soften and the pillow go loose. Breathe out.",
+    "routine.hip_abduction.picture": (
+        "The picture: lying on your back, knees bent, a band around your thighs, pushing your "
+        "knees apart."
+    ),
     "routine.hip_abduction.title": "Hip abduction",
     "routine.hip_abduction.purpose": (
         "Works the muscles on the outside of your hips. They move your leg out to the side and "
@@ -34,6 +42,10 @@ _EXERCISES = {
         "Push your knees apart against the band (or your hands) and hold for {duration}."
     ),
     "routine.hip_abduction.relax": "Slowly bring your knees back to where they started.",
+    "routine.hip_flexion.picture": (
+        "The picture: lying on your back, head on a pillow, calves on a pile of pillows, right "
+        "leg crossed over the left, squeezing your legs together."
+    ),
     "routine.hip_flexion.title": "Hip flexion",
     "routine.hip_flexion.purpose": (
         "A gentle squeeze with your legs crossed. It works the muscles around your hips while your "
@@ -47,6 +59,10 @@ _EXERCISES = {
     "routine.hip_flexion.side.left": "Now swap: uncross, then cross your left leg over your right.",
     "routine.hip_flexion.rep": "Squeeze your legs against each other and hold for {duration}.",
     "routine.hip_flexion.relax": "Let the squeeze go and rest your legs on the pillows.",
+    "routine.hip_abductor_stretch.picture": (
+        "The picture: lying on your left side, chest turned up to the ceiling, right knee bent "
+        "and resting on the floor in front, pressed gently down."
+    ),
     "routine.hip_abductor_stretch.title": "Hip abductor stretch",
     "routine.hip_abductor_stretch.purpose": "A gentle stretch to loosen tight hips.",
     "routine.hip_abductor_stretch.step.side": "Lie down on your side.",
@@ -64,6 +80,10 @@ _EXERCISES = {
     ),
     "routine.hip_abductor_stretch.rep": (
         "Gently press your top leg down toward the floor, then ease off."
+    ),
+    "routine.knee_to_chest.picture": (
+        "The picture: lying on your back, left leg long, both hands just below your right knee, "
+        "drawing it in toward your chest."
     ),
     "routine.knee_to_chest.title": "Knee-to-chest stretch",
     "routine.knee_to_chest.purpose": (
@@ -84,6 +104,10 @@ _EXERCISES = {
         "Slowly draw the bent knee in toward your chest and hold for {duration}."
     ),
     "routine.knee_to_chest.relax": "Ease the knee away from your chest, back where it started.",
+    "routine.piriformis_stretch.picture": (
+        "The picture: lying on your back, right ankle resting on your left knee, hands behind "
+        "your left thigh, lifting your left foot off the floor."
+    ),
     "routine.piriformis_stretch.title": "Piriformis stretch",
     "routine.piriformis_stretch.purpose": (
         "Stretches the piriformis, a muscle that lies deep inside your buttock."
@@ -113,6 +137,7 @@ _SESSION: dict[str, str | Plural] = {
     "routine.intro": "<b>{title}</b> ({number} of {count})",
     "routine.intro.both_sides": "You'll do this on each side.",
     "routine.pregnancy.on_back": "🤰 Prop your upper body up on pillows. Stop if dizzy or short of breath.",
+    "routine.picture": "<i>{description}</i>",
     "routine.needs": "You need: {items}.",
     "routine.needs.nothing": "You need nothing but a little floor space.",
     "routine.equipment.pillow": "a pillow",

@@ -43,6 +43,7 @@ MESSAGES = {
         "• Hold: {hold} s · Repetitions: {repetitions}\n"
         "• Pregnancy caution: {pregnancy}\n"
         "• Follow-up reminder: {followup}\n"
+        "• Exercise pictures: {pictures}\n"
         "• Language: {language}\n\n"
         "What would you like to change?"
     ),
@@ -55,6 +56,7 @@ MESSAGES = {
     "settings.button.reps": "🔁 Repetitions",
     "settings.button.pregnancy": "🤰 Pregnancy caution",
     "settings.button.followup": "🔔 Follow-up",
+    "settings.button.pictures": "🖼 Exercise pictures",
     "settings.button.language": "🌐 Language",
     "settings.button.back": "⚙️ Settings",
     "settings.button.cancel": "Cancel",
@@ -76,6 +78,11 @@ MESSAGES = {
         "If you haven't exercised a while after the reminder, I can nudge you once more. "
         "It is {state} now."
     ),
+    "settings.ask.pictures": (
+        "Each exercise starts with a short moving picture of it, and the library shows one too. "
+        "On a slow or costly connection you can turn them off: the words stay the same. "
+        "They are {state} now."
+    ),
     "settings.ask.language": "Which language?",
     "settings.cancelled": "OK, nothing changed.",
     "settings.no_reminder": "Please set a reminder time first.",
@@ -91,6 +98,7 @@ MESSAGES = {
         "lying on your back will tell you how to prop yourself up."
     ),
     "settings.set.followup": "✅ Follow-up reminder is <b>{state}</b>.",
+    "settings.set.pictures": "✅ Exercise pictures are <b>{state}</b>.",
     "settings.set.language": "✅ Language: <b>{language}</b>.",
     # /pause and /resume
     "settings.pause.ask": "⏸ Pause your reminders for how long?",
