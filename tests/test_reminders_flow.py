@@ -297,3 +297,13 @@ async def test_start_names_a_snooze_and_drops_it_once_the_session_is_done(bot, e
     assert "Mon 19:30" in await next_reminder_on_start(patient, "en")
     await at(bot, clock, SATURDAY_EVENING + timedelta(minutes=20))
     await patient.assert_silent(0.2)  # the snooze of a done day stays unsent, as /start said
+
+
+async def test_start_after_skip_today_names_the_next_chosen_day(bot, emulator, clock):
+    clock.set(SATURDAY_EVENING - timedelta(hours=10))
+    patient = await reminded_patient(bot, emulator, clock, reminder_at=time(19, 30), weekdays=SATURDAYS_AND_MONDAYS)
+    await at(bot, clock, SATURDAY_EVENING)
+    await patient.expect(REMINDER)
+    await patient.tap(SNOOZE_15)
+    await patient.tap(SKIP_TODAY)
+    assert "Mon 19:30" in await next_reminder_on_start(patient, "en")
