@@ -18,7 +18,7 @@ from sibot.db import Database
 from sibot.diary import switch_to_gentle
 from sibot.models import Checkin, ExerciseSession
 from sibot.patients import PatientView, load_patient
-from sibot.routine import MIN_HOLD_SECONDS, ROUTINE_KEYS, StepKind
+from sibot.routine import MIN_HOLD_SECONDS, ROUTINE_KEYS, Pace, StepKind
 from sibot.sessions import (
     ABANDON_AFTER,
     Action,
@@ -52,7 +52,7 @@ def _patient(**changes: object) -> PatientView:
     values: dict[str, object] = {
         "id": PATIENT, "name": "Ana", "language": "en", "timezone": "UTC", "cohort": None,
         "onboarding_step": None, "awaiting": None, "pregnant": False, "hold_seconds": 5,
-        "repetitions": 2, "gentle": False, "followups_enabled": True, "paused_until": None,
+        "repetitions": 2, "pace": Pace.OWN, "rest_seconds": None, "gentle": False, "followups_enabled": True, "paused_until": None,
         "active": True,
     }
     values.update(changes)
@@ -212,6 +212,7 @@ def test_texts_of_a_session() -> None:
 async def _started(
     database: Database, keys: tuple[str, ...] = ROUTINE_KEYS, **patient: object
 ) -> SessionState:
+    patient.setdefault("pace", "own")
     await onboarded_patient(database, PATIENT, NOW, **patient)  # type: ignore[arg-type]
     async with database.transaction() as session:
         view = await load_patient(session, PATIENT)
@@ -433,7 +434,7 @@ async def test_at_start_old_sessions_are_abandoned_and_the_rest_resumed(database
 
 
 async def _view(core: Core, patient_id: int = PATIENT) -> PatientView:
-    await onboarded_patient(core.db, patient_id, NOW)
+    await onboarded_patient(core.db, patient_id, NOW, pace="own")
     async with core.db.transaction() as session:
         view = await load_patient(session, patient_id)
     assert view is not None
