@@ -171,18 +171,19 @@ def render_guided_relax(state: SessionState, language: str) -> str:
     next when it waits for the patient: the other side's position, the next exercise, or the last
     question."""
     step = state.shown_step
-    parts = []
+    relax = []
     if step.kind is StepKind.HOLD:
         first = _first_of_exercise(step)
-        parts.append(render_relax(step, language) if first else text(language, "session.guided.relax"))
+        relax.append(render_relax(step, language) if first else text(language, "session.guided.relax"))
         if first and state.awaiting is Awaiting.RESTING:
-            parts.append(text(language, "session.guided.by_itself"))
+            relax.append(text(language, "session.guided.by_itself"))
     coming = state.next_step
+    after = ""
     if state.awaiting is Awaiting.PAIN_AFTER:
-        parts.append(f"\n{text(language, 'session.pain_after')}")
+        after = text(language, "session.pain_after")
     elif state.awaiting is Awaiting.READY and coming is not None:
-        parts.append(f"\n{_render_what_comes(step, coming, language)}")
-    return "\n".join(parts)
+        after = _render_what_comes(step, coming, language)
+    return "\n\n".join(part for part in ("\n".join(relax), after) if part)
 
 
 def _render_what_comes(done: Step, coming: Step, language: str) -> str:

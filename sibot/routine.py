@@ -299,19 +299,35 @@ def estimated_minutes(
     rest_seconds: int | None = None,
 ) -> int:
     """How long a session takes, rounded up to whole minutes, for "about N minutes"."""
+    seconds = estimated_seconds(
+        exercise_keys, hold_seconds, repetitions, pace=pace, rest_seconds=rest_seconds
+    )
+    return math.ceil(seconds / 60)
+
+
+def estimated_seconds(
+    exercise_keys: Sequence[str],
+    hold_seconds: int,
+    repetitions: int,
+    *,
+    pace: Pace = Pace.GUIDED,
+    rest_seconds: int | None = None,
+) -> int:
+    """How long a session takes: the guided pace's timers and the patient's taps, or at their own
+    pace every step read and tapped on."""
     rest = rest_seconds or hold_seconds
-    return _estimated_minutes(tuple(exercise_keys), hold_seconds, repetitions, pace, rest)
+    return _estimated_seconds(tuple(exercise_keys), hold_seconds, repetitions, pace, rest)
 
 
 # Every reminder says it: building the step list for each one showed in a fan-out's profile
 # (see benchmarks/README.md).
 @lru_cache(maxsize=256)
-def _estimated_minutes(
+def _estimated_seconds(
     exercise_keys: tuple[str, ...], hold_seconds: int, repetitions: int, pace: Pace, rest: int
 ) -> int:
     steps = build_steps(exercise_keys, hold_seconds=hold_seconds, repetitions=repetitions)
     seconds = _guided_seconds(steps, rest) if pace is Pace.GUIDED else _own_pace_seconds(steps)
-    return math.ceil((seconds + 2 * QUESTION_SECONDS) / 60)
+    return seconds + 2 * QUESTION_SECONDS
 
 
 def _guided_seconds(steps: Sequence[Step], rest: int) -> int:
