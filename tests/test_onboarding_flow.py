@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
 from sibot.onboarding import Question, Step
+from sibot.routine import ROUTINE_KEYS, Pace, estimated_minutes
 from sibot.schedule import mask_to_weekdays
 from sibot.texts import text
 from tests.harness import BotHarness
@@ -282,9 +283,14 @@ async def test_a_high_baseline_offers_a_gentler_first_session(bot: BotHarness, e
     patient = emulator.patient()
     summary = await _summary_after_a_baseline_of_9(bot, patient)
     assert summary.labels == [text("en", "onboarding.start_gentle")]  # not the usual start
+    # the estimate is the gentler session's, at the guided pace, as the start will say
+    gentle_minutes = estimated_minutes(ROUTINE_KEYS, 5, 3, pace=Pace.GUIDED)
+    assert gentle_minutes < estimated_minutes(ROUTINE_KEYS, 5, 5, pace=Pace.GUIDED)
+    assert f"about {gentle_minutes} minutes" in summary.text
     row = await _row(bot, patient.user_id)
     assert row is not None and not row.gentle  # switched only when tapped
     await patient.tap(text("en", "onboarding.start_gentle"))
-    await patient.expect("how much does it hurt")
+    start = await patient.expect("how much does it hurt")
+    assert f"about {gentle_minutes} minutes" in start.text
     row = await _row(bot, patient.user_id)
     assert row is not None and row.gentle and (row.hold_seconds, row.repetitions) == (5, 3)
