@@ -155,10 +155,14 @@ async def walk_session(emulator: Emulator, patient: TelegramUser, scale: float) 
         taps=taps,
         messages=len(sends),
         edits=len(edits),
-        sent_bytes=sum(len(json.dumps(call.payload, ensure_ascii=False).encode()) for call in sends + edits),
+        sent_bytes=sum(_size(call.payload) for call in sends + edits),
         seconds=(loop.time() - started) / scale,
         announced_minutes=announced,
     )
+
+
+def _size(payload: dict[str, Any]) -> int:
+    return len(json.dumps(payload, ensure_ascii=False).encode())
 
 
 def _tap_for(message: Message) -> tuple[str, float] | None:
@@ -210,7 +214,10 @@ async def measure(options: Options) -> tuple[dict[str, Any], str]:
     pace_ids = {Pace.GUIDED: 910_000_001, Pace.OWN: 910_000_002}
     with tempfile.TemporaryDirectory(prefix="sibot-pace-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'sibot.db'}"
-        async with running_emulator(chat_rate=None) as emulator, guided_bot(emulator, url, size.scale):
+        async with (
+            running_emulator(chat_rate=None) as emulator,
+            guided_bot(emulator, url, size.scale),
+        ):
             for pace, patient_id in pace_ids.items():
                 await seed_patients(
                     url, [patient_id], None, hold_seconds=size.hold_seconds,

@@ -174,7 +174,8 @@ def render_guided_relax(state: SessionState, language: str) -> str:
     relax = []
     if step.kind is StepKind.HOLD:
         first = _first_of_exercise(step)
-        relax.append(render_relax(step, language) if first else text(language, "session.guided.relax"))
+        short = text(language, "session.guided.relax")
+        relax.append(render_relax(step, language) if first else short)
         if first and state.awaiting is Awaiting.RESTING:
             relax.append(text(language, "session.guided.by_itself"))
     coming = state.next_step

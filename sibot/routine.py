@@ -5,9 +5,9 @@ exercise's intro, its setup instructions, then, side by side when it is done on 
 step per repetition. At the patient's own pace each step is a message; at the guided pace one
 message may fold two steps together (`guided_message_end`). A held repetition is a HOLD step: the
 session engine sends it, waits `hold_seconds`, sends the relax message and moves on. The step list
-is the same at both paces, so a stored session's `step_index` means the same whichever it has. This module only holds keys: the glue
-renders every word a patient reads from the catalog (`sibot/texts/en/routine.py`, in
-`handlers/render.py`).
+is the same at both paces, so a stored session's `step_index` means the same whichever it has.
+This module only holds keys: the glue renders every word a patient reads from the catalog
+(`sibot/texts/en/routine.py`, in `handlers/render.py`).
 """
 
 from __future__ import annotations

@@ -824,8 +824,8 @@ async def press(
 
 
 async def end_hold(core: Core, patient_id: int, session_id: int, token: int) -> Shown:
-    """The session's timer ran out (a hold, a guided rest or reading pause). StaleStep when the patient paused, stopped or moved on meanwhile,
-    or is gone."""
+    """The session's timer ran out (a hold, a guided rest or reading pause). StaleStep when the
+    patient paused, stopped or moved on meanwhile, or is gone."""
     async with core.db.transaction() as session:
         patient = await load_patient(session, patient_id)
         if patient is None:
