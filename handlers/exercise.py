@@ -406,9 +406,12 @@ class _Buttons:
         )
 
     def waiting(self, key: str) -> Rows:
-        """What waits for the patient's tap: that tap, and Skip (when some of the exercise is
-        left) and Stop."""
-        second = [self._button("session.button.stop", Action.STOP)]
+        """What waits for the patient's tap: that tap, then Skip (when some of the exercise is
+        left), "It hurts" and Stop."""
+        second = [
+            self._button("session.button.hurts", Action.HURTS),
+            self._button("session.button.stop", Action.STOP),
+        ]
         if self.state.exercise_left:
             second.insert(0, self._button("session.button.skip", Action.SKIP))
         return ((self._button(key, Action.NEXT),), tuple(second))
