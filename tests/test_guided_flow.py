@@ -244,3 +244,17 @@ async def test_the_estimate_is_within_15_percent_of_a_walk_on_a_fast_clock(tmp_p
     assert walk.announced_minutes == math.ceil(estimate / 60)
     assert abs(walk.seconds - estimate) <= 0.15 * estimate
     assert (walk.taps, walk.edits) == (17, 0)
+
+
+async def test_exercise_mid_rest_asks_and_continue_brings_the_next_rep(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock, rest_seconds=30)
+    await _to_first_rep(patient, clock)
+    await patient.expect(RELAX)
+    await patient.send("/exercise")
+    choice = await patient.expect("middle of a session (Hip adduction, rep 2)")
+    await patient.assert_silent(0.4)  # the rest's timer stopped with the question
+    await patient.tap(CONTINUE)
+    assert "Rep 2 of 2" in (await patient.next_message()).text
+    assert choice.labels == [CONTINUE, _label("start_over")]
