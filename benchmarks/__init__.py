@@ -6,4 +6,4 @@ Every benchmark measures its baseline in the same run, so its results are ratios
 """
 
 # In the order `python -m benchmarks` runs them.
-BENCHMARKS = ("placement", "fanout", "restart", "holds", "throughput", "fairness", "locks")
+BENCHMARKS = ("placement", "fanout", "restart", "holds", "throughput", "fairness", "locks", "pace")

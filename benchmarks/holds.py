@@ -120,7 +120,9 @@ async def sibot(size: Size, options: Options) -> tuple[dict[str, Any], dict[str,
     async with throwaway_database("sqlite") as url:
         due = now + timedelta(seconds=size.lead_seconds)
         await seed_patients(url, fan_out_ids, ReminderPlan(now=now, due_at=due))
-        await seed_patients(url, session_ids, None, hold_seconds=HOLD_SECONDS, repetitions=REPETITIONS)
+        await seed_patients(
+            url, session_ids, None, hold_seconds=HOLD_SECONDS, repetitions=REPETITIONS, pace="own"
+        )
         async with running_emulator(global_rate=LIMIT) as emulator:
             add_patients(emulator, fan_out_ids)
             patients = [emulator.patient(user_id=pid) for pid in session_ids]

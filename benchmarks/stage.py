@@ -250,7 +250,13 @@ class ReminderPlan:
 
 
 async def seed_patients(
-    url: str, ids: Sequence[int], plan: ReminderPlan | None, *, hold_seconds: int = 5, repetitions: int = 2
+    url: str,
+    ids: Sequence[int],
+    plan: ReminderPlan | None,
+    *,
+    hold_seconds: int = 5,
+    repetitions: int = 2,
+    pace: str = "guided",
 ) -> None:
     """Onboarded patients, each with a daily reminder when `plan` is given; core SQL, in batches."""
     database = Database(url)
@@ -259,7 +265,8 @@ async def seed_patients(
             for start in range(0, len(ids), INSERT_BATCH):
                 batch = ids[start : start + INSERT_BATCH]
                 await connection.execute(
-                    insert(Patient.__table__), [_patient_row(pid, plan, hold_seconds, repetitions) for pid in batch]
+                    insert(Patient.__table__),
+                    [_patient_row(pid, plan, hold_seconds, repetitions, pace) for pid in batch],
                 )
                 if plan is not None:
                     await connection.execute(
@@ -270,7 +277,7 @@ async def seed_patients(
 
 
 def _patient_row(
-    patient_id: int, plan: ReminderPlan | None, hold_seconds: int, repetitions: int
+    patient_id: int, plan: ReminderPlan | None, hold_seconds: int, repetitions: int, pace: str
 ) -> dict[str, Any]:
     now = plan.now if plan is not None else datetime.now(UTC)
     return {
@@ -278,6 +285,7 @@ def _patient_row(
         "cohort": None, "onboarding_step": None, "awaiting": None,
         "consented_at": now - timedelta(days=30), "cleared_at": now - timedelta(days=30),
         "pregnant": False, "hold_seconds": hold_seconds, "repetitions": repetitions,
+        "pace": pace, "rest_seconds": None,
         "gentle": False, "followups_enabled": False, "paused_until": None, "active": True,
         "created_at": now - timedelta(days=30), "last_seen_at": now - timedelta(days=1),
     }

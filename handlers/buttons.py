@@ -77,7 +77,8 @@ def _feature(prefix: str, *actions: str) -> Feature:
 _REMINDER_CHOICES = ("zone", "rezone", "time", "days", "pick")
 ONBOARDING = _feature("ob", "accept", "answer", "clear", "zok", "pain", *_REMINDER_CHOICES)
 SETTINGS = _feature(
-    "st", "menu", "ask", "cancel", "hold", "reps", "preg", "follow", "lang", "pause", "pics",
+    "st", "menu", "ask", "cancel", "hold", "reps", "rest", "pace", "preg", "follow", "lang", "pause",
+    "pics",
     *_REMINDER_CHOICES,
 )
 # The actions a session step's button may carry; the hold timer's HOLD_DONE is not one of them.

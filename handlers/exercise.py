@@ -1,9 +1,13 @@
 """Guided exercise sessions and the exercise library: /exercise, /exercises, ss:* and lib:*.
 
-One message per step; the buttons of every message carry the session's step token, so only the
-newest message's buttons act and an older one answers "This step is over". Old keyboards are left
-in place rather than edited away: an edit costs one of the chat's one-a-second sends. A HOLD step
-arms the JobQueue timer "hold:<session id>", which sends "Relax" when the hold is over.
+At the patient's own pace, one message per step and Next on each. At the guided pace (the
+default) setup messages come one by one after a reading pause, "I'm in position" starts the
+repetitions, and each repetition, its "Relax" (always a new message, so the phone buzzes) and the
+rest after it are timed; only a side change and the next exercise wait for a tap. The buttons of
+every message carry the session's step token, so only the newest message's buttons act and an
+older one answers "This step is over". Old keyboards are left in place rather than edited away:
+an edit costs one of the chat's one-a-second sends. Whatever the session times (a hold, a rest,
+a reading pause) arms the JobQueue timer "hold:<session id>"; Pause, Stop and a tap cancel it.
 
 Callback data (prefix ss, lib):
   ss:start:<source>[:gentle]               start a session (onboarding, reminder, command, menu),
@@ -48,6 +52,8 @@ from handlers.render import (
     render_pain_before,
     render_picture_caption,
     render_position,
+    render_guided_relax,
+    render_guided_steps,
     render_relax,
     render_step,
     render_stopped,
@@ -60,7 +66,16 @@ from sibot.patients import PatientView
 from sibot.pictures import PictureKind, picture_name, picture_sides
 from sibot.ports import Button, OutgoingMessage, SendError
 from sibot.routine import ROUTINE_KEYS, StepKind, exercise
-from sibot.sessions import Action, Command, Outcome, SessionState, Show, Source, StaleStep
+from sibot.sessions import (
+    Action,
+    Awaiting,
+    Command,
+    Outcome,
+    SessionState,
+    Show,
+    Source,
+    StaleStep,
+)
 from sibot.texts import text
 
 log = logging.getLogger(__name__)
@@ -126,7 +141,8 @@ async def _begin(
         now = context.core.clock.now()
         known = render_known_pain(outcome.state, outcome.known_pain, patient.pregnant, now, patient.language)
         message = replace(message, text=f"{known}\n\n{message.text}")
-    await _send(context.bot, patient.id, message, context.core)
+    sent = await _send(context.bot, patient.id, message, context.core)
+    _arm_once_sent(context.job_queue, context.core, outcome.state, sent)
 
 
 def _keys(what: str) -> tuple[str, ...] | None:
@@ -223,7 +239,8 @@ def hold_job_name(session_id: int) -> str:
 
 
 def _arm_hold(job_queue: JobQueue[Any], core: Core, state: SessionState, seconds: float) -> None:
-    """Send "Relax" after `seconds` of hold time (scaled down in tests)."""
+    """Move the session on after `seconds` of a hold, rest or reading pause (scaled down in
+    tests)."""
     cancel_hold(job_queue, state.id)
     job_queue.run_once(
         _hold_ended,
@@ -235,7 +252,7 @@ def _arm_hold(job_queue: JobQueue[Any], core: Core, state: SessionState, seconds
 
 
 def cancel_hold(job_queue: JobQueue[Any] | None, session_id: int) -> None:
-    """Stop the hold timer of a session, if one runs."""
+    """Stop the timer of a session, if one runs."""
     if job_queue is None:
         return
     for job in job_queue.get_jobs_by_name(hold_job_name(session_id)):
@@ -243,16 +260,16 @@ def cancel_hold(job_queue: JobQueue[Any] | None, session_id: int) -> None:
 
 
 async def _hold_ended(context: BotContext) -> None:
-    """The hold is over: relax, and wait for Next."""
+    """The timer ran out: "Relax" after a hold, or (guided) what comes after a rest or a
+    reading pause."""
     assert context.job is not None and context.job_queue is not None
     data, core = context.job.data, context.core
     try:
         shown = await sessions.end_hold(core, data["patient"], data["session"], data["token"])
     except StaleStep:
         return  # the patient paused, stopped or moved on meanwhile
-    if shown.outcome.show is Show.RELAX:
-        command = Command(Action.HOLD_DONE)
-        await _show(context.bot, context.job_queue, core, shown.patient, shown.outcome, command, 0)
+    command = Command(Action.HOLD_DONE)
+    await _show(context.bot, context.job_queue, core, shown.patient, shown.outcome, command, 0)
 
 
 async def _send_resume_prompts(context: BotContext) -> None:
@@ -277,13 +294,18 @@ async def _show(
     first: bool = False,
 ) -> None:
     state = outcome.state
-    if not state.holding:
+    if not state.timed:
         cancel_hold(job_queue, state.id)
     message = _render(outcome, patient, command=command, streak=streak, first=first)
     sent = await _send(bot, patient.id, message, core)
-    # the hold starts when its message is out, however long the chat's send queue was
-    if sent and state.holding and job_queue is not None:
-        _arm_hold(job_queue, core, state, state.hold_seconds)
+    _arm_once_sent(job_queue, core, state, sent)
+
+
+def _arm_once_sent(job_queue: JobQueue[Any] | None, core: Core, state: SessionState, sent: bool) -> None:
+    """Start the state's timer, if it has one: when its message is out, however long the chat's
+    send queue was."""
+    if sent and state.timed and job_queue is not None:
+        _arm_hold(job_queue, core, state, state.timer_seconds)
 
 
 def _render(
@@ -301,6 +323,14 @@ def _render(
         case Show.PAIN_BEFORE:
             body = render_pain_before(state, patient.pregnant, language)
             return OutgoingMessage(body, b.scores(Action.PAIN_BEFORE, skippable=True))
+        case Show.STEP if state.guided:
+            body = render_guided_steps(state, language, pregnant=patient.pregnant)
+            opening = state.shown_steps[0]
+            if opening.kind is StepKind.INTRO and patient.pictures:
+                return _with_picture(body, opening.exercise, "animation", language, b.guided_step())
+            return OutgoingMessage(body, b.guided_step())
+        case Show.RELAX if state.guided:
+            return OutgoingMessage(render_guided_relax(state, language), b.guided_relax())
         case Show.STEP:
             step = state.steps[state.step_index]
             body = render_step(step, language, pregnant=patient.pregnant)
@@ -375,6 +405,46 @@ class _Buttons:
 
     def step(self) -> Rows:
         return ((self._button("session.button.next", Action.NEXT),), *self.holding())
+
+    def guided_step(self) -> Rows:
+        """A repetition: Pause, Stop and "It hurts" only; a setup message being read: those and
+        Skip; the last setup message: the tap that starts the repetitions."""
+        if self.state.holding:
+            return self.repetition()
+        if self.state.awaiting is Awaiting.READING:
+            return self.holding()
+        return self.waiting("session.button.in_position")
+
+    def guided_relax(self) -> Rows:
+        match self.state.awaiting:
+            case Awaiting.RESTING:
+                return self.repetition()
+            case Awaiting.PAIN_AFTER:
+                return self.scores(Action.PAIN_AFTER, skippable=True)
+        coming = self.state.next_step
+        if coming is not None and coming.kind is StepKind.INTRO:
+            return self.waiting("session.button.next_exercise")
+        return self.waiting("session.button.in_position")
+
+    def repetition(self) -> Rows:
+        return (
+            (self._button("session.button.pause", Action.PAUSE),),
+            (
+                self._button("session.button.hurts", Action.HURTS),
+                self._button("session.button.stop", Action.STOP),
+            ),
+        )
+
+    def waiting(self, key: str) -> Rows:
+        """What waits for the patient's tap: that tap, then Skip (when some of the exercise is
+        left), "It hurts" and Stop."""
+        second = [
+            self._button("session.button.hurts", Action.HURTS),
+            self._button("session.button.stop", Action.STOP),
+        ]
+        if self.state.exercise_left:
+            second.insert(0, self._button("session.button.skip", Action.SKIP))
+        return ((self._button(key, Action.NEXT),), tuple(second))
 
     def holding(self) -> Rows:
         first = [self._button("session.button.pause", Action.PAUSE)]

@@ -22,10 +22,9 @@ from handlers.render import local_now_label, render_advice
 from sibot import onboarding
 from sibot.checkins import PAIN_SCALE
 from sibot.onboarding import Question, Screen, Step
-from sibot.sessions import Source
+from sibot.sessions import Source, session_minutes
 from sibot.patients import PatientView, is_indefinite
 from sibot.ports import Button, OutgoingMessage
-from sibot.routine import ROUTINE_KEYS, estimated_minutes
 from sibot.schedule import mask_to_weekdays
 from sibot.texts import format_time, text, zone_name
 from sibot.zones import zone_for_language
@@ -302,7 +301,7 @@ def _summary(screen: Screen) -> OutgoingMessage:
             reminder=pickers.describe_reminder(language, reminder),
             next=pickers.next_reminder(language, reminder, patient.timezone),
             score=finished.score,
-            minutes=estimated_minutes(ROUTINE_KEYS, patient.hold_seconds, patient.repetitions),
+            minutes=session_minutes(patient, gentle=finished.offer_gentle),
         )
     )
     if patient.pregnant:

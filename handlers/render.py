@@ -25,6 +25,7 @@ from sibot.routine import (
     estimated_minutes,
     exercise,
     prop_up_in_pregnancy,
+    is_repetition,
 )
 from sibot.diary import RecentPain
 from sibot.sessions import Awaiting, SessionState
@@ -39,7 +40,7 @@ def render_step(step: Step, language: str, *, pregnant: bool = False) -> str:
     entry = exercise(step.exercise)
     match step.kind:
         case StepKind.INTRO:
-            return _render_intro(entry, step, language, pregnant)
+            return render_exercise_intro(step, language, pregnant)
         case StepKind.INSTRUCTION:
             return text(
                 language,
@@ -129,7 +130,11 @@ def render_picture_caption(body: str, exercise_key: str, language: str) -> str:
     return f"{body}\n{text(language, 'routine.picture', description=description)}"
 
 
-def _render_intro(entry: Exercise, step: Step, language: str, pregnant: bool) -> str:
+def render_exercise_intro(step: Step, language: str, pregnant: bool = False) -> str:
+    """An exercise's opening: what it is for, what it needs, and which side comes first; with the
+    pregnancy caution on, how to lie for an exercise on the back. The one place it is drawn, at
+    either pace, and the caption of the exercise's picture when pictures are on."""
+    entry = exercise(step.exercise)
     title = text(
         language,
         "routine.intro",
@@ -141,8 +146,8 @@ def _render_intro(entry: Exercise, step: Step, language: str, pregnant: bool) ->
         [text(language, "routine.pregnancy.on_back")] if prop_up_in_pregnancy(entry, pregnant) else []
     )
     lines = [title, *caution, text(language, entry.purpose_key), _needs(entry, language)]
-    if entry.per_side:
-        lines.append(text(language, "routine.intro.both_sides"))
+    if entry.first_side_key is not None:
+        lines.append(text(language, entry.first_side_key))
     return "\n".join(lines)
 
 
@@ -157,6 +162,71 @@ def _move(entry: Exercise, language: str, duration: str | None) -> str:
     if duration is None:
         return text(language, entry.rep_step)
     return text(language, entry.rep_step, duration=duration)
+
+
+# --- the guided pace: one message per repetition, "Relax" by itself, instructions said once ---
+
+
+def render_guided_steps(state: SessionState, language: str, *, pregnant: bool = False) -> str:
+    """A guided STEP message: a repetition, or setup steps folded into one message (the last
+    setup message asks for a tap)."""
+    steps = state.shown_steps
+    first = steps[0]
+    if is_repetition(first):
+        return _render_guided_rep(first, language)
+    body = "\n\n".join(render_step(step, language, pregnant=pregnant) for step in steps)
+    following = state.steps[steps[-1].index + 1] if steps[-1].index + 1 < len(state.steps) else None
+    if following is not None and is_repetition(following) and first.kind is not StepKind.SIDE:
+        body = f"{body}\n\n{text(language, 'session.guided.tap_when_in_position')}"
+    return body
+
+
+def _render_guided_rep(step: Step, language: str) -> str:
+    """The first repetition of an exercise says the whole move, once; the others a short cue."""
+    if _first_of_exercise(step):
+        tip = "session.hold_tip" if step.kind is StepKind.HOLD else "session.guided.by_itself"
+        return f"{render_step(step, language)}\n{text(language, tip)}"
+    entry = exercise(step.exercise)
+    cue = text(language, entry.cue_key, seconds=step.hold_seconds or 0)
+    return text(
+        language, f"routine.guided.rep.{step.side or 'both'}", rep=step.rep, reps=step.reps, cue=cue
+    )
+
+
+def render_guided_relax(state: SessionState, language: str) -> str:
+    """The end of a guided repetition: "Relax" (the full words the first time), then what comes
+    next when it waits for the patient: the other side's position, the next exercise, or the last
+    question."""
+    step = state.shown_step
+    relax = []
+    if step.kind is StepKind.HOLD:
+        first = _first_of_exercise(step)
+        short = text(language, "session.guided.relax")
+        relax.append(render_relax(step, language) if first else short)
+        if first and state.awaiting is Awaiting.RESTING:
+            relax.append(text(language, "session.guided.by_itself"))
+    coming = state.next_step
+    after = ""
+    if state.awaiting is Awaiting.PAIN_AFTER:
+        after = text(language, "session.pain_after")
+    elif state.awaiting is Awaiting.READY and coming is not None:
+        after = _render_what_comes(step, coming, language)
+    return "\n\n".join(part for part in ("\n".join(relax), after) if part)
+
+
+def _render_what_comes(done: Step, coming: Step, language: str) -> str:
+    if coming.kind is StepKind.SIDE:
+        return render_step(coming, language)
+    return text(
+        language,
+        "session.guided.exercise_done",
+        exercise=text(language, exercise(done.exercise).title_key),
+        next=text(language, exercise(coming.exercise).title_key),
+    )
+
+
+def _first_of_exercise(step: Step) -> bool:
+    return step.rep == 1 and step.side in (None, "right")
 
 
 # --- the session ----------------------------------------------------------------------------
@@ -190,7 +260,10 @@ def render_known_pain(
 
 
 def _session_minutes(state: SessionState, language: str) -> str:
-    minutes = estimated_minutes(state.exercise_keys, state.hold_seconds, state.repetitions)
+    minutes = estimated_minutes(
+        state.exercise_keys, state.hold_seconds, state.repetitions,
+        pace=state.pace, rest_seconds=state.rest_seconds,
+    )
     return plural(language, "session.minutes", minutes)
 
 

@@ -35,7 +35,7 @@ from sibot import patients
 from sibot.patients import PatientView
 from sibot.ports import Button, OutgoingMessage
 from sibot.reminders import ReminderView
-from sibot.routine import MAX_HOLD_SECONDS, MIN_HOLD_SECONDS
+from sibot.routine import MAX_HOLD_SECONDS, MIN_HOLD_SECONDS, Pace
 from sibot.schedule import mask_to_weekdays
 from sibot.texts import available_languages, language_name, text, zone_name
 
@@ -43,6 +43,8 @@ FEATURE = SETTINGS
 AWAITING_ZONE = "settings_zone"
 AWAITING_TIME = "settings_time"
 REPETITION_CHOICES = (3, 5, 8, 10, 12, 15)
+# Rests between guided repetitions; 0 stands for "as long as the hold".
+REST_CHOICES = (0, 3, 5, 8, 10, 15, 20, 30)
 
 
 def on_off(language: str, value: bool) -> str:
@@ -65,6 +67,8 @@ def _menu(patient: PatientView, reminder: ReminderView | None) -> OutgoingMessag
         reminder=describe_reminder(language, reminder),
         hold=patient.hold_seconds,
         repetitions=patient.repetitions,
+        pace=text(language, f"settings.pace.{patient.pace}"),
+        rest=_rest_label(language, patient.rest_seconds),
         pregnancy=on_off(language, patient.pregnant),
         followup=on_off(language, patient.followups_enabled),
         pictures=on_off(language, patient.pictures),
@@ -76,6 +80,7 @@ def _menu(patient: PatientView, reminder: ReminderView | None) -> OutgoingMessag
             (button("zone", "zone"), button("language", "lang")),
             (button("time", "time"), button("days", "days")),
             (button("hold", "hold"), button("reps", "reps")),
+            (button("pace", "pace"), button("rest", "rest")),
             (button("pregnancy", "preg"), button("followup", "follow")),
             (button("pictures", "pics"),),
         ),
@@ -119,6 +124,20 @@ def _ask(patient: PatientView, reminder: ReminderView | None, what: str) -> Outg
             text(language, "settings.ask.reps"),
             (tuple(Button(str(value), FEATURE.data("reps", value)) for value in REPETITION_CHOICES),),
         )
+    if what == "pace":
+        return OutgoingMessage(
+            text(language, "settings.ask.pace"),
+            tuple(
+                (Button(text(language, f"settings.pace.{pace}"), FEATURE.data("pace", pace)),)
+                for pace in Pace
+            ),
+        )
+    if what == "rest":
+        rests = tuple(
+            Button(_rest_label(language, value or None), FEATURE.data("rest", value))
+            for value in REST_CHOICES
+        )
+        return OutgoingMessage(text(language, "settings.ask.rest"), (rests[:1], rests[1:]))
     if what in _SWITCHES:
         key, current = _SWITCHES[what], _switched_on(patient, what)
         return OutgoingMessage(
@@ -139,6 +158,12 @@ def _ask(patient: PatientView, reminder: ReminderView | None, what: str) -> Outg
             ),
         )
     return None
+
+
+def _rest_label(language: str, seconds: int | None) -> str:
+    if seconds is None:
+        return text(language, "settings.rest.as_hold")
+    return text(language, "settings.rest.seconds", seconds=seconds)
 
 
 # The on/off settings: button action -> catalog name.
@@ -252,6 +277,10 @@ async def _outcome(context: BotContext, data: CallbackData) -> _Outcome | None:
             return _Outcome(message=await _reminder_changed(context, None, mask_to_weekdays(mask)))
         case "hold" | "reps" if number is not None:
             return await _dose_changed(context, action, number)
+        case "rest" if number is not None:
+            return await _rest_changed(context, number)
+        case "pace":
+            return await _pace_changed(context, data.arg(0))
         case "preg" | "follow" | "pics" | "lang":
             return await _choice_changed(context, action, data.arg(0))
         case "pause":
@@ -282,6 +311,25 @@ async def _dose_changed(context: BotContext, action: str, number: int) -> _Outco
         changed = await patients.change_repetitions(context.core, patient.id, number)
         confirmation = text(language, "settings.set.reps", repetitions=number)
     return _Outcome(message=OutgoingMessage(confirmation, _back(language))) if changed else None
+
+
+async def _rest_changed(context: BotContext, seconds: int) -> _Outcome | None:
+    """A rest between guided repetitions; 0 makes it as long as the hold again."""
+    patient = context.patient
+    language = patient.language
+    if not await patients.change_rest_seconds(context.core, patient.id, seconds or None):
+        return None
+    confirmation = text(language, "settings.set.rest", rest=_rest_label(language, seconds or None))
+    return _Outcome(message=OutgoingMessage(confirmation, _back(language)))
+
+
+async def _pace_changed(context: BotContext, pace: str) -> _Outcome | None:
+    patient = context.patient
+    language = patient.language
+    if not await patients.change_pace(context.core, patient.id, pace):
+        return None
+    confirmation = text(language, "settings.set.pace", pace=text(language, f"settings.pace.{pace}"))
+    return _Outcome(message=OutgoingMessage(confirmation, _back(language)))
 
 
 async def _choice_changed(context: BotContext, action: str, value: str) -> _Outcome | None:

@@ -59,7 +59,7 @@ from sibot.reminders import (
     following_occurrence,
     scheduled,
 )
-from sibot.routine import ROUTINE_KEYS, estimated_minutes
+from sibot.routine import ROUTINE_KEYS, Pace, estimated_minutes
 from sibot.schedule import Occurrence
 from sibot.sessions import Status
 from sibot.settings import Settings
@@ -400,6 +400,7 @@ class Dispatcher:
                         ReminderDelivery.kind, ReminderDelivery.attempts,
                         ReminderDelivery.updated_at, ReminderDelivery.due_at,
                         Patient.language, Patient.hold_seconds, Patient.repetitions,
+                        Patient.pace, Patient.rest_seconds,
                         Patient.followups_enabled,
                     )
                     .join(Patient, Patient.id == ReminderDelivery.patient_id)
@@ -457,7 +458,10 @@ class Dispatcher:
             return self._messages.weekly(row.language, card)
         if row.kind == FOLLOWUP:
             return self._messages.followup(row.language)
-        minutes = estimated_minutes(ROUTINE_KEYS, row.hold_seconds, row.repetitions)
+        minutes = estimated_minutes(
+            ROUTINE_KEYS, row.hold_seconds, row.repetitions,
+            pace=Pace(row.pace), rest_seconds=row.rest_seconds,
+        )
         return self._messages.reminder(row.language, minutes)
 
     async def _renew_leases(self, until: asyncio.Event) -> None:

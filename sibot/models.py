@@ -89,6 +89,10 @@ class Patient(Base):
     pregnant: Mapped[bool] = mapped_column(Boolean, default=False)
     hold_seconds: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_HOLD_SECONDS)
     repetitions: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_REPETITIONS)
+    # "guided" (the bot times repetitions and rests) or "own" (Next at every step)
+    pace: Mapped[str] = mapped_column(String(8), default="guided", server_default="guided")
+    # The rest between guided repetitions; None: as long as the hold.
+    rest_seconds: Mapped[int | None] = mapped_column(SmallInteger)
     gentle: Mapped[bool] = mapped_column(Boolean, default=False)
     followups_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # False for a patient who turned the exercise pictures off (a slow or metered connection).
@@ -180,8 +184,11 @@ class ExerciseSession(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     source: Mapped[str] = mapped_column(String(16))
     exercise_keys: Mapped[list[str]]
+    # A session stored before the guided pace existed was at the patient's own pace.
+    pace: Mapped[str] = mapped_column(String(8), server_default="own")
     hold_seconds: Mapped[int] = mapped_column(SmallInteger)
     repetitions: Mapped[int] = mapped_column(SmallInteger)
+    rest_seconds: Mapped[int | None] = mapped_column(SmallInteger)
     step_index: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped at every change; a button carries the token it was made with, so old ones do nothing.
     step_token: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,7 +18,15 @@ from sibot.core import Core
 from sibot.db import Database, trouble_of
 from sibot.models import Patient
 from sibot.reminders import ReminderView, configure_reminder, reminder_summary, reschedule_for_zone
-from sibot.routine import MAX_HOLD_SECONDS, MAX_REPETITIONS, MIN_HOLD_SECONDS, MIN_REPETITIONS
+from sibot.routine import (
+    MAX_HOLD_SECONDS,
+    MAX_REPETITIONS,
+    MAX_REST_SECONDS,
+    MIN_HOLD_SECONDS,
+    MIN_REPETITIONS,
+    MIN_REST_SECONDS,
+    Pace,
+)
 from sibot.schedule import EVERY_DAY
 from sibot.texts import DEFAULT_LANGUAGE, available_languages
 from sibot.zones import is_valid_zone
@@ -43,6 +51,8 @@ class PatientView:
     pregnant: bool
     hold_seconds: int
     repetitions: int
+    pace: Pace
+    rest_seconds: int | None  # None: as long as the hold
     gentle: bool
     followups_enabled: bool
     pictures: bool
@@ -94,6 +104,8 @@ def view_of(patient: Patient) -> PatientView:
         pregnant=patient.pregnant,
         hold_seconds=patient.hold_seconds,
         repetitions=patient.repetitions,
+        pace=Pace(patient.pace),
+        rest_seconds=patient.rest_seconds,
         gentle=patient.gentle,
         followups_enabled=patient.followups_enabled,
         pictures=patient.pictures,
@@ -240,6 +252,21 @@ async def set_repetitions(session: AsyncSession, patient_id: int, repetitions: i
     return True
 
 
+async def set_pace(session: AsyncSession, patient_id: int, pace: str) -> bool:
+    if pace not in {value.value for value in Pace}:
+        return False
+    await _update(session, patient_id, pace=pace)
+    return True
+
+
+async def set_rest_seconds(session: AsyncSession, patient_id: int, seconds: int | None) -> bool:
+    """The rest between guided repetitions; None: as long as the hold."""
+    if seconds is not None and not MIN_REST_SECONDS <= seconds <= MAX_REST_SECONDS:
+        return False
+    await _update(session, patient_id, rest_seconds=seconds)
+    return True
+
+
 async def set_pregnant(session: AsyncSession, patient_id: int, pregnant: bool) -> None:
     await _update(session, patient_id, pregnant=pregnant)
 
@@ -331,6 +358,16 @@ async def change_hold_seconds(core: Core, patient_id: int, seconds: int) -> bool
 async def change_repetitions(core: Core, patient_id: int, repetitions: int) -> bool:
     async with core.db.transaction() as session:
         return await set_repetitions(session, patient_id, repetitions)
+
+
+async def change_pace(core: Core, patient_id: int, pace: str) -> bool:
+    async with core.db.transaction() as session:
+        return await set_pace(session, patient_id, pace)
+
+
+async def change_rest_seconds(core: Core, patient_id: int, seconds: int | None) -> bool:
+    async with core.db.transaction() as session:
+        return await set_rest_seconds(session, patient_id, seconds)
 
 
 async def change_language(core: Core, patient_id: int, language: str) -> bool:

@@ -1,11 +1,13 @@
 """The exercise routine as data, and the ordered steps of a session built from it.
 
-The six exercises follow the source article's order. A session is a flat tuple of steps, one
-message each: an exercise's intro, its setup instructions, then, side by side when it is done on
-each side, one step per repetition. A held repetition is a HOLD step: the session engine sends it,
-waits `hold_seconds`, sends the relax message and moves on. This module only holds keys: the glue
-renders every word a patient reads from the catalog (`sibot/texts/en/routine.py`, in
-`handlers/render.py`).
+The six exercises follow the source article's order. A session is a flat tuple of steps: an
+exercise's intro, its setup instructions, then, side by side when it is done on each side, one
+step per repetition. At the patient's own pace each step is a message; at the guided pace one
+message may fold two steps together (`guided_message_end`). A held repetition is a HOLD step: the
+session engine sends it, waits `hold_seconds`, sends the relax message and moves on. The step list
+is the same at both paces, so a stored session's `step_index` means the same whichever it has.
+This module only holds keys: the glue renders every word a patient reads from the catalog
+(`sibot/texts/en/routine.py`, in `handlers/render.py`).
 """
 
 from __future__ import annotations
@@ -33,11 +35,28 @@ MAX_REPETITIONS = 20
 DEFAULT_HOLD_SECONDS = 5
 DEFAULT_REPETITIONS = 5
 
-# For the "about N minutes" estimate: reading a message and getting into position, the breather
-# after a held repetition, and a repetition the patient paces themselves.
-READING_SECONDS = 10
-REST_SECONDS = 5
+# The rest between two repetitions at the guided pace; None in the patient's row means as long as
+# the hold.
+MIN_REST_SECONDS = 3
+MAX_REST_SECONDS = 30
+# How long an unheld repetition (press, then ease off) takes.
 UNTIMED_REP_SECONDS = 6
+# How long a patient reads a step's message, by what the step holds: the guided pace sends the
+# next setup message after the reading time of the one before (a message that folds two steps
+# gets both), and the estimate counts it at either pace.
+READING_SECONDS = {"intro": 8, "instruction": 6, "side": 4}
+# For the estimate: getting into position after a tap (or tapping Next at my pace), answering a
+# pain question, and the breather after a hold at my pace.
+POSITION_SECONDS = 10
+QUESTION_SECONDS = 5
+OWN_PACE_REST_SECONDS = 5
+
+
+class Pace(StrEnum):
+    """How a session moves on: the bot times repetitions and rests, or every step waits for Next."""
+
+    GUIDED = "guided"
+    OWN = "own"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,18 +97,24 @@ class Exercise:
         return f"routine.{self.key}.side.{side}"
 
     @property
+    def first_side_key(self) -> str | None:
+        """Which side comes first, said in the intro before the setup."""
+        return f"routine.{self.key}.first_side" if self.per_side else None
+
+    @property
+    def cue_key(self) -> str:
+        """The move in a few words, for a guided repetition after the first."""
+        return f"routine.{self.key}.cue"
+
+    @property
     def text_keys(self) -> tuple[str, ...]:
         """Every catalog key this exercise is shown with."""
         sides = tuple(self.side_key(side) for side in SIDES) if self.per_side else ()
         relax = (self.relax_key,) if self.relax_key else ()
+        first = (self.first_side_key,) if self.first_side_key else ()
         return (
-            self.title_key,
-            self.purpose_key,
-            *self.steps,
-            self.rep_step,
-            *relax,
-            *sides,
-            self.picture_key,
+            self.title_key, self.purpose_key, *self.steps, self.rep_step, self.cue_key,
+            *relax, *first, *sides, self.picture_key,
         )
 
 
@@ -190,7 +215,7 @@ class StepKind(StrEnum):
     INSTRUCTION = "instruction"  # one setup step; advanced by Next
     SIDE = "side"  # which side comes now and how to get there; advanced by Next
     HOLD = "hold"  # one repetition held for hold_seconds; the engine relaxes and moves on
-    REP = "rep"  # one repetition without a timed hold; advanced by Next
+    REP = "rep"  # one repetition without a timed hold; advanced by Next (by itself when guided)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,27 +286,106 @@ def _moves(
             yield rep_kind, side, rep, entry.rep_step
 
 
-def estimated_minutes(exercise_keys: Sequence[str], hold_seconds: int, repetitions: int) -> int:
+def is_repetition(step: Step) -> bool:
+    return step.kind in (StepKind.HOLD, StepKind.REP)
+
+
+def guided_message_end(steps: Sequence[Step], index: int) -> int:
+    """The last step a guided setup message starting at `index` shows: an intro carries the first
+    setup step with it, and the last setup step carries the first side's position."""
+    end = index
+    following = steps[end + 1] if end + 1 < len(steps) else None
+    if steps[end].kind is StepKind.INTRO and following and following.kind is StepKind.INSTRUCTION:
+        end += 1
+        following = steps[end + 1] if end + 1 < len(steps) else None
+    if steps[end].kind is StepKind.INSTRUCTION and following and following.kind is StepKind.SIDE:
+        end += 1
+    return end
+
+
+def reading_seconds(steps: Sequence[Step]) -> int:
+    """How long the patient reads a message that shows these steps."""
+    return sum(READING_SECONDS.get(step.kind.value, 0) for step in steps)
+
+
+def rep_seconds(step: Step) -> int:
+    """How long one repetition lasts: its hold, or an unheld press."""
+    return step.hold_seconds or UNTIMED_REP_SECONDS
+
+
+def estimated_minutes(
+    exercise_keys: Sequence[str],
+    hold_seconds: int,
+    repetitions: int,
+    *,
+    pace: Pace = Pace.GUIDED,
+    rest_seconds: int | None = None,
+) -> int:
     """How long a session takes, rounded up to whole minutes, for "about N minutes"."""
-    return _estimated_minutes(tuple(exercise_keys), hold_seconds, repetitions)
+    seconds = estimated_seconds(
+        exercise_keys, hold_seconds, repetitions, pace=pace, rest_seconds=rest_seconds
+    )
+    return math.ceil(seconds / 60)
+
+
+def estimated_seconds(
+    exercise_keys: Sequence[str],
+    hold_seconds: int,
+    repetitions: int,
+    *,
+    pace: Pace = Pace.GUIDED,
+    rest_seconds: int | None = None,
+) -> int:
+    """How long a session takes: the guided pace's timers and the patient's taps, or at their own
+    pace every step read and tapped on."""
+    rest = rest_seconds or hold_seconds
+    return _estimated_seconds(tuple(exercise_keys), hold_seconds, repetitions, pace, rest)
 
 
 # Every reminder says it: building the step list for each one showed in a fan-out's profile
 # (see benchmarks/README.md).
 @lru_cache(maxsize=256)
-def _estimated_minutes(exercise_keys: tuple[str, ...], hold_seconds: int, repetitions: int) -> int:
+def _estimated_seconds(
+    exercise_keys: tuple[str, ...], hold_seconds: int, repetitions: int, pace: Pace, rest: int
+) -> int:
     steps = build_steps(exercise_keys, hold_seconds=hold_seconds, repetitions=repetitions)
-    return math.ceil(sum(_step_seconds(step) for step in steps) / 60)
+    seconds = _guided_seconds(steps, rest) if pace is Pace.GUIDED else _own_pace_seconds(steps)
+    return seconds + 2 * QUESTION_SECONDS
 
 
-def _step_seconds(step: Step) -> int:
-    match step.kind:
-        case StepKind.HOLD:
-            return (step.hold_seconds or 0) + REST_SECONDS
-        case StepKind.REP:
-            return UNTIMED_REP_SECONDS
-        case _:
-            return READING_SECONDS
+def _guided_seconds(steps: Sequence[Step], rest: int) -> int:
+    """The guided pace's timers, and a tap after each setup, side and exercise to get in place."""
+    seconds, index = 0, 0
+    while index < len(steps):
+        step = steps[index]
+        if is_repetition(step):
+            seconds += rep_seconds(step)
+            following = steps[index + 1] if index + 1 < len(steps) else None
+            if step.kind is StepKind.HOLD and following is not None and is_repetition(following):
+                seconds += rest
+            elif following is not None and not is_repetition(following):
+                seconds += POSITION_SECONDS  # the next side or exercise waits for a tap
+            index += 1
+            continue
+        end = guided_message_end(steps, index)
+        if step.kind is StepKind.SIDE and index > 0 and is_repetition(steps[index - 1]):
+            end = index  # the other side's position came with the last "Relax", and its tap
+        elif end + 1 < len(steps) and is_repetition(steps[end + 1]):
+            seconds += POSITION_SECONDS  # the last setup message waits for "I'm in position"
+        else:
+            seconds += reading_seconds(steps[index : end + 1])
+        index = end + 1
+    return seconds
+
+
+def _own_pace_seconds(steps: Sequence[Step]) -> int:
+    """Every step read and tapped on; a hold and the breather after it."""
+    return sum(
+        rep_seconds(step) + OWN_PACE_REST_SECONDS if step.kind is StepKind.HOLD
+        else rep_seconds(step) if step.kind is StepKind.REP
+        else reading_seconds((step,)) + QUESTION_SECONDS
+        for step in steps
+    )
 
 
 ABOUT_TOPICS: tuple[str, ...] = ("symptoms", "causes", "treatments", "pregnancy")

@@ -11,12 +11,25 @@ Where a session stands (`awaiting`):
 - PAIN_BEFORE: the first question is on screen; `step_index` is 0.
 - GENTLE: the pain before was too high for the routine: a gentler one or stopping for today is
   offered; `step_index` is 0.
-- None: step `step_index` is on screen. A HOLD step with `hold_ends_at` set is being held.
-- READY: a hold just ended and "Relax" is on screen; Next shows step `step_index`.
+- None: step `step_index` is on screen. A HOLD step with `hold_ends_at` set is being held (at
+  the guided pace an unheld REP step is timed the same way).
+- READY: a hold just ended and "Relax" is on screen; Next shows step `step_index`. At the guided
+  pace that "Relax" (or, after unheld repetitions, a message of its own) also shows the other
+  side's position (then Next starts its repetitions) or says the exercise is done (then Next
+  shows the next exercise).
+- READING (guided pace): a setup message starting at step `step_index` is on screen; the next
+  one comes by itself at `hold_ends_at`.
+- RESTING (guided pace): "Relax" is on screen; the repetition at `step_index` comes by itself at
+  `hold_ends_at`.
 - PAUSED: Continue shows step `step_index` (a hold that was running starts again).
 - HURTS: "It hurts" questions are on screen; the exercise already stopped and `step_index` is the
   start of the next one.
 - PAIN_AFTER: every step is behind; `step_index` is the number of steps.
+
+At the guided pace one message may show several steps (`routine.guided_message_end`): the last
+setup message waits for "I'm in position" (NEXT), which starts the repetitions; from there the
+timer (`HOLD_DONE`, whatever it timed) moves the session on until a side or an exercise ends.
+`hold_ends_at` is when the running timer ends, so a restart can time what is left of it.
 
 Every change bumps `step_token`. Each button carries the token it was made with, and a command
 with any other token is stale; the row is written with the old token in the UPDATE's WHERE, so a
@@ -49,7 +62,18 @@ from sibot.diary import (
 )
 from sibot.models import ExerciseSession, Patient
 from sibot.patients import PatientView, load_patient
-from sibot.routine import ROUTINE_KEYS, Step, StepKind, build_steps
+from sibot.routine import (
+    ROUTINE_KEYS,
+    Pace,
+    Step,
+    StepKind,
+    build_steps,
+    estimated_minutes,
+    guided_message_end,
+    is_repetition,
+    reading_seconds,
+    rep_seconds,
+)
 
 # A session nobody touched for this long is over.
 ABANDON_AFTER = timedelta(hours=2)
@@ -68,6 +92,8 @@ class Awaiting(StrEnum):
     PAIN_BEFORE = "pain_before"
     GENTLE = "gentle"
     READY = "ready"
+    READING = "reading"
+    RESTING = "resting"
     PAUSED = "paused"
     HURTS = "hurts"
     PAIN_AFTER = "pain_after"
@@ -88,7 +114,7 @@ class Action(StrEnum):
 
     PAIN_BEFORE = "pb"
     NEXT = "next"
-    HOLD_DONE = "held"
+    HOLD_DONE = "held"  # the session's timer ran out, whatever it timed
     PAUSE = "pause"
     CONTINUE = "go"
     SKIP = "skip"
@@ -104,8 +130,8 @@ class Show(StrEnum):
     """What the patient should see after a change."""
 
     PAIN_BEFORE = "pain_before"
-    STEP = "step"
-    RELAX = "relax"
+    STEP = "step"  # the step at step_index, with those a guided message folds in
+    RELAX = "relax"  # a hold's end; at the guided pace with what comes after it
     PAUSED = "paused"
     CHOICE = "choice"  # /exercise during a session: continue or start over
     RESUME = "resume"  # the bot restarted: continue or stop
@@ -138,8 +164,10 @@ class SessionState:
     status: Status
     source: str
     exercise_keys: tuple[str, ...]
+    pace: Pace
     hold_seconds: int
     repetitions: int
+    rest_seconds: int | None  # between guided repetitions; None: as long as the hold
     step_index: int
     step_token: int
     awaiting: Awaiting | None
@@ -156,19 +184,54 @@ class SessionState:
         return _steps(self.exercise_keys, self.hold_seconds, self.repetitions)
 
     @property
+    def guided(self) -> bool:
+        return self.pace is Pace.GUIDED
+
+    @property
+    def rest(self) -> int:
+        return self.rest_seconds or self.hold_seconds
+
+    @property
     def holding(self) -> bool:
+        """Whether a repetition is being held (or, guided, an unheld one is being timed)."""
         return self.awaiting is None and self.hold_ends_at is not None
+
+    @property
+    def timed(self) -> bool:
+        """Whether a timer runs: a hold, a guided rest, or a guided setup message being read."""
+        return self.holding or (
+            self.hold_ends_at is not None and self.awaiting in (Awaiting.READING, Awaiting.RESTING)
+        )
+
+    @property
+    def timer_seconds(self) -> float:
+        """How long the running timer was set for when the state was made."""
+        if self.hold_ends_at is None:
+            return 0.0
+        return (self.hold_ends_at - self.updated_at).total_seconds()
 
     @property
     def on_a_step(self) -> bool:
         """Whether a step (or its "Relax") is on screen, rather than a question or "Paused"."""
-        return self.awaiting in (None, Awaiting.READY)
+        return self.awaiting in (None, Awaiting.READY, Awaiting.READING, Awaiting.RESTING)
+
+    @property
+    def after_a_rep(self) -> bool:
+        """Whether a repetition's end ("Relax") is on screen and step_index is the step after."""
+        return self.awaiting in (Awaiting.READY, Awaiting.RESTING)
 
     @property
     def shown_step(self) -> Step:
         """The step whose message (or whose "Relax") the patient has in front of them."""
-        index = self.step_index - 1 if self.awaiting is Awaiting.READY else self.step_index
+        index = self.step_index - 1 if self.after_a_rep else self.step_index
         return self.steps[min(index, len(self.steps) - 1)]
+
+    @property
+    def shown_steps(self) -> tuple[Step, ...]:
+        """The steps a STEP message shows: one, or at the guided pace those it folds together."""
+        if not self.guided or is_repetition(self.steps[self.step_index]):
+            return (self.steps[self.step_index],)
+        return self.steps[self.step_index : guided_message_end(self.steps, self.step_index) + 1]
 
     @property
     def next_step(self) -> Step | None:
@@ -179,7 +242,7 @@ class SessionState:
     def exercise_left(self) -> bool:
         """Whether some of the shown exercise is still to do, so skipping it means something."""
         upcoming = self.next_step
-        if self.awaiting is not Awaiting.READY:
+        if not self.after_a_rep:
             return True
         return upcoming is not None and upcoming.exercise == self.shown_step.exercise
 
@@ -227,8 +290,10 @@ def new_session(
         status=Status.ACTIVE,
         source=source.value,
         exercise_keys=keys,
+        pace=patient.pace,
         hold_seconds=patient.hold_seconds,
         repetitions=patient.repetitions,
+        rest_seconds=patient.rest_seconds,
         step_index=0,
         step_token=1,
         awaiting=Awaiting.PAIN_BEFORE,
@@ -255,14 +320,11 @@ def advance(state: SessionState, command: Command, now: datetime) -> Outcome | N
             gentler = replace(state, hold_seconds=dose.hold_seconds, repetitions=dose.repetitions)
             return _show_step(gentler, 0, now)
         case Action.NEXT if awaiting is Awaiting.READY:
-            return _show_step(state, state.step_index, now)
+            return _show_step(state, _after_ready(state), now)
         case Action.NEXT if awaiting is None and not state.holding:
-            return _show_step(state, state.step_index + 1, now)
-        case Action.HOLD_DONE if state.holding:
-            return _changed(
-                state, now, Show.RELAX,
-                awaiting=Awaiting.READY, step_index=state.step_index + 1, hold_ends_at=None,
-            )
+            return _show_step(state, state.shown_steps[-1].index + 1, now)
+        case Action.HOLD_DONE if state.timed:
+            return _time_up(state, now)
         case Action.PAUSE if on_a_step:
             return _changed(state, now, Show.PAUSED, awaiting=Awaiting.PAUSED, hold_ends_at=None)
         case Action.CONTINUE:
@@ -303,6 +365,16 @@ def abandon(state: SessionState, now: datetime) -> SessionState:
     return _end(state, now, Status.ABANDONED, Show.ABANDONED).state
 
 
+def session_minutes(patient: PatientView, *, gentle: bool = False) -> int:
+    """How long the patient's next whole session takes: at their pace, rest and dose, or at the
+    gentler dose a high baseline leads to."""
+    dose = gentle_dose(patient.repetitions) if gentle else patient
+    return estimated_minutes(
+        ROUTINE_KEYS, dose.hold_seconds, dose.repetitions,
+        pace=patient.pace, rest_seconds=patient.rest_seconds,
+    )
+
+
 def stops_today(flags: Sequence[RedFlag]) -> bool:
     """Whether a red flag asks for more than taking it easier: then today's session ends."""
     return any(flag.urgency is not Urgency.TAKE_IT_EASIER for flag in flags)
@@ -329,12 +401,64 @@ def _show_step(state: SessionState, index: int, now: datetime) -> Outcome:
             awaiting=Awaiting.PAIN_AFTER, step_index=len(state.steps), hold_ends_at=None,
         )
     step = state.steps[index]
-    hold_ends_at = (
-        now + timedelta(seconds=state.hold_seconds) if step.kind is StepKind.HOLD else None
-    )
+    if not state.guided:
+        hold_ends_at = _after(now, state.hold_seconds) if step.kind is StepKind.HOLD else None
+        return _changed(
+            state, now, Show.STEP, awaiting=None, step_index=index, hold_ends_at=hold_ends_at
+        )
+    if is_repetition(step):
+        return _changed(
+            state, now, Show.STEP,
+            awaiting=None, step_index=index, hold_ends_at=_after(now, rep_seconds(step)),
+        )
+    end = guided_message_end(state.steps, index)
+    if end + 1 < len(state.steps) and is_repetition(state.steps[end + 1]):
+        # the last setup message: the patient taps when in position
+        return _changed(state, now, Show.STEP, awaiting=None, step_index=index, hold_ends_at=None)
+    reading = reading_seconds(state.steps[index : end + 1])
     return _changed(
-        state, now, Show.STEP, awaiting=None, step_index=index, hold_ends_at=hold_ends_at
+        state, now, Show.STEP,
+        awaiting=Awaiting.READING, step_index=index, hold_ends_at=_after(now, reading),
     )
+
+
+def _time_up(state: SessionState, now: datetime) -> Outcome:
+    """The session's timer ran out: what it timed is over."""
+    match state.awaiting:
+        case Awaiting.RESTING:
+            return _show_step(state, state.step_index, now)
+        case Awaiting.READING:
+            return _show_step(state, state.shown_steps[-1].index + 1, now)
+    following = state.step_index + 1
+    if not state.guided:
+        return _changed(
+            state, now, Show.RELAX, awaiting=Awaiting.READY, step_index=following, hold_ends_at=None
+        )
+    step, steps = state.steps[state.step_index], state.steps
+    if following < len(steps) and is_repetition(steps[following]):
+        if step.kind is StepKind.REP:
+            return _show_step(state, following, now)
+        return _changed(
+            state, now, Show.RELAX,
+            awaiting=Awaiting.RESTING, step_index=following, hold_ends_at=_after(now, state.rest),
+        )
+    # a side or the exercise is over: wait for a tap, or ask the last question
+    awaiting = Awaiting.READY if following < len(steps) else Awaiting.PAIN_AFTER
+    return _changed(
+        state, now, Show.RELAX, awaiting=awaiting, step_index=following, hold_ends_at=None
+    )
+
+
+def _after_ready(state: SessionState) -> int:
+    """The step Next shows after "Relax": at the guided pace, the other side's position was in
+    that "Relax", so its repetitions start."""
+    step = state.next_step
+    guided_side = state.guided and step is not None and step.kind is StepKind.SIDE
+    return state.step_index + 1 if guided_side else state.step_index
+
+
+def _after(now: datetime, seconds: float) -> datetime:
+    return now + timedelta(seconds=seconds)
 
 
 def _leave_exercise(state: SessionState) -> SessionState:
@@ -569,8 +693,10 @@ def _columns(state: SessionState) -> dict[str, object]:
     """The columns a step changes."""
     return {
         "status": state.status.value,
+        "pace": state.pace.value,
         "hold_seconds": state.hold_seconds,
         "repetitions": state.repetitions,
+        "rest_seconds": state.rest_seconds,
         "step_index": state.step_index,
         "step_token": state.step_token,
         "awaiting": None if state.awaiting is None else state.awaiting.value,
@@ -590,8 +716,10 @@ def _state_of(row: ExerciseSession) -> SessionState:
         status=Status(row.status),
         source=row.source,
         exercise_keys=tuple(row.exercise_keys),
+        pace=Pace(row.pace),
         hold_seconds=row.hold_seconds,
         repetitions=row.repetitions,
+        rest_seconds=row.rest_seconds,
         step_index=row.step_index,
         step_token=row.step_token,
         awaiting=None if row.awaiting is None else Awaiting(row.awaiting),
@@ -628,7 +756,8 @@ class Shown:
 
 @dataclass(frozen=True, slots=True)
 class RunningHold:
-    """A hold a restart cut off, and what was left of it (nothing, when it ended meanwhile)."""
+    """A timer (a hold, a guided rest or reading pause) a restart cut off, and what was left of
+    it (nothing, when it ended meanwhile)."""
 
     state: SessionState
     seconds_left: float
@@ -727,8 +856,8 @@ async def press(
 
 
 async def end_hold(core: Core, patient_id: int, session_id: int, token: int) -> Shown:
-    """The hold timer ran out. StaleStep when the patient paused, stopped or moved on meanwhile,
-    or is gone."""
+    """The session's timer ran out (a hold, a guided rest or reading pause). StaleStep when the
+    patient paused, stopped or moved on meanwhile, or is gone."""
     async with core.db.transaction() as session:
         patient = await load_patient(session, patient_id)
         if patient is None:
@@ -739,15 +868,15 @@ async def end_hold(core: Core, patient_id: int, session_id: int, token: int) -> 
 
 
 async def resume_after_restart(core: Core) -> Resumption:
-    """Pick up the sessions a restart cut off. A hold runs on; a step (or its "Relax") on screen
-    is interrupted, and its patient asked how to go on; an open question's buttons still work,
-    so it is left as it is."""
+    """Pick up the sessions a restart cut off. A timer (a hold, a rest, a reading pause) runs on;
+    a step (or its "Relax") on screen is interrupted, and its patient asked how to go on; an open
+    question's buttons still work, so it is left as it is."""
     now = core.clock.now()
     prompts = []
     async with core.db.transaction() as session:
         states = await sessions_to_resume(session, now)
         for state in states:
-            if state.holding or not state.on_a_step:
+            if state.timed or not state.on_a_step:
                 continue
             resumed = await interrupt_session(session, state, now, Show.RESUME)
             patient = await load_patient(session, state.patient_id)
@@ -756,6 +885,6 @@ async def resume_after_restart(core: Core) -> Resumption:
     holds = tuple(
         RunningHold(state, max(0.0, (state.hold_ends_at - now).total_seconds()))
         for state in states
-        if state.holding and state.hold_ends_at is not None
+        if state.timed and state.hold_ends_at is not None
     )
     return Resumption(tuple(prompts), holds)

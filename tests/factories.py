@@ -20,6 +20,8 @@ async def onboarded_patient(
     name: str | None = "Ana",
     hold_seconds: int = 5,
     repetitions: int = 2,
+    pace: str = "guided",
+    rest_seconds: int | None = None,
     pregnant: bool = False,
     reminder_at: time | None = None,
     weekdays: int = 0b1111111,
@@ -30,6 +32,7 @@ async def onboarded_patient(
             id=patient_id, name=name, language=language, timezone=timezone,
             consented_at=now, cleared_at=now, pregnant=pregnant,
             hold_seconds=hold_seconds, repetitions=repetitions,
+            pace=pace, rest_seconds=rest_seconds,
             created_at=now, last_seen_at=now,
         )
         session.add(patient)

@@ -39,9 +39,18 @@ class ManualClock:
 class BotHarness:
     """Starts, stops and restarts the bot on one database against one emulator."""
 
-    def __init__(self, emulator: Emulator, database_url: str, clock: ManualClock, **settings: Any):
+    def __init__(
+        self,
+        emulator: Emulator,
+        database_url: str,
+        clock: ManualClock,
+        *,
+        chat_sends_per_second: float = 1,
+        **settings: Any,
+    ):
         self.emulator = emulator
         self.clock = clock
+        self.chat_sends_per_second = chat_sends_per_second
         self.settings: Settings = load_settings(
             require_token=False,
             DATABASE_URL=database_url,
@@ -58,7 +67,10 @@ class BotHarness:
         return core_of(self.application)
 
     async def start(self) -> None:
-        self.application = build_application(self.settings, clock=self.clock, token=TOKEN)
+        self.application = build_application(
+            self.settings, clock=self.clock, token=TOKEN,
+            chat_sends_per_second=self.chat_sends_per_second,
+        )
         await self._running.enter_async_context(polling(self.application, poll_timeout=1))
 
     async def stop(self) -> None:

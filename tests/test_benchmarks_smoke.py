@@ -113,6 +113,15 @@ def check_locks(figures: dict[str, Any]) -> None:
         assert isinstance(entry["meets_target"], bool)
 
 
+def check_pace(figures: dict[str, Any]) -> None:
+    guided, own = figures["guided"], figures["own"]
+    # the counts hold at any speed: the guided pace asks fewer taps and sends fewer messages
+    assert guided["taps"] < own["taps"] and guided["messages"] < own["messages"]
+    assert guided["edits"] == own["edits"] == 0
+    assert guided["sessions_a_day"] > own["sessions_a_day"]
+    assert isinstance(figures["meets_targets"], bool)
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "placement": check_placement,
     "fanout": check_fanout,
@@ -121,6 +130,7 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "throughput": check_throughput,
     "fairness": check_fairness,
     "locks": check_locks,
+    "pace": check_pace,
 }
 
 

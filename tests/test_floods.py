@@ -103,9 +103,11 @@ def test_what_an_update_costs() -> None:
 # --- end to end --------------------------------------------------------------------------------
 
 
-async def _onboarded(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> TelegramUser:
+async def _onboarded(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock, pace: str = "guided"
+) -> TelegramUser:
     patient = emulator.patient()
-    await onboarded_patient(bot.core.db, patient.user_id, clock.now())
+    await onboarded_patient(bot.core.db, patient.user_id, clock.now(), pace=pace)
     return patient
 
 
@@ -167,7 +169,7 @@ async def test_held_back_presses_get_a_toast_and_messages_one_notice_a_window(
 async def test_an_ordinary_session_with_double_taps_is_never_held_back(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:
-    patient = await _onboarded(bot, emulator, clock)
+    patient = await _onboarded(bot, emulator, clock, pace="own")  # Next at every step
     await patient.send("/exercises")
     await patient.expect("The exercises")
     await patient.answer_to(await patient.tap("Hip flexion"))

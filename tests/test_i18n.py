@@ -406,8 +406,8 @@ async def test_onboarding_and_a_first_session_in_the_patients_language(
     intro = await patient.expect(known.split("\n")[1])
     assert said(language, "routine.intro", title=title, number=1, count=6) in intro.text
     assert said(language, "routine.needs", items=said(language, "routine.equipment.pillow")) in intro.text
-    await patient.tap(said(language, "session.button.next"))
-    step = await patient.expect(said(language, "routine.hip_adduction.step.lie"))
+    # the guided pace: the next setup step comes by itself
+    step = await patient.expect(said(language, "routine.hip_adduction.step.knees"))
     assert said(language, "session.button.stop") in step.labels
     await patient.tap(said(language, "session.button.stop"))
     await patient.expect(said_plural(language, "session.stopped.done", 0))
@@ -431,16 +431,14 @@ async def test_a_whole_exercise_from_the_library_in_the_patients_language(
     await patient.expect(said(language, "session.pain_before", minutes="").split("\n")[1])
     await patient.tap("3")
     await patient.expect(said(language, "routine.intro", title=title, number=1, count=1))
+    await patient.expect(said(language, "session.guided.tap_when_in_position"))
+    await patient.tap(said(language, "session.button.in_position"))
     hold_text = said(language, "routine.hip_adduction.rep", duration=said_plural(language, "routine.seconds", 5))
-    while True:
-        await patient.tap(said(language, "session.button.next"))
-        message = await patient.next_message()
-        if hold_text in message.text:
-            break
+    hold = await patient.next_message()
+    assert hold_text in hold.text and said(language, "session.hold_tip") in hold.text
+    # "Relax" by itself, with the last question, as the guided pace has it
     relax = await patient.expect(said(language, "routine.hip_adduction.relax"))
-    assert said(language, "session.button.next") in relax.labels
-    await patient.tap(said(language, "session.button.next"))
-    await patient.expect(said(language, "session.pain_after").split("\n")[0])
+    assert said(language, "session.pain_after").split("\n")[0] in relax.text
     await patient.tap("2")
     summary = await patient.expect(said(language, "session.summary.title"))
     assert said_plural(language, "session.summary.done", 1) in summary.text
@@ -457,7 +455,8 @@ async def test_the_command_menu_is_set_in_every_language(bot: BotHarness, emulat
 
 
 MENU_VALUES = (
-    "zone", "reminder", "hold", "repetitions", "pregnancy", "followup", "pictures", "language"
+    "zone", "reminder", "hold", "repetitions", "pace", "rest", "pregnancy", "followup", "pictures",
+    "language"
 )
 
 

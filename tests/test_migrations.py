@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,9 @@ from sqlalchemy import Connection, inspect, select, text
 
 from sibot.db import Database, alembic_config, run_alembic
 from migrations import NEWEST_REVISION
-from sibot.models import Base, Broadcast
+from sibot.models import Base, Broadcast, Patient
+from sibot.routine import ROUTINE_KEYS, Pace
+from sibot.sessions import Action, Command, act, active_session
 
 
 def _revisions() -> list[str]:
@@ -120,5 +123,42 @@ async def test_broadcasts_get_their_state_and_a_downgrade_sends_no_cancelled_one
             left = (await connection.execute(text("SELECT confirmed_at, finished_at FROM broadcasts"))).all()
         # What 0003 sends or resumes has no finished_at: none of them.
         assert all(confirmed is not None and finished is not None for confirmed, finished in left)
+    finally:
+        await db.dispose()
+
+
+async def test_a_session_in_progress_at_the_upgrade_to_the_guided_pace_goes_on_step_by_step(
+    any_database_url: str,
+) -> None:
+    at = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    db = Database(any_database_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run_alembic, "upgrade", "0006")
+            await connection.execute(
+                text(
+                    "INSERT INTO patients (id, language, timezone, pregnant, hold_seconds,"
+                    " repetitions, gentle, followups_enabled, active, created_at, last_seen_at)"
+                    " VALUES (7, 'en', 'UTC', false, 5, 2, false, true, true, :at, :at)"
+                ),
+                {"at": at},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO exercise_sessions (patient_id, status, source, exercise_keys,"
+                    " hold_seconds, repetitions, step_index, step_token, skipped_exercises,"
+                    " started_at, updated_at) VALUES (7, 'active', 'command', :keys, 5, 2, 3, 9,"
+                    " '[]', :at, :at)"
+                ),
+                {"at": at, "keys": json.dumps(list(ROUTINE_KEYS))},
+            )
+        await db.upgrade()
+        async with db.transaction() as session:
+            state = await active_session(session, 7, at)
+            assert state is not None and (state.pace, state.step_index) == (Pace.OWN, 3)
+            outcome = await act(session, 7, state.id, 9, Command(Action.NEXT), at)
+            patient = await session.get(Patient, 7)
+        assert outcome.state.step_index == 4 and outcome.state.awaiting is None
+        assert patient is not None and (patient.pace, patient.rest_seconds) == ("guided", None)
     finally:
         await db.dispose()

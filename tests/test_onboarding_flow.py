@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
 from sibot.onboarding import Question, Step
+from sibot.routine import ROUTINE_KEYS, Pace, estimated_minutes
 from sibot.schedule import mask_to_weekdays
 from sibot.texts import text
 from tests.harness import BotHarness
@@ -290,12 +291,16 @@ async def test_a_high_baseline_offers_a_gentler_first_session(bot: BotHarness, e
     summary = await _summary_after_a_baseline(bot, patient)
     # not the usual start; everyday activities stay an option
     assert summary.labels == [text("en", "onboarding.start_gentle"), text("en", "function.button.open")]
+    # the estimate is the gentler session's, at the guided pace, as the start will say
+    gentle_minutes = estimated_minutes(ROUTINE_KEYS, 5, 3, pace=Pace.GUIDED)
+    assert gentle_minutes < estimated_minutes(ROUTINE_KEYS, 5, 5, pace=Pace.GUIDED)
+    assert f"about {gentle_minutes} minutes" in summary.text
     row = await _row(bot, patient.user_id)
     assert row is not None and not row.gentle  # switched only when tapped
     await patient.tap(text("en", "onboarding.start_gentle"))
     # the baseline is the pain before, and its advice was answered by choosing the gentler session
     first = await patient.expect("Pain before: 9/10, as you told me just now.")
-    assert "Hip adduction (1 of 6)" in first.text
+    assert "Hip adduction (1 of 6)" in first.text and f"about {gentle_minutes} minutes" in first.text
     row = await _row(bot, patient.user_id)
     assert row is not None and row.gentle and (row.hold_seconds, row.repetitions) == (5, 3)
 

@@ -20,10 +20,11 @@ PAIN_AFTER = "How much does it hurt now"
 
 
 async def _patient(
-    bot: BotHarness, emulator: Emulator, clock: ManualClock, *, pictures: bool = True
+    bot: BotHarness, emulator: Emulator, clock: ManualClock, *, pictures: bool = True, pace: str = "own"
 ) -> TelegramUser:
+    """A patient at my pace unless told: a walk taps Next at every step."""
     patient = emulator.patient()
-    await onboarded_patient(bot.core.db, patient.user_id, clock.now(), repetitions=1)
+    await onboarded_patient(bot.core.db, patient.user_id, clock.now(), repetitions=1, pace=pace)
     if not pictures:
         async with bot.core.db.transaction() as session:
             await session.execute(
@@ -59,7 +60,7 @@ async def test_each_exercise_starts_with_its_animation_uploaded_once_for_every_p
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:
     titles = [text("en", entry.title_key) for entry in ROUTINE]
-    patients = [await _patient(bot, emulator, clock) for _ in ROUTINE]
+    patients = [await _patient(bot, emulator, clock, pace="guided") for _ in ROUTINE]
     starts = await asyncio.gather(*map(_start_from_the_library, patients, titles))
     first_sides = [f"{entry.key}.right" if entry.per_side else entry.key for entry in ROUTINE]
     for start, entry, name in zip(starts, ROUTINE, first_sides, strict=True):

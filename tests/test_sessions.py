@@ -18,7 +18,15 @@ from sibot.db import Database
 from sibot.diary import switch_to_gentle
 from sibot.models import Checkin, ExerciseSession
 from sibot.patients import PatientView, load_patient
-from sibot.routine import MIN_HOLD_SECONDS, ROUTINE_KEYS, StepKind
+from sibot.routine import (
+    MIN_HOLD_SECONDS,
+    POSITION_SECONDS,
+    QUESTION_SECONDS,
+    ROUTINE_KEYS,
+    Pace,
+    StepKind,
+    estimated_seconds,
+)
 from sibot.sessions import (
     ABANDON_AFTER,
     Action,
@@ -52,8 +60,8 @@ def _patient(**changes: object) -> PatientView:
     values: dict[str, object] = {
         "id": PATIENT, "name": "Ana", "language": "en", "timezone": "UTC", "cohort": None,
         "onboarding_step": None, "awaiting": None, "pregnant": False, "hold_seconds": 5,
-        "repetitions": 2, "gentle": False, "followups_enabled": True, "pictures": True,
-        "paused_until": None,
+        "repetitions": 2, "pace": Pace.OWN, "rest_seconds": None, "gentle": False,
+        "followups_enabled": True, "pictures": True, "paused_until": None,
         "active": True,
     }
     values.update(changes)
@@ -67,8 +75,8 @@ def _go(state: SessionState, action: Action, **values: object) -> SessionState:
 
 
 def _onward(state: SessionState) -> Action:
-    """What moves the session on: the hold's end while one runs, else Next."""
-    return Action.HOLD_DONE if state.holding else Action.NEXT
+    """What moves the session on: the timer's end while one runs, else Next."""
+    return Action.HOLD_DONE if state.timed else Action.NEXT
 
 
 def _past_pain_before(*keys: str) -> SessionState:
@@ -213,6 +221,7 @@ def test_texts_of_a_session() -> None:
 async def _started(
     database: Database, keys: tuple[str, ...] = ROUTINE_KEYS, **patient: object
 ) -> SessionState:
+    patient.setdefault("pace", "own")
     await onboarded_patient(database, PATIENT, NOW, **patient)  # type: ignore[arg-type]
     async with database.transaction() as session:
         view = await load_patient(session, PATIENT)
@@ -434,7 +443,7 @@ async def test_at_start_old_sessions_are_abandoned_and_the_rest_resumed(database
 
 
 async def _view(core: Core, patient_id: int = PATIENT) -> PatientView:
-    await onboarded_patient(core.db, patient_id, NOW)
+    await onboarded_patient(core.db, patient_id, NOW, pace="own")
     async with core.db.transaction() as session:
         view = await load_patient(session, patient_id)
     assert view is not None
@@ -523,3 +532,85 @@ async def test_only_the_first_completed_session_is_marked_first(core: Core, cloc
         pressed = await sessions.press(core, ana, state.id, state.step_token, command)
         firsts.append((pressed.outcome.show, pressed.first))
     assert firsts == [(Show.SUMMARY, True), (Show.SUMMARY, False)]
+
+
+# --- the guided pace --------------------------------------------------------------------------
+
+
+def _guided(repetitions: int = 5, **changes: object) -> SessionState:
+    patient = _patient(pace=Pace.GUIDED, repetitions=repetitions, **changes)
+    return _go(new_session(patient, ROUTINE_KEYS, Source.COMMAND, NOW), Action.PAIN_BEFORE)
+
+
+def _guided_walk(state: SessionState) -> tuple[SessionState, int, float]:
+    """Let every timer run out and tap whatever waits for a tap, up to the last question;
+    returns that state, the taps, and the seconds the timers ran plus a position's per tap."""
+    taps, seconds = 0, 0.0
+    while state.awaiting is not Awaiting.PAIN_AFTER:
+        if state.timed:
+            seconds += state.timer_seconds
+            state = _go(state, Action.HOLD_DONE)
+        else:
+            taps, seconds = taps + 1, seconds + POSITION_SECONDS
+            state = _go(state, Action.NEXT)
+    return state, taps, seconds
+
+
+def test_a_guided_session_times_everything_but_a_tap_per_setup_side_and_exercise() -> None:
+    state = _guided()
+    assert (state.awaiting, state.step_index) == (Awaiting.READING, 0)  # the intro, being read
+    end, taps, _ = _guided_walk(state)
+    # I'm in position x6, the other side x4, the next exercise x5
+    assert taps == 15
+    assert end.step_index == len(end.steps) and end.status is Status.ACTIVE
+
+
+def test_the_estimate_is_what_a_guided_session_times_and_waits_for() -> None:
+    for hold, repetitions, rest in ((5, 5, None), (10, 3, 20), (MIN_HOLD_SECONDS, 1, 3)):
+        state = _go(
+            new_session(
+                _patient(pace=Pace.GUIDED, hold_seconds=hold, repetitions=repetitions, rest_seconds=rest),
+                ROUTINE_KEYS, Source.COMMAND, NOW,
+            ),
+            Action.PAIN_BEFORE,
+        )
+        _, _, seconds = _guided_walk(state)
+        estimate = estimated_seconds(
+            ROUTINE_KEYS, hold, repetitions, pace=Pace.GUIDED, rest_seconds=rest
+        )
+        assert estimate == seconds + 2 * QUESTION_SECONDS
+
+
+def test_a_guided_hold_ends_in_a_timed_rest_then_the_next_rep_comes_by_itself() -> None:
+    state = _guided(rest_seconds=12)
+    state = _until(state, lambda s: s.holding and s.steps[s.step_index].kind is StepKind.HOLD)
+    hold = state.steps[state.step_index]
+    assert state.timer_seconds == 5
+    resting = _go(state, Action.HOLD_DONE)
+    assert (resting.awaiting, resting.timer_seconds) == (Awaiting.RESTING, 12)
+    assert resting.shown_step == hold
+    paused = _go(resting, Action.PAUSE)
+    assert (paused.awaiting, paused.hold_ends_at) == (Awaiting.PAUSED, None)
+    going = _go(paused, Action.CONTINUE)
+    assert going.holding and going.steps[going.step_index].rep == 2
+
+
+def test_the_other_side_waits_for_a_tap_and_starts_its_reps() -> None:
+    state = _guided(repetitions=1)
+    state = _until(state, lambda s: s.awaiting is Awaiting.READY)
+    assert state.steps[state.step_index].kind is StepKind.INTRO  # hip adduction done
+    state = _until(
+        _go(state, Action.NEXT),
+        lambda s: s.awaiting is Awaiting.READY and s.steps[s.step_index].kind is StepKind.SIDE,
+    )
+    left = _go(state, Action.NEXT)
+    step = left.steps[left.step_index]
+    assert (step.side, step.rep, left.holding) == ("left", 1, True)
+
+
+def test_it_hurts_mid_repetition_stops_the_exercise_and_its_timer() -> None:
+    state = _until(_guided(), lambda s: s.holding)
+    hurt = _go(state, Action.HURTS)
+    assert (hurt.awaiting, hurt.hold_ends_at, hurt.skipped) == (Awaiting.HURTS, None, ("hip_adduction",))
+    assert advance(hurt, Command(Action.HOLD_DONE), NOW) is None
+

@@ -28,6 +28,8 @@ HOLD_TIP = "tell you when to relax"
 
 
 async def _patient(bot: BotHarness, emulator: Emulator, clock: ManualClock, **kw: Any) -> TelegramUser:
+    """A patient at their own pace: Next at every step (the guided pace is in test_guided_flow)."""
+    kw.setdefault("pace", "own")
     patient = emulator.patient()
     await onboarded_patient(bot.core.db, patient.user_id, clock.now(), **kw)
     return patient
@@ -109,7 +111,7 @@ async def test_a_whole_session_of_one_exercise_from_the_library(
     await patient.expect("how much does it hurt")
     await patient.tap("3")
     intro = await patient.expect("Hip flexion (1 of 1)")
-    assert "a few pillows" in intro.text and "each side" in intro.text
+    assert "a few pillows" in intro.text and "Both sides, right first" in intro.text
     seen: list[str] = []
     message = intro
     while "How much does it hurt now" not in message.text:

@@ -48,10 +48,11 @@ async def test_settings_show_every_value(bot: BotHarness, emulator: Emulator) ->
     await patient.send("/settings")
     menu = await patient.next_message()
     for value in ("Berlin, Germany (Europe/Berlin)", "08:00 on weekdays", "Hold: 5 s", "Repetitions: 2",
+                  "Pace: Guided", "Rest: as long as the hold",
                   "Pregnancy caution: on", "Follow-up reminder: on", "Exercise pictures: on",
                   "Language: English"):
         assert value in menu.text
-    assert len(menu.labels) == 9
+    assert len(menu.labels) == 11
 
 
 async def test_time_zone_typed_moves_the_reminder(bot: BotHarness, emulator: Emulator) -> None:

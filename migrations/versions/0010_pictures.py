@@ -27,7 +27,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('bot_id', 'picture', name=op.f('pk_picture_files'))
     )
     with op.batch_alter_table('patients') as batch:
-        batch.add_column(sa.Column('pictures', sa.Boolean(), server_default=sa.true(), nullable=False))
+        # a literal default: SQLite adds the column in place, where an expression would have the
+        # table copied and dropped, and dropping it cascaded to every patient's rows
+        batch.add_column(sa.Column('pictures', sa.Boolean(), server_default='1', nullable=False))
 
 
 def downgrade() -> None:

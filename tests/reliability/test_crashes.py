@@ -121,7 +121,7 @@ async def seed_onboarded(url: str, patient_ids: list[int]) -> None:
     try:
         await db.upgrade()
         for patient_id in patient_ids:
-            await onboarded_patient(db, patient_id, datetime.now(UTC), repetitions=2)
+            await onboarded_patient(db, patient_id, datetime.now(UTC), repetitions=2, pace="own")
     finally:
         await db.dispose()
 

@@ -65,7 +65,7 @@ async def _outage_and_recovery(
     """`wait`: how long a patient may wait for the answer while the database is away."""
     assert bot.application is not None and bot.application.job_queue is not None
     ana = emulator.patient(first_name="Ana")
-    await onboarded_patient(bot.core.db, ana.user_id, clock.now(), reminder_at=time(7, 30))
+    await onboarded_patient(bot.core.db, ana.user_id, clock.now(), reminder_at=time(7, 30), pace="own")
     await ana.send("/pain 4")
     await ana.expect("Pain 4/10 saved")
     await ana.send("/exercise")

@@ -104,7 +104,9 @@ async def a_checkin(patient: TelegramUser, score: int) -> None:
 async def test_a_fault_storm_loses_no_step_and_no_checkin(bot: BotHarness, emulator: Emulator, kind: str) -> None:
     patients = [emulator.patient() for _ in range(PATIENTS)]
     for patient in patients:
-        await onboarded_patient(bot.core.db, patient.user_id, bot.clock.now(), repetitions=1)
+        await onboarded_patient(
+            bot.core.db, patient.user_id, bot.clock.now(), repetitions=1, pace="own"
+        )
     calm = await a_session(patients[0])  # the steps as they come without a storm
     storm(emulator, kind)
     try:

@@ -138,7 +138,10 @@ def watch() -> Iterator[LogWatch]:
 @pytest.fixture
 async def fuzzing(bot: BotHarness, emulator: Emulator, watch: LogWatch) -> AsyncIterator[Fuzzing]:
     ana = emulator.patient(first_name="Ana")
-    await onboarded_patient(bot.core.db, ana.user_id, bot.clock.now(), reminder_at=time(9, 0))
+    # at her own pace: a guided session would move on by itself and change her rows
+    await onboarded_patient(
+        bot.core.db, ana.user_id, bot.clock.now(), reminder_at=time(9, 0), pace="own"
+    )
     await ana.send("/pain 4")
     await ana.expect("Pain 4/10 saved")
     await ana.send("/exercises")

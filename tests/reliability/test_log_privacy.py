@@ -102,7 +102,9 @@ async def _onboarded_before(database: Path, patient: TelegramUser) -> None:
     db = Database(f"sqlite+aiosqlite:///{database}")
     try:
         await db.upgrade()
-        await onboarded_patient(db, patient.user_id, datetime.now(UTC), name=OTHER_NAME, pregnant=True)
+        await onboarded_patient(
+            db, patient.user_id, datetime.now(UTC), name=OTHER_NAME, pregnant=True, pace="own"
+        )
     finally:
         await db.dispose()
 

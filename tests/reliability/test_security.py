@@ -30,7 +30,7 @@ NEXT = text("en", "session.button.next")
 async def _ana_with_a_bit_of_everything(bot: BotHarness, emulator: Emulator, clock: ManualClock) -> TelegramUser:
     """A patient with a reminder, a check-in and a session at its first step."""
     ana = emulator.patient(first_name="Ana")
-    await onboarded_patient(bot.core.db, ana.user_id, clock.now(), reminder_at=time(9, 0))
+    await onboarded_patient(bot.core.db, ana.user_id, clock.now(), reminder_at=time(9, 0), pace="own")
     clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     await wake_dispatcher(bot.application)  # type: ignore[arg-type]
     await ana.expect("Time for your SI joint routine")

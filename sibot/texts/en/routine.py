@@ -23,6 +23,7 @@ _EXERCISES = {
     "routine.hip_adduction.step.knees": "Bend both knees so your feet rest flat on the floor.",
     "routine.hip_adduction.step.pillow": "Tuck a pillow between your knees.",
     "routine.hip_adduction.rep": "Squeeze the pillow between your knees and hold for {duration}.",
+    "routine.hip_adduction.cue": "squeeze, hold {seconds} s",
     "routine.hip_adduction.relax": "Let your knees soften and the pillow go loose. Breathe out.",
     "routine.hip_abduction.picture": (
         "The picture: lying on your back, knees bent, a band around your thighs, pushing your "
@@ -41,6 +42,7 @@ _EXERCISES = {
     "routine.hip_abduction.rep": (
         "Push your knees apart against the band (or your hands) and hold for {duration}."
     ),
+    "routine.hip_abduction.cue": "knees apart, hold {seconds} s",
     "routine.hip_abduction.relax": "Slowly bring your knees back to where they started.",
     "routine.hip_flexion.picture": (
         "The picture: lying on your back, head on a pillow, calves on a pile of pillows, right "
@@ -58,6 +60,8 @@ _EXERCISES = {
     "routine.hip_flexion.side.right": "Right side first: cross your right leg over your left.",
     "routine.hip_flexion.side.left": "Now swap: uncross, then cross your left leg over your right.",
     "routine.hip_flexion.rep": "Squeeze your legs against each other and hold for {duration}.",
+    "routine.hip_flexion.cue": "squeeze, hold {seconds} s",
+    "routine.hip_flexion.first_side": "Both sides, right first: your right leg will cross over your left.",
     "routine.hip_flexion.relax": "Let the squeeze go and rest your legs on the pillows.",
     "routine.hip_abductor_stretch.picture": (
         "The picture: lying on your left side, chest turned up to the ceiling, right knee bent "
@@ -78,6 +82,8 @@ _EXERCISES = {
     "routine.hip_abductor_stretch.side.left": (
         "Now roll over onto your right side, so your left leg is on top, and set up the same way."
     ),
+    "routine.hip_abductor_stretch.cue": "press down, then ease off",
+    "routine.hip_abductor_stretch.first_side": "Both sides, right first: you'll lie on your left side, right leg on top.",
     "routine.hip_abductor_stretch.rep": (
         "Gently press your top leg down toward the floor, then ease off."
     ),
@@ -103,6 +109,8 @@ _EXERCISES = {
     "routine.knee_to_chest.rep": (
         "Slowly draw the bent knee in toward your chest and hold for {duration}."
     ),
+    "routine.knee_to_chest.cue": "knee in, hold {seconds} s",
+    "routine.knee_to_chest.first_side": "Both sides, right first: you'll bend your right knee.",
     "routine.knee_to_chest.relax": "Ease the knee away from your chest, back where it started.",
     "routine.piriformis_stretch.picture": (
         "The picture: lying on your back, right ankle resting on your left knee, hands behind "
@@ -130,12 +138,13 @@ _EXERCISES = {
     "routine.piriformis_stretch.rep": (
         "Gently lift that foot off the floor, knees bent and feet flexed, and hold for {duration}."
     ),
+    "routine.piriformis_stretch.cue": "lift the foot, hold {seconds} s",
+    "routine.piriformis_stretch.first_side": "Both sides, right first: your right ankle will rest on your left knee.",
     "routine.piriformis_stretch.relax": "Lower your foot to the floor and let the stretch go.",
 }
 
 _SESSION: dict[str, str | Plural] = {
     "routine.intro": "<b>{title}</b> ({number} of {count})",
-    "routine.intro.both_sides": "You'll do this on each side.",
     "routine.pregnancy.on_back": "🤰 Prop your upper body up on pillows. Stop if dizzy or short of breath.",
     "routine.picture": "<i>{description}</i>",
     "routine.needs": "You need: {items}.",
@@ -147,6 +156,9 @@ _SESSION: dict[str, str | Plural] = {
     "routine.rep.both": "<i>Rep {rep} of {reps}</i>\n{text}",
     "routine.rep.right": "<i>Right side · Rep {rep} of {reps}</i>\n{text}",
     "routine.rep.left": "<i>Left side · Rep {rep} of {reps}</i>\n{text}",
+    "routine.guided.rep.both": "<b>Rep {rep} of {reps}</b>: {cue}",
+    "routine.guided.rep.right": "<b>Right · Rep {rep} of {reps}</b>: {cue}",
+    "routine.guided.rep.left": "<b>Left · Rep {rep} of {reps}</b>: {cue}",
     "routine.relax": "<b>Relax.</b> {text}",
     "routine.seconds": Plural(one="{count} second", other="{count} seconds"),
     "routine.hold_range": "{low}–{high} seconds",

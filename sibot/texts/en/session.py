@@ -18,6 +18,10 @@ MESSAGES: dict[str, str | Plural] = {
     "session.minutes": Plural(one="about {count} minute", other="about {count} minutes"),
     "session.hold_tip": "<i>I'll tell you when to relax.</i>",
     "session.relax_next": "Tap <b>Next</b> when you're ready.",
+    "session.guided.tap_when_in_position": "Tap <b>I'm in position</b> when you're set.",
+    "session.guided.by_itself": "<i>The next one comes by itself.</i>",
+    "session.guided.relax": "😌 <b>Relax.</b>",
+    "session.guided.exercise_done": "✅ {exercise} done. Next: <b>{next}</b>.",
     "session.paused": "⏸ Paused. Take your time, and tap Continue when you're ready.",
     "session.choice": (
         "You're in the middle of a session ({position}). Pick up where you left off, "
@@ -68,6 +72,8 @@ MESSAGES: dict[str, str | Plural] = {
         "Send /exercise to start a fresh one."
     ),
     "session.button.next": "Next ▶️",
+    "session.button.in_position": "✅ I'm in position",
+    "session.button.next_exercise": "Next exercise ▶️",
     "session.button.pause": "⏸ Pause",
     "session.button.skip": "⏭ Skip exercise",
     "session.button.stop": "⏹ Stop",

@@ -41,6 +41,7 @@ MESSAGES = {
         "• Time zone: {zone}\n"
         "• Reminder: {reminder}\n"
         "• Hold: {hold} s · Repetitions: {repetitions}\n"
+        "• Pace: {pace} · Rest: {rest}\n"
         "• Pregnancy caution: {pregnancy}\n"
         "• Follow-up reminder: {followup}\n"
         "• Exercise pictures: {pictures}\n"
@@ -54,6 +55,12 @@ MESSAGES = {
     "settings.button.days": "📅 Reminder days",
     "settings.button.hold": "⏱ Hold length",
     "settings.button.reps": "🔁 Repetitions",
+    "settings.button.pace": "🧭 Pace",
+    "settings.button.rest": "😌 Rest",
+    "settings.pace.guided": "Guided",
+    "settings.pace.own": "My pace",
+    "settings.rest.seconds": "{seconds} s",
+    "settings.rest.as_hold": "as long as the hold",
     "settings.button.pregnancy": "🤰 Pregnancy caution",
     "settings.button.followup": "🔔 Follow-up",
     "settings.button.pictures": "🖼 Exercise pictures",
@@ -70,6 +77,11 @@ MESSAGES = {
     "settings.ask.days": "On which days shall I remind you?",
     "settings.ask.hold": "How many seconds shall each hold last?",
     "settings.ask.reps": "How many repetitions of each exercise?",
+    "settings.ask.pace": (
+        "<b>Guided</b>: I time each rep and the rest after it. You tap only to start an "
+        "exercise or a side.\n<b>My pace</b>: you tap Next at every step."
+    ),
+    "settings.ask.rest": "How long a rest between two reps?",
     "settings.ask.pregnancy": (
         "With the pregnancy caution on, every session starts with a reminder to take it easy "
         "and to follow your doctor's or midwife's advice. It is {state} now."
@@ -92,6 +104,8 @@ MESSAGES = {
     "settings.set.time": "✅ Reminder: <b>{reminder}</b>. Next one: {next}.",
     "settings.set.hold": "✅ Each hold now lasts <b>{hold} seconds</b>.",
     "settings.set.reps": "✅ <b>{repetitions} repetitions</b> of each exercise.",
+    "settings.set.pace": "✅ Pace: <b>{pace}</b>.",
+    "settings.set.rest": "✅ Rest between reps: <b>{rest}</b>.",
     "settings.set.pregnancy": "✅ Pregnancy caution is <b>{state}</b>.",
     "settings.set.pregnancy_ask": (
         "Please ask your midwife or doctor before you go on with the exercises. Each one done "
