@@ -75,7 +75,11 @@ def _feature(prefix: str, *actions: str) -> Feature:
 # The route table: every button the bot makes, by feature.
 # Settings' zone, time and day buttons are onboarding's too, each under its own prefix.
 _REMINDER_CHOICES = ("zone", "rezone", "time", "days", "pick")
-ONBOARDING = _feature("ob", "accept", "answer", "clear", "zok", "pain", *_REMINDER_CHOICES)
+# ob:mark/marked:<question>:<mask> tick and confirm a checklist question of the safety screen;
+# ob:seen:<0|1> answers "Has a clinician examined you since?" after an emergency.
+ONBOARDING = _feature(
+    "ob", "accept", "answer", "clear", "zok", "pain", "mark", "marked", "seen", *_REMINDER_CHOICES
+)
 SETTINGS = _feature(
     "st", "menu", "ask", "cancel", "hold", "reps", "preg", "follow", "lang", "pause",
     *_REMINDER_CHOICES,

@@ -25,6 +25,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from handlers import pickers
 from handlers.buttons import DELETE, PAIN, CallbackData, Rows, pain_scale, parse_callback, whole_number
 from handlers.exercise import cancel_hold
 from handlers.ptb.context import AnyApplication, BotContext
@@ -47,7 +48,7 @@ from sibot.texts import plural, text
 
 # Sources a score button may name; a session's scores are asked for by the session itself.
 BUTTON_SOURCES = frozenset({CheckinSource.DIARY, CheckinSource.REMINDER})
-CHOICES_PER_ROW = 2
+LOCATIONS_PER_ROW = 2
 
 
 def register(application: AnyApplication) -> None:
@@ -293,25 +294,15 @@ def _members(mask: int, enum: type[StrEnum]) -> list[str]:
 
 
 def _choice_rows(
-    language: str, kind: str, enum: type[StrEnum], mask: int, data_for: Callable[[int], str]
+    language: str, kind: str, enum: type[StrEnum], mask: int, data_for: Callable[[int], str], per_row: int
 ) -> list[tuple[Button, ...]]:
-    buttons = [
-        Button(
-            text(language, "diary.pain.selected", label=label) if mask >> bit & 1 else label,
-            data_for(mask ^ 1 << bit),
-        )
-        for bit, label in enumerate(
-            text(language, f"diary.{kind}.{member.value}") for member in enum
-        )
-    ]
-    return [
-        tuple(buttons[i : i + CHOICES_PER_ROW]) for i in range(0, len(buttons), CHOICES_PER_ROW)
-    ]
+    labels = [text(language, f"diary.{kind}.{member.value}") for member in enum]
+    return pickers.toggle_rows(language, labels, mask, data_for, per_row)
 
 
 def _location_buttons(language: str, checkin_id: int, mask: int) -> tuple[tuple[Button, ...], ...]:
     rows = _choice_rows(
-        language, "location", Location, mask, lambda m: PAIN.data("loc", checkin_id, m)
+        language, "location", Location, mask, lambda m: PAIN.data("loc", checkin_id, m), LOCATIONS_PER_ROW
     )
     done = Button(
         text(language, "diary.pain.done_button"), PAIN.data("where", checkin_id, mask)
@@ -328,6 +319,7 @@ def _symptom_buttons(
         Symptom,
         mask,
         lambda m: PAIN.data("sym", checkin_id, locations, m),
+        per_row=1,  # the warning signs' labels are long: one a row, never cut short
     )
     done = Button(
         text(language, "diary.pain.done_button"),
@@ -365,6 +357,7 @@ async def _advise(
     if advice.pause:
         paragraphs.append(text(patient.language, "diary.pain.pause_hint"))
         if advice.offer_gentle:
+            paragraphs.append(text(patient.language, "diary.pain.gentle_hint"))
             buttons = ((gentle_button(PAIN.data("gentle"), patient.language),),)
     await context.bot.send_message(
         chat_id,

@@ -25,7 +25,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
-from handlers import learn
+from handlers import learn, onboarding
 from handlers.buttons import (
     GENTLE_START,
     LIBRARY,
@@ -103,7 +103,10 @@ async def on_start(application: AnyApplication) -> None:
 
 
 async def start_from_command(update: Update, context: BotContext) -> None:
-    """Start the routine, or offer to continue the session in progress."""
+    """Start the routine, or offer to continue the session in progress; first, once, the safety
+    question a patient who onboarded before it was added has not answered."""
+    if await onboarding.ask_catch_up(update, context):
+        return
     await _begin(context, WHOLE_ROUTINE, Source.COMMAND)
 
 

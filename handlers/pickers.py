@@ -5,7 +5,7 @@ and its days, and how a reminder and its next time read to the patient.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,22 @@ from sibot.zones import ZoneMatch, candidate_zones, zone_for_location, zone_matc
 
 COMMON_TIMES = (time(7), time(8), time(9), time(12), time(18), time(20))
 _ALL_DAYS_MASK = weekdays_to_mask(EVERY_DAY)
+
+
+def toggle_rows(
+    language: str, labels: Sequence[str], mask: int, data_for: Callable[[int], str], per_row: int = 1
+) -> list[tuple[Button, ...]]:
+    """A button per label, ticked ("✅") where `mask` has its bit; a tap's data is
+    `data_for(the mask with that bit flipped)`. The diary's where and what, and the safety
+    screen's checklist."""
+    buttons = [
+        Button(
+            text(language, "diary.pain.selected", label=label) if mask >> bit & 1 else label,
+            data_for(mask ^ 1 << bit),
+        )
+        for bit, label in enumerate(labels)
+    ]
+    return [tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
 def time_code(local_time: time) -> str:

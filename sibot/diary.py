@@ -21,10 +21,11 @@ from sibot.charts import WINDOW_DAYS
 from sibot.checkins import CheckinSource, Location, Symptom, validate_pain
 from sibot.core import Core
 from sibot.db import Database
-from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, Reminder
+from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, Reminder, SafetyAnswer
 from sibot.patients import PatientView
 from sibot.report import FlagEvent, ReportData, RoutineSettings, SessionRecord
 from sibot.routine import MIN_HOLD_SECONDS, build_steps
+from sibot.safety import Sign
 
 # The rules look back at most this far: two weeks of usual pain before a run of three check-ins.
 HISTORY_DAYS = 30
@@ -167,8 +168,14 @@ async def _history(
 
 
 async def _store_flags(
-    session: AsyncSession, row: Checkin, flags: Iterable[checkins.RedFlag], now: datetime
+    session: AsyncSession, row: Checkin, flags: Sequence[checkins.RedFlag], now: datetime
 ) -> None:
+    """Store the flags; an emergency holds the patient until they say a clinician examined them
+    (sibot.emergency)."""
+    if any(flag.urgency is checkins.Urgency.EMERGENCY for flag in flags):
+        patient = await session.get(Patient, row.patient_id)
+        if patient is not None:
+            patient.advised_at = now
     session.add_all(
         RedFlag(
             patient_id=row.patient_id,
@@ -279,7 +286,20 @@ async def report_data(session: AsyncSession, patient_id: int, now: datetime) -> 
         checkins=tuple(await _checkins_since(session, row.id, since)),
         session_dates=tuple(await completed_dates(session, row.id, zone)),
         red_flags=tuple(FlagEvent(flag.at, checkins.RedFlagRule(flag.rule)) for flag in flags),
+        warning_signs=await _warning_signs(session, row.id),
     )
+
+
+async def _warning_signs(session: AsyncSession, patient_id: int) -> tuple[Sign, ...]:
+    """The warning signs the patient said yes to on the safety screen, in the table's order."""
+    yes = set(
+        await session.scalars(
+            select(SafetyAnswer.question).where(
+                SafetyAnswer.patient_id == patient_id, SafetyAnswer.answer.is_(True)
+            )
+        )
+    )
+    return tuple(sign for sign in Sign if sign.value in yes)
 
 
 @dataclass(frozen=True)
@@ -410,7 +430,11 @@ class Advice:
 
 def advice(flags: Sequence[checkins.RedFlag], gentle: bool) -> Advice:
     """The one rule of when the gentler routine is offered: /pain, a session's pain-before
-    question and onboarding's baseline all ask it."""
+    question and onboarding's baseline all ask it. An emergency is all the patient is told: its
+    answer offers no way on (no pause, no gentler routine)."""
+    emergency = tuple(flag for flag in flags if flag.urgency is checkins.Urgency.EMERGENCY)
+    if emergency:
+        return Advice(emergency, pause=False, offer_gentle=False)
     pause = any(flag.urgency in PAUSING for flag in flags)
     return Advice(tuple(flags), pause, pause and not gentle)
 

@@ -576,7 +576,7 @@ _CLAIMED = (
     Reminder.id, Reminder.patient_id, Reminder.local_time, Reminder.weekdays, Reminder.enabled,
     Reminder.next_fire_at, Reminder.occurrence_date, Reminder.next_kind, Reminder.followup_at,
     Reminder.followup_date, Patient.timezone, Patient.active, Patient.onboarding_step,
-    Patient.paused_until, Patient.followups_enabled,
+    Patient.paused_until, Patient.followups_enabled, Patient.advised_at,
 )
 
 

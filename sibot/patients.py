@@ -47,6 +47,7 @@ class PatientView:
     followups_enabled: bool
     paused_until: datetime | None
     active: bool
+    advised_at: datetime | None = None  # sent to an emergency department, not yet examined
 
     @property
     def onboarded(self) -> bool:
@@ -69,6 +70,8 @@ class Reachability(Protocol):
     def onboarding_step(self) -> str | None: ...
     @property
     def paused_until(self) -> datetime | None: ...
+    @property
+    def advised_at(self) -> datetime | None: ...
 
 
 def is_paused(patient: Reachability, now: datetime) -> bool:
@@ -77,8 +80,14 @@ def is_paused(patient: Reachability, now: datetime) -> bool:
 
 def takes_reminders(patient: Reachability, now: datetime) -> bool:
     """Whether a reminder may go to the patient now: they have not blocked the bot, finished
-    onboarding, and are not pausing."""
-    return patient.active and patient.onboarding_step is None and not is_paused(patient, now)
+    onboarding, are not pausing, and have not been sent to an emergency department since they
+    last said a clinician examined them."""
+    return (
+        patient.active
+        and patient.onboarding_step is None
+        and patient.advised_at is None
+        and not is_paused(patient, now)
+    )
 
 
 def view_of(patient: Patient) -> PatientView:
@@ -97,6 +106,7 @@ def view_of(patient: Patient) -> PatientView:
         followups_enabled=patient.followups_enabled,
         paused_until=patient.paused_until,
         active=patient.active,
+        advised_at=patient.advised_at,
     )
 
 

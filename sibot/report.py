@@ -27,6 +27,7 @@ from sibot.checkins import (
     streak,
     weekly_pain,
 )
+from sibot.safety import Sign
 from sibot.texts import format_date, format_datetime, format_decimal, format_time, plural, text
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class ReportData:
     checkins: tuple[Checkin, ...] = ()
     session_dates: tuple[date, ...] = ()  # the local date of each completed session
     red_flags: tuple[FlagEvent, ...] = ()
+    warning_signs: tuple[Sign, ...] = ()  # the safety screen's yes answers, in the table's order
 
 
 def doctor_report_pdf(report: ReportData, language: str) -> bytes:
@@ -87,6 +89,7 @@ def doctor_report_pdf(report: ReportData, language: str) -> bytes:
     _trend(pdf, report, checkins, session_dates, zone, language)
     _events(pdf, report, checkins, zone, language)
     _routine(pdf, report.routine, language)
+    _write(pdf, _warning_signs(report.warning_signs, language))
     pdf.set_y(-MARGIN - 4)
     _write(pdf, text(language, "diary.report.footer"), size=8, colour=110)
     return bytes(pdf.output())
@@ -282,6 +285,14 @@ def _routine(pdf: FPDF, routine: RoutineSettings, language: str) -> None:
             else "diary.report.pregnancy_off",
         ),
     )
+
+
+def _warning_signs(signs: tuple[Sign, ...], language: str) -> str:
+    """The safety screen's yes answers, each with what the patient was told."""
+    if not signs:
+        return text(language, "diary.report.no_signs")
+    names = "; ".join(text(language, f"safety.report.{sign.value}") for sign in signs)
+    return text(language, "diary.report.signs", signs=names)
 
 
 def _weekdays(mask: int, language: str) -> str:

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
-from sibot.onboarding import Question, Step
+from sibot.onboarding import Step
+from sibot.safety import SCREEN, Question
 from sibot.schedule import mask_to_weekdays
 from sibot.texts import text
 from tests.harness import BotHarness
 
-RED_FLAGS = [
-    (Question.SADDLE_NUMBNESS, "emergency department"),
-    (Question.BLADDER_BOWEL, "emergency department"),
-    (Question.LEG_WEAKNESS, "see a doctor"),
-    (Question.FEVER, "see a doctor"),
-    (Question.INJURY, "see a doctor"),
+# A worrying answer that asks for a doctor first: the question, the buttons it taps, the advice.
+DOCTOR_FIRST = [
+    (Question.ONE_LEG_WEAK, ["Yes"], "see a doctor today"),
+    (Question.HISTORY, ["Fever, or feeling unwell", "✅ Fever, or feeling unwell", "Done"], "see a doctor today"),
+    (Question.HISTORY, ["I have had cancer", "✅ I have had cancer", "Done"], "see your doctor before you start"),
+    (
+        Question.HISTORY,
+        ["Back pain new, and I'm over 50", "✅ Back pain new, and I'm over 50", "Done"],
+        "see your doctor before you start",
+    ),
 ]
+EMERGENCIES = [Question.SADDLE_NUMBNESS, Question.BLADDER_BOWEL, Question.LEGS_WEAKER]
 
 
 async def shows(patient: TelegramUser, message_id: int, label: str) -> None:
@@ -46,8 +52,9 @@ async def _at_step(bot: BotHarness, patient: TelegramUser, step: str, answered: 
         )
         await session.flush()
         session.add_all(
-            SafetyAnswer(patient_id=patient.user_id, question=question.value, answer=False, answered_at=now)
+            SafetyAnswer(patient_id=patient.user_id, question=sign.value, answer=False, answered_at=now)
             for question in list(Question)[:answered]
+            for sign in SCREEN[question]
         )
 
 
@@ -63,8 +70,9 @@ async def test_the_happy_path_from_deep_link_to_first_session_button(bot: BotHar
     assert "Question 1 of 6" in first.text and "numbness" in first.text
     await patient.tap("No")
     for number in range(2, 7):
-        assert f"Question {number} of 6" in (await patient.next_message()).text
-        await patient.tap("No")
+        question = await patient.next_message()
+        assert f"Question {number} of 6" in question.text
+        await patient.tap("None of these" if "None of these" in question.labels else "No")
 
     zones = await patient.next_message()
     assert "time zone" in zones.text
@@ -98,7 +106,7 @@ async def test_the_happy_path_from_deep_link_to_first_session_button(bot: BotHar
         answers = await session.scalar(select(func.count()).select_from(SafetyAnswer))
         reminder = await session.scalar(select(Reminder))
         checkin = await session.scalar(select(Checkin))
-    assert answers == 6
+    assert answers == sum(len(signs) for signs in SCREEN.values())
     assert reminder is not None and reminder.local_time == time(19, 30)
     assert mask_to_weekdays(reminder.weekdays) == {0, 2}
     assert checkin is not None and (checkin.score, checkin.source) == (4, "baseline")
@@ -119,17 +127,21 @@ async def test_nothing_happens_before_the_disclaimer_is_accepted(bot: BotHarness
     assert row is not None and (row.onboarding_step, row.consented_at) == (Step.DISCLAIMER, None)
 
 
-@pytest.mark.parametrize(("question", "advice"), RED_FLAGS)
-async def test_a_worrying_yes_is_answered_and_waits_for_clearance(
-    bot: BotHarness, emulator: Emulator, question: Question, advice: str
+@pytest.mark.parametrize(("question", "taps", "advice"), DOCTOR_FIRST)
+async def test_a_yes_that_asks_for_a_doctor_waits_for_clearance(
+    bot: BotHarness, emulator: Emulator, question: Question, taps: list[str], advice: str
 ) -> None:
     patient = emulator.patient()
     number = list(Question).index(question)
     await _at_step(bot, patient, Step.SAFETY, answered=number)
     await patient.send("/start")
-    assert f"Question {number + 1} of 6" in (await patient.expect("carry on")).text
+    asked = await patient.expect("carry on")
+    assert f"Question {number + 1} of 6" in asked.text
 
-    await patient.tap("Yes")
+    for label in taps:  # a tick shows before Done is tapped
+        await shows(patient, asked.message_id, label)
+        if not label.startswith("✅"):
+            await patient.tap(label)
     answer = await patient.next_message()
     assert advice in answer.text
     assert answer.labels == ["A clinician has cleared me"]
@@ -141,10 +153,54 @@ async def test_a_worrying_yes_is_answered_and_waits_for_clearance(
     after = await patient.next_message()
     assert "Thank you" in after.text and f"Question {number + 2} of 6" in after.text
     async with bot.core.db.transaction() as session:
-        stored = await session.get(SafetyAnswer, (patient.user_id, question.value))
-    assert stored is not None and stored.answer is True
+        yes = set(await session.scalars(select(SafetyAnswer.question).where(SafetyAnswer.answer.is_(True))))
+    assert len(yes) == 1 and yes <= set(SCREEN[question])
     row = await _row(bot, patient.user_id)
     assert row is not None and row.cleared_at == bot.clock.now()
+
+
+@pytest.mark.parametrize("question", EMERGENCIES)
+async def test_an_emergency_offers_no_way_on_until_an_hour_has_passed(
+    bot: BotHarness, emulator: Emulator, question: Question
+) -> None:
+    patient = emulator.patient()
+    number = list(Question).index(question)
+    await _at_step(bot, patient, Step.SAFETY, answered=number)
+    await patient.send("/start")
+    await patient.expect("carry on")
+    await patient.tap("Yes")
+    answer = await patient.next_message()
+    assert "emergency department straight away" in answer.text and "today" not in answer.text
+    assert answer.labels == []
+
+    bot.clock.advance(timedelta(minutes=59))
+    for attempt in ("/start", "/exercise", "hello"):
+        await patient.send(attempt)
+        again = await patient.next_message()
+        assert again.text == answer.text and again.labels == [], attempt  # no "Welcome back!"
+    # the "cleared" button of earlier versions, still in old chats, does nothing
+    query = await patient.tap_data(f"ob:clear:{question}", message_id=answer.message_id)
+    await patient.answer_to(query)
+    await patient.next_message()
+
+    bot.clock.advance(timedelta(minutes=1))
+    await patient.send("/start")
+    asked = await patient.next_message()
+    assert asked.text == "Has a clinician examined you since?" and asked.labels == ["Yes", "No"]
+    await patient.tap("No")
+    assert (await patient.next_message()).text == answer.text
+    await patient.send("/start")  # the hour starts again after a no
+    assert (await patient.next_message()).text == answer.text
+
+    bot.clock.advance(timedelta(hours=1))
+    await patient.send("I'm back")
+    await patient.expect("examined you since")
+    await patient.tap("Yes")
+    after = await patient.next_message()
+    assert "Thank you" in after.text and f"Question {number + 2} of 6" in after.text
+    row = await _row(bot, patient.user_id)
+    assert row is not None and row.advised_at is None and row.cleared_at == bot.clock.now()
+    assert row.onboarding_step == Step.SAFETY
 
 
 async def test_pregnancy_is_stored_with_a_caution(bot: BotHarness, emulator: Emulator) -> None:
