@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 
@@ -191,7 +191,7 @@ async def _on_where(update: Update, context: BotContext, data: CallbackData) -> 
     await _edit_text(
         query,
         text(patient.language, "diary.pain.symptoms"),
-        inline_keyboard(_symptom_buttons(patient.language, checkin_id, locations, 0)),
+        inline_keyboard(pickers.symptom_buttons(patient.language, checkin_id, locations, 0)),
     )
     return True
 
@@ -213,7 +213,7 @@ async def _on_symptom(update: Update, context: BotContext, data: CallbackData) -
     assert query is not None
     await acknowledge(query)
     await _edit_keyboard(
-        query, inline_keyboard(_symptom_buttons(patient.language, checkin_id, locations, symptoms))
+        query, inline_keyboard(pickers.symptom_buttons(patient.language, checkin_id, locations, symptoms))
     )
     return True
 
@@ -293,42 +293,14 @@ def _members(mask: int, enum: type[StrEnum]) -> list[str]:
     return [member.value for bit, member in enumerate(enum) if mask >> bit & 1]
 
 
-def _choice_rows(
-    language: str, kind: str, enum: type[StrEnum], mask: int, data_for: Callable[[int], str], per_row: int
-) -> list[tuple[Button, ...]]:
-    labels = [text(language, f"diary.{kind}.{member.value}") for member in enum]
-    return pickers.toggle_rows(language, labels, mask, data_for, per_row)
-
-
 def _location_buttons(language: str, checkin_id: int, mask: int) -> tuple[tuple[Button, ...], ...]:
-    rows = _choice_rows(
+    rows = pickers.choice_rows(
         language, "location", Location, mask, lambda m: PAIN.data("loc", checkin_id, m), LOCATIONS_PER_ROW
     )
     done = Button(
         text(language, "diary.pain.done_button"), PAIN.data("where", checkin_id, mask)
     )
     return (*rows, (done,))
-
-
-def _symptom_buttons(
-    language: str, checkin_id: int, locations: int, mask: int
-) -> tuple[tuple[Button, ...], ...]:
-    rows = _choice_rows(
-        language,
-        "symptom",
-        Symptom,
-        mask,
-        lambda m: PAIN.data("sym", checkin_id, locations, m),
-        per_row=1,  # the warning signs' labels are long: one a row, never cut short
-    )
-    done = Button(
-        text(language, "diary.pain.done_button"),
-        PAIN.data("done", checkin_id, locations, mask),
-    )
-    none = Button(
-        text(language, "diary.pain.none_button"), PAIN.data("done", checkin_id, locations, 0)
-    )
-    return (*rows, (done, none))
 
 
 def _summary(language: str, score: int | None, locations: int, symptoms: int) -> str:

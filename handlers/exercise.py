@@ -25,7 +25,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
-from handlers import learn, onboarding
+from handlers import learn, onboarding, pickers
 from handlers.buttons import (
     GENTLE_START,
     LIBRARY,
@@ -278,6 +278,9 @@ async def _show(
     # the hold starts when its message is out, however long the chat's send queue was
     if sent and state.holding and job_queue is not None:
         _arm_hold(job_queue, core, state, state.hold_seconds)
+    if outcome.symptoms_of is not None:
+        # a high or risen score may come with a warning sign: asked as /pain asks it
+        await _send(bot, patient.id, pickers.symptom_question(patient.language, outcome.symptoms_of))
 
 
 def _render(

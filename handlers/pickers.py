@@ -1,19 +1,23 @@
-"""The pickers onboarding and /settings share, each with the feature whose buttons it makes:
-the time zone (typed, shared as a location, or picked from close matches), the reminder's time
-and its days, and how a reminder and its next time read to the patient.
+"""The pickers several features share, each with the feature whose buttons it makes: the time
+zone (typed, shared as a location, or picked from close matches), the reminder's time and its
+days, and how a reminder and its next time read to the patient (onboarding and /settings); the
+ticked choices of the diary and the safety screen, and the question of new symptoms (/pain, a
+reminder, a session).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, time
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from telegram import Update
 
 from handlers import free_text
-from handlers.buttons import CallbackData, Feature, whole_number
+from handlers.buttons import PAIN, CallbackData, Feature, Rows, whole_number
 from handlers.ptb.transport import reply
+from sibot.checkins import Symptom
 from sibot.ports import Button, OutgoingMessage
 from sibot.reminders import ReminderView
 from sibot.schedule import EVERY_DAY, WEEKDAYS, parse_local_time, weekdays_to_mask
@@ -38,6 +42,39 @@ def toggle_rows(
         for bit, label in enumerate(labels)
     ]
     return [tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def choice_rows(
+    language: str, kind: str, enum: type[StrEnum], mask: int, data_for: Callable[[int], str], per_row: int
+) -> list[tuple[Button, ...]]:
+    """The diary's choices of `kind` ("location", "symptom"), a button per member of `enum`."""
+    labels = [text(language, f"diary.{kind}.{member.value}") for member in enum]
+    return toggle_rows(language, labels, mask, data_for, per_row)
+
+
+def symptom_buttons(language: str, checkin_id: int, locations: int, mask: int) -> Rows:
+    """The question of new symptoms of a check-in, from /pain, a reminder or a session."""
+    rows = choice_rows(
+        language,
+        "symptom",
+        Symptom,
+        mask,
+        lambda m: PAIN.data("sym", checkin_id, locations, m),
+        per_row=1,  # the warning signs' labels are long: one a row, never cut short
+    )
+    done = Button(
+        text(language, "diary.pain.done_button"),
+        PAIN.data("done", checkin_id, locations, mask),
+    )
+    none = Button(
+        text(language, "diary.pain.none_button"), PAIN.data("done", checkin_id, locations, 0)
+    )
+    return (*rows, (done, none))
+
+
+def symptom_question(language: str, checkin_id: int) -> OutgoingMessage:
+    """The question of new symptoms on its own, after a high score in a session."""
+    return OutgoingMessage(text(language, "diary.pain.symptoms"), symptom_buttons(language, checkin_id, 0, 0))
 
 
 def time_code(local_time: time) -> str:

@@ -250,6 +250,13 @@ def evaluate(new: Checkin, history: Sequence[Checkin]) -> list[RedFlag]:
     return sorted(flags, key=lambda f: (urgencies.index(f.urgency), rules.index(f.rule)))
 
 
+def asks_symptoms(new: Checkin, flags: Sequence[RedFlag]) -> bool:
+    """Whether a score should be followed by the question of new symptoms, wherever it was
+    tapped: a score of 8 or more, or a rise the rules flag, may come with a warning sign."""
+    strong = new.score is not None and new.score >= SEVERE_PAIN
+    return strong or any(flag.rule is RedFlagRule.RISING_PAIN for flag in flags)
+
+
 def local_date(at: datetime, zone: ZoneInfo) -> date:
     """The patient's calendar date at an instant."""
     return at.astimezone(zone).date()

@@ -47,10 +47,12 @@ GENTLE_REPETITIONS = 3
 
 @dataclass(frozen=True)
 class CheckinResult:
-    """The stored check-in and the red flags it set off, most urgent first."""
+    """The stored check-in, the red flags it set off (most urgent first), and whether the
+    patient should be asked about new symptoms (`checkins.asks_symptoms`)."""
 
     checkin_id: int
     flags: tuple[checkins.RedFlag, ...]
+    asks_symptoms: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ async def record_checkin(
     if repeated is not None:
         # Its answer may never have reached the patient: they get it again, flags and all.
         del history[repeated]
-        return CheckinResult(repeated, tuple(checkins.evaluate(new, list(history.values()))))
+        flags = tuple(checkins.evaluate(new, list(history.values())))
+        return CheckinResult(repeated, flags, checkins.asks_symptoms(new, flags))
     flags = tuple(checkins.evaluate(new, list(history.values())))
     row = Checkin(
         patient_id=patient_id,
@@ -106,7 +109,7 @@ async def record_checkin(
     session.add(row)
     await session.flush()
     await _store_flags(session, row, flags, now)
-    return CheckinResult(checkin_id=row.id, flags=flags)
+    return CheckinResult(row.id, flags, checkins.asks_symptoms(new, flags))
 
 
 async def add_details(
