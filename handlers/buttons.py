@@ -92,7 +92,7 @@ SESSION = _feature("ss", "start", "over", *STEP_ACTIONS)
 # ss:start's second argument: switch to the gentler routine, then start
 GENTLE_START = "gentle"
 LIBRARY = _feature("lib", "list", "show", "do")
-REMINDER = _feature("rm", "snooze", "skip")
+REMINDER = _feature("rm", "snooze", "skip", "signs")
 PAIN = _feature("pn", "score", "loc", "where", "sym", "done", "gentle")
 LEARN = _feature("lr", "open", "menu", "page")
 DELETE = _feature("dl", "yes", "no")

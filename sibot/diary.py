@@ -132,6 +132,7 @@ async def add_details(
         row.locations = sorted(Location(value) for value in locations)
     if symptoms is not None:
         row.symptoms = sorted(Symptom(value) for value in symptoms)
+        await _signs_checked(session, patient_id, now)
     changed = _as_checkin(row)
     history = await _history(session, patient_id, changed, checkins.reads_history(changed))
     history.pop(checkin_id, None)
@@ -142,6 +143,13 @@ async def add_details(
     flags = tuple(flag for flag in fired if flag.rule.value not in stored)
     await _store_flags(session, row, flags, now)
     return DetailsResult(score=row.score, flags=flags)
+
+
+async def _signs_checked(session: AsyncSession, patient_id: int, now: datetime) -> None:
+    """The patient answered the question of new symptoms: the reminder's weekly one can wait."""
+    patient = await session.get(Patient, patient_id)
+    if patient is not None:
+        patient.signs_checked_at = now
 
 
 def _repeatable(new: checkins.Checkin) -> bool:
@@ -462,6 +470,25 @@ async def detail(
         return await add_details(
             session, patient_id, checkin_id, core.clock.now(), locations=locations, symptoms=symptoms
         )
+
+
+@dataclass(frozen=True)
+class SignsAnswer:
+    """The answer to the reminder's "Any new warning signs?": with a yes, the check-in (without
+    a score) whose symptoms the patient picks next."""
+
+    checkin_id: int | None
+
+
+async def answer_signs_question(core: Core, patient_id: int, new_signs: bool) -> SignsAnswer:
+    """No: nothing to report, asked again in a week. Yes: a check-in for the symptom list."""
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        if not new_signs:
+            await _signs_checked(session, patient_id, now)
+            return SignsAnswer(None)
+        result = await record_checkin(session, patient_id, now, None, CheckinSource.REMINDER)
+        return SignsAnswer(result.checkin_id)
 
 
 async def go_gentle(core: Core, patient_id: int) -> GentleRoutine | None:

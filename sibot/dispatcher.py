@@ -43,7 +43,7 @@ from sibot.core import Core
 from sibot.db import Database
 from sibot.health import Heartbeat
 from sibot.models import ExerciseSession, Patient, Reminder, ReminderDelivery
-from sibot.patients import takes_reminders
+from sibot.patients import signs_due, takes_reminders
 from sibot.ports import Clock, OutgoingMessage, Priority, RecipientBlocked, ReminderRenderer, Sender, SendError
 from sibot.reminders import (
     DAILY,
@@ -380,7 +380,7 @@ class Dispatcher:
                         ReminderDelivery.kind, ReminderDelivery.attempts,
                         ReminderDelivery.updated_at, ReminderDelivery.due_at,
                         Patient.language, Patient.hold_seconds, Patient.repetitions,
-                        Patient.followups_enabled,
+                        Patient.followups_enabled, Patient.signs_checked_at,
                     )
                     .join(Patient, Patient.id == ReminderDelivery.patient_id)
                     .where(
@@ -406,7 +406,7 @@ class Dispatcher:
                 outgoing.append(
                     _Outgoing(
                         row.id, row.reminder_id, row.patient_id, row.attempts,
-                        row.occurrence_date if follows_up else None, self._message_for(row),
+                        row.occurrence_date if follows_up else None, self._message_for(row, now),
                     )
                 )
             if expired:
@@ -423,12 +423,12 @@ class Dispatcher:
                 )
         return outgoing
 
-    def _message_for(self, row: Row[Any]) -> OutgoingMessage:
+    def _message_for(self, row: Row[Any], now: datetime) -> OutgoingMessage:
         """The message of a delivery row, which carries its kind and its patient's settings."""
         if row.kind == FOLLOWUP:
             return self._messages.followup(row.language)
         minutes = estimated_minutes(ROUTINE_KEYS, row.hold_seconds, row.repetitions)
-        return self._messages.reminder(row.language, minutes)
+        return self._messages.reminder(row.language, minutes, signs_due(row.signs_checked_at, now))
 
     async def _renew_leases(self, until: asyncio.Event) -> None:
         """Every third of a lease until `until` is set, hold this dispatcher's claimed rows (the

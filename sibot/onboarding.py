@@ -203,6 +203,7 @@ async def record_baseline(session: AsyncSession, patient_id: int, score: int, no
         return None
     result = await record_checkin(session, patient_id, now, score, CheckinSource.BASELINE)
     _go_to(patient, None)
+    patient.signs_checked_at = now  # the safety screen just asked: the reminder's can wait a week
     offer_gentle = advice(result.flags, patient.gentle).offer_gentle
     return Finished(view_of(patient), score, result.flags, offer_gentle)
 

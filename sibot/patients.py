@@ -90,6 +90,17 @@ def takes_reminders(patient: Reachability, now: datetime) -> bool:
     )
 
 
+# The reminder asks "Any new warning signs?" when the patient last answered it (or the symptom
+# question of /pain, or the safety screen) this long ago.
+SIGNS_CHECK_EVERY = timedelta(days=7)
+
+
+def signs_due(checked_at: datetime | None, now: datetime) -> bool:
+    """Whether the reminder should ask for new warning signs: a week after the last answer, and
+    until the patient answers it (it costs no message: a line and two buttons in the reminder)."""
+    return checked_at is None or now - checked_at >= SIGNS_CHECK_EVERY
+
+
 def view_of(patient: Patient) -> PatientView:
     return PatientView(
         id=patient.id,

@@ -30,7 +30,7 @@ async def onboarded_patient(
     async with db.transaction() as session:
         patient = Patient(
             id=patient_id, name=name, language=language, timezone=timezone,
-            consented_at=now, cleared_at=now, pregnant=pregnant,
+            consented_at=now, cleared_at=now, signs_checked_at=now, pregnant=pregnant,
             hold_seconds=hold_seconds, repetitions=repetitions,
             created_at=now, last_seen_at=now,
         )
