@@ -19,7 +19,7 @@ MESSAGES = {
     "safety.sign.immune": "Weak immune system, or I inject drugs",
     "safety.sign.osteoporosis": "Osteoporosis, and a recent fall",
     # the doctor's report: each sign the patient said yes to
-    "safety.report.saddle": "numbness in the saddle area (emergency)",
+    "safety.report.saddle": "numbness between the legs (emergency)",
     "safety.report.bladder": "bladder, bowel or sexual changes (emergency)",
     "safety.report.legs_weaker": "weakness in both legs or worsening fast (emergency)",
     "safety.report.one_leg_weak": "new weakness in one leg (doctor today)",
