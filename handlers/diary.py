@@ -382,7 +382,7 @@ async def send_report(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     report = await diary.report(context.core, patient.id)
-    if report is None or not (report.checkins or report.session_dates or report.red_flags):
+    if report is None or not (report.checkins or report.session_dates or report.red_flags or report.warning_signs):
         await message.reply_text(text(patient.language, "diary.report.empty"))
         return
     if not report.name and update.effective_user is not None:

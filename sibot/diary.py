@@ -25,7 +25,7 @@ from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, Reminder, S
 from sibot.patients import PatientView
 from sibot.report import FlagEvent, ReportData, RoutineSettings, SessionRecord
 from sibot.routine import MIN_HOLD_SECONDS, build_steps
-from sibot.safety import Sign
+from sibot.safety import TRIAGE, Sign
 
 # The rules look back at most this far: two weeks of usual pain before a run of three check-ins.
 HISTORY_DAYS = 30
@@ -302,7 +302,8 @@ async def report_data(session: AsyncSession, patient_id: int, now: datetime) -> 
 
 
 async def _warning_signs(session: AsyncSession, patient_id: int) -> tuple[Sign, ...]:
-    """The warning signs the patient said yes to on the safety screen, in the table's order."""
+    """The warning signs the patient said yes to on the safety screen, in the table's order;
+    pregnancy, which asks for no doctor, is the report's pregnancy line instead."""
     yes = set(
         await session.scalars(
             select(SafetyAnswer.question).where(
@@ -310,7 +311,7 @@ async def _warning_signs(session: AsyncSession, patient_id: int) -> tuple[Sign, 
             )
         )
     )
-    return tuple(sign for sign in Sign if sign.value in yes)
+    return tuple(sign for sign in Sign if sign.value in yes and TRIAGE[sign].urgency is not None)
 
 
 @dataclass(frozen=True)

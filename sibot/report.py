@@ -76,7 +76,9 @@ class ReportData:
     checkins: tuple[Checkin, ...] = ()
     session_dates: tuple[date, ...] = ()  # the local date of each completed session
     red_flags: tuple[FlagEvent, ...] = ()
-    warning_signs: tuple[Sign, ...] = ()  # the safety screen's yes answers, in the table's order
+    # the safety screen's yes answers that asked for a doctor, in the table's order (pregnancy has
+    # its own line)
+    warning_signs: tuple[Sign, ...] = ()
 
 
 def doctor_report_pdf(report: ReportData, language: str) -> bytes:
@@ -89,7 +91,7 @@ def doctor_report_pdf(report: ReportData, language: str) -> bytes:
     _trend(pdf, report, checkins, session_dates, zone, language)
     _events(pdf, report, checkins, zone, language)
     _routine(pdf, report.routine, language)
-    _write(pdf, _warning_signs(report.warning_signs, language))
+    _write_wrapped(pdf, _warning_signs(report.warning_signs, language))
     pdf.set_y(-MARGIN - 4)
     _write(pdf, text(language, "diary.report.footer"), size=8, colour=110)
     return bytes(pdf.output())
@@ -134,6 +136,13 @@ def _write(
         pdf.cell(width, height, line, new_x="LMARGIN", new_y="NEXT")
     else:
         pdf.cell(width, height, line)
+
+
+def _write_wrapped(pdf: FPDF, text_: str, size: float = 10) -> None:
+    """A paragraph over as many lines as it needs (the safety screen's answers: a few at most)."""
+    pdf.set_font(FAMILY, "", size)
+    pdf.set_text_color(0)
+    pdf.multi_cell(0, ROW, text_, align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _header(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from pypdf import PdfReader
+from sqlalchemy import delete, func, select
 
 from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
@@ -13,6 +15,7 @@ from sibot.onboarding import Step
 from sibot.safety import SCREEN, Question
 from sibot.schedule import mask_to_weekdays
 from sibot.texts import text
+from tests.factories import onboarded_patient
 from tests.harness import BotHarness
 
 # A worrying answer that asks for a doctor first: the question, the buttons it taps, the advice.
@@ -344,3 +347,51 @@ async def test_a_high_baseline_offers_a_gentler_first_session(bot: BotHarness, e
     await patient.expect("how much does it hurt")
     row = await _row(bot, patient.user_id)
     assert row is not None and row.gentle and (row.hold_seconds, row.repetitions) == (5, 3)
+
+
+async def _onboarded_before_the_checklist(bot: BotHarness, patient: TelegramUser) -> None:
+    """A patient who finished onboarding when the screen asked six yes/no questions."""
+    await onboarded_patient(bot.core.db, patient.user_id, bot.clock.now())
+    async with bot.core.db.transaction() as session:
+        await session.execute(delete(SafetyAnswer).where(SafetyAnswer.patient_id == patient.user_id))
+        session.add_all(
+            SafetyAnswer(patient_id=patient.user_id, question=old, answer=False, answered_at=bot.clock.now())
+            for old in ("saddle", "bladder", "weakness", "fever", "injury", "pregnancy")
+        )
+
+
+async def test_a_patient_onboarded_before_the_checklist_answers_it_once(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await _onboarded_before_the_checklist(bot, patient)
+    await patient.send("/exercise")
+    asked = await patient.expect("One more safety question")
+    assert "I have had cancer" in asked.labels and "None of these" in asked.labels
+    await patient.tap("None of these")
+    thanks = await patient.expect("Thank you")
+    assert thanks.labels == [text("en", "settings.action.session")]
+    assert patient.current(asked.message_id).labels == []  # answered: its buttons are gone
+    await patient.send("/exercise")
+    await patient.expect("how much does it hurt")
+    async with bot.core.db.transaction() as session:
+        answers = {a.question: a.answer for a in await session.scalars(select(SafetyAnswer))}
+    assert {sign.value for sign in SCREEN[Question.HISTORY]} <= set(answers) and not any(answers.values())
+
+
+async def test_a_yes_on_the_catch_up_question_advises_and_goes_in_the_report(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = emulator.patient()
+    await _onboarded_before_the_checklist(bot, patient)
+    await patient.send("/start")
+    asked = await patient.expect("One more safety question")
+    for label in ("Weight loss I can't explain", "✅ Weight loss I can't explain", "Done"):
+        await shows(patient, asked.message_id, label)
+        if not label.startswith("✅"):
+            await patient.tap(label)
+    advice = await patient.expect("see your doctor before you go on")
+    assert advice.labels == []
+    await patient.send("/report")
+    report = await patient.next_message()
+    assert report.document is not None
+    page = PdfReader(io.BytesIO(report.document)).pages[0].extract_text()
+    assert "Safety screen, answered yes: unexplained weight loss" in page

@@ -31,5 +31,4 @@ MESSAGES = {
     "safety.report.over_50": "new back pain after 50",
     "safety.report.immune": "weakened immune system or injecting drugs",
     "safety.report.osteoporosis": "osteoporosis with a recent fall",
-    "safety.report.pregnancy": "pregnant",
 }
