@@ -1,5 +1,5 @@
-"""The warning signs: one table that the safety screen, the diary's symptom question, the
-sessions and the doctor's report all read.
+"""The warning signs: one table (`TRIAGE`) that the safety screen (`SCREEN`, read off it), the
+diary's symptom question, the sessions and the doctor's report all read.
 
 Each sign has one urgency everywhere (NHS guidance on back pain): a sign of a squeezed nerve root
 bundle (cauda equina) sends the patient to an emergency department straight away, new weakness in
@@ -57,36 +57,6 @@ class Sign(StrEnum):
     PREGNANCY = "pregnancy"
 
 
-@dataclass(frozen=True, slots=True)
-class WarningSign:
-    """One row of the triage table: what a yes means (None: go on, with care), and the diary
-    symptom that reports it later (None: asked once, at onboarding)."""
-
-    sign: Sign
-    urgency: Urgency | None
-    symptom: Symptom | None = None
-
-
-TRIAGE = {
-    row.sign: row
-    for row in (
-        WarningSign(Sign.SADDLE, Urgency.EMERGENCY, Symptom.SADDLE_NUMBNESS),
-        WarningSign(Sign.BLADDER, Urgency.EMERGENCY, Symptom.BLADDER_BOWEL),
-        WarningSign(Sign.LEGS_WEAKER, Urgency.EMERGENCY, Symptom.LEG_WEAKNESS_WORSE),
-        WarningSign(Sign.ONE_LEG_WEAK, Urgency.DOCTOR_TODAY, Symptom.ONE_LEG_WEAK),
-        WarningSign(Sign.FEVER, Urgency.DOCTOR_TODAY, Symptom.FEVER),
-        WarningSign(Sign.INJURY, Urgency.BEFORE_STARTING),
-        WarningSign(Sign.CANCER, Urgency.BEFORE_STARTING),
-        WarningSign(Sign.WEIGHT_LOSS, Urgency.BEFORE_STARTING),
-        WarningSign(Sign.NIGHT_PAIN, Urgency.BEFORE_STARTING),
-        WarningSign(Sign.OVER_50, Urgency.BEFORE_STARTING),
-        WarningSign(Sign.IMMUNE, Urgency.BEFORE_STARTING),
-        WarningSign(Sign.OSTEOPOROSIS, Urgency.BEFORE_STARTING),
-        WarningSign(Sign.PREGNANCY, None),
-    )
-}
-
-
 class Question(StrEnum):
     """The safety screen's questions, asked in this order; the value travels in buttons
     (`ob:answer:<question>:<0|1>`) and in the clearance step (`clearance:<question>`)."""
@@ -99,18 +69,45 @@ class Question(StrEnum):
     PREGNANCY = "pregnancy"
 
 
-# What each question asks: one sign is a yes/no question, several a checklist (a bit per sign,
-# in this order, in the buttons' masks: add new ones at the end).
+@dataclass(frozen=True, slots=True)
+class WarningSign:
+    """One row of the triage table: the safety screen's question that asks it, what a yes means
+    (None: go on, with care), and the diary symptom that reports it later (None: asked once, at
+    onboarding)."""
+
+    sign: Sign
+    question: Question
+    urgency: Urgency | None
+    symptom: Symptom | None = None
+
+
+# The one table. Its order is the screen's: a question's signs in the order of its rows (a
+# checklist's bits in its buttons' masks: add a new sign after the question's last one).
+TRIAGE = {
+    row.sign: row
+    for row in (
+        WarningSign(Sign.SADDLE, Question.SADDLE_NUMBNESS, Urgency.EMERGENCY, Symptom.SADDLE_NUMBNESS),
+        WarningSign(Sign.BLADDER, Question.BLADDER_BOWEL, Urgency.EMERGENCY, Symptom.BLADDER_BOWEL),
+        WarningSign(Sign.LEGS_WEAKER, Question.LEGS_WEAKER, Urgency.EMERGENCY, Symptom.LEG_WEAKNESS_WORSE),
+        WarningSign(Sign.ONE_LEG_WEAK, Question.ONE_LEG_WEAK, Urgency.DOCTOR_TODAY, Symptom.ONE_LEG_WEAK),
+        WarningSign(Sign.FEVER, Question.HISTORY, Urgency.DOCTOR_TODAY, Symptom.FEVER),
+        WarningSign(Sign.INJURY, Question.HISTORY, Urgency.BEFORE_STARTING),
+        WarningSign(Sign.CANCER, Question.HISTORY, Urgency.BEFORE_STARTING),
+        WarningSign(Sign.WEIGHT_LOSS, Question.HISTORY, Urgency.BEFORE_STARTING),
+        WarningSign(Sign.NIGHT_PAIN, Question.HISTORY, Urgency.BEFORE_STARTING),
+        WarningSign(Sign.OVER_50, Question.HISTORY, Urgency.BEFORE_STARTING),
+        WarningSign(Sign.IMMUNE, Question.HISTORY, Urgency.BEFORE_STARTING),
+        WarningSign(Sign.OSTEOPOROSIS, Question.HISTORY, Urgency.BEFORE_STARTING),
+        WarningSign(Sign.PREGNANCY, Question.PREGNANCY, None),
+    )
+}
+
+
+# The safety screen, read off the table: what each question asks. One sign makes a yes/no
+# question, several a checklist.
 SCREEN: dict[Question, tuple[Sign, ...]] = {
-    Question.SADDLE_NUMBNESS: (Sign.SADDLE,),
-    Question.BLADDER_BOWEL: (Sign.BLADDER,),
-    Question.LEGS_WEAKER: (Sign.LEGS_WEAKER,),
-    Question.ONE_LEG_WEAK: (Sign.ONE_LEG_WEAK,),
-    Question.HISTORY: (
-        Sign.FEVER, Sign.INJURY, Sign.CANCER, Sign.WEIGHT_LOSS, Sign.NIGHT_PAIN, Sign.OVER_50,
-        Sign.IMMUNE, Sign.OSTEOPOROSIS,
-    ),
-    Question.PREGNANCY: (Sign.PREGNANCY,),
+    question: tuple(row.sign for row in TRIAGE.values() if row.question is question)
+    for question in Question
 }
 
 
@@ -126,16 +123,12 @@ def signs_of_mask(question: Question, mask: int) -> frozenset[Sign] | None:
     return frozenset(sign for bit, sign in enumerate(signs) if mask >> bit & 1)
 
 
-def most_urgent(urgencies: list[Urgency | None]) -> Urgency | None:
-    """The most urgent of `urgencies`; None when none asks for anything."""
-    order = list(Urgency)
-    found = [urgency for urgency in urgencies if urgency is not None]
-    return min(found, key=order.index) if found else None
-
-
 def screen_urgency(yes: frozenset[Sign]) -> Urgency | None:
-    """What the safety screen's yes answers ask of the patient: the most urgent of them."""
-    return most_urgent([TRIAGE[sign].urgency for sign in yes])
+    """What the safety screen's yes answers ask of the patient: the most urgent of them; None
+    when none asks for anything."""
+    urgencies = [TRIAGE[sign].urgency for sign in yes]
+    found = [urgency for urgency in urgencies if urgency is not None]
+    return min(found, key=list(Urgency).index) if found else None
 
 
 def symptoms_at(urgency: Urgency) -> frozenset[Symptom]:
