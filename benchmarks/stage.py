@@ -28,7 +28,8 @@ from sqlalchemy import insert
 
 from sibot.db import Database
 from sibot.emulator import Emulator
-from sibot.models import Patient, Reminder
+from sibot.models import Patient, Reminder, SafetyAnswer
+from sibot.safety import Sign
 from sibot.schedule import next_occurrence
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -268,6 +269,11 @@ async def seed_patients(
                     insert(Patient.__table__),
                     [_patient_row(pid, plan, hold_seconds, repetitions, pace) for pid in batch],
                 )
+                # every warning sign answered "no", or /exercise would ask the safety question first
+                await connection.execute(
+                    insert(SafetyAnswer.__table__),
+                    [_answer_row(pid, sign, plan) for pid in batch for sign in Sign],
+                )
                 if plan is not None:
                     await connection.execute(
                         insert(Reminder.__table__), [_reminder_row(pid, plan) for pid in batch]
@@ -288,7 +294,13 @@ def _patient_row(
         "pace": pace, "rest_seconds": None,
         "gentle": False, "followups_enabled": False, "paused_until": None, "active": True,
         "created_at": now - timedelta(days=30), "last_seen_at": now - timedelta(days=1),
+        "signs_checked_at": now - timedelta(days=1),
     }
+
+
+def _answer_row(patient_id: int, sign: Sign, plan: ReminderPlan | None) -> dict[str, Any]:
+    now = plan.now if plan is not None else datetime.now(UTC)
+    return {"patient_id": patient_id, "question": sign.value, "answer": False, "answered_at": now - timedelta(days=30)}
 
 
 def _zone_of(patient_id: int, plan: ReminderPlan | None) -> str:

@@ -75,7 +75,11 @@ def _feature(prefix: str, *actions: str) -> Feature:
 # The route table: every button the bot makes, by feature.
 # Settings' zone, time and day buttons are onboarding's too, each under its own prefix.
 _REMINDER_CHOICES = ("zone", "rezone", "time", "days", "pick")
-ONBOARDING = _feature("ob", "accept", "answer", "clear", "zok", "pain", *_REMINDER_CHOICES)
+# ob:mark/marked:<question>:<mask> tick and confirm a checklist question of the safety screen;
+# ob:seen:<0|1> answers "Has a clinician examined you since?" after an emergency.
+ONBOARDING = _feature(
+    "ob", "accept", "answer", "clear", "zok", "pain", "mark", "marked", "seen", *_REMINDER_CHOICES
+)
 SETTINGS = _feature(
     "st", "menu", "ask", "cancel", "hold", "reps", "rest", "pace", "preg", "follow", "lang", "pause",
     "pics",
@@ -89,7 +93,7 @@ SESSION = _feature("ss", "start", "over", *STEP_ACTIONS)
 # ss:start's second argument: switch to the gentler routine, then start
 GENTLE_START = "gentle"
 LIBRARY = _feature("lib", "list", "show", "do")
-REMINDER = _feature("rm", "snooze", "skip")
+REMINDER = _feature("rm", "snooze", "skip", "signs")
 PAIN = _feature("pn", "score", "ask", "loc", "where", "sym", "done", "gentle")
 # lr:check starts the inflammatory back pain check, lr:ans:<check>:<question>:<0|1> answers it
 LEARN = _feature("lr", "open", "menu", "page", "check", "later", "ans", "stop")

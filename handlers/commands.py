@@ -9,15 +9,13 @@ from __future__ import annotations
 from telegram import BotCommand, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import free_text, learn
-from handlers.buttons import PAIN, SESSION, SETTINGS, Rows
+from handlers import free_text, pickers
 from handlers.diary import score_data
 from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge, reply
 from sibot.checkins import CheckinSource
 from sibot.intents import Meaning, understand
 from sibot.ports import Button, OutgoingMessage
-from sibot.sessions import Source
 from sibot.texts import DEFAULT_LANGUAGE, available_languages, text
 
 # The command menu, in the order the patient sees it.
@@ -54,20 +52,6 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     await reply(update, OutgoingMessage(text(_language(context), "common.unknown_command")))
 
 
-def main_actions(language: str) -> Rows:
-    """What a patient does most, one button a row: /start and any text we cannot place show them."""
-    return (
-        (Button(text(language, "settings.action.session"), SESSION.data("start", Source.MENU)),),
-        (_note_pain(language),),
-        (learn.open_button(language),),
-        (Button(text(language, "settings.action.settings"), SETTINGS.data("menu")),),
-    )
-
-
-def _note_pain(language: str) -> Button:
-    return Button(text(language, "settings.action.pain"), PAIN.data("ask"))
-
-
 async def typed_message(update: Update, context: BotContext) -> None:
     """Give typed text (or a location) to the feature waiting for it, else answer what it means."""
     if not await free_text.route(update, context):
@@ -89,9 +73,9 @@ def _typed_answer(typed: str, language: str) -> OutgoingMessage:
             )
             return OutgoingMessage(text(language, "settings.typed.score", score=score), ((save,),))
         case Meaning.WORRY:
-            return OutgoingMessage(text(language, "settings.typed.worry"), ((_note_pain(language),),))
+            return OutgoingMessage(text(language, "settings.typed.worry"), ((pickers.note_pain_button(language),),))
         case Meaning.UNKNOWN:
-            return OutgoingMessage(text(language, "settings.typed.menu"), main_actions(language))
+            return OutgoingMessage(text(language, "settings.typed.menu"), pickers.main_actions(language))
 
 
 async def other_message(update: Update, context: BotContext) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -27,6 +27,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from handlers import pickers
 from handlers.buttons import DELETE, PAIN, CallbackData, Rows, pain_scale, parse_callback, whole_number
 from handlers.exercise import cancel_hold
 from handlers.function import open_button, send_progress as send_function_progress
@@ -50,7 +51,7 @@ from sibot.texts import plural, text
 
 # Sources a score button may name; a session's scores are asked for by the session itself.
 BUTTON_SOURCES = frozenset({CheckinSource.DIARY, CheckinSource.REMINDER})
-CHOICES_PER_ROW = 2
+LOCATIONS_PER_ROW = 2
 
 
 def register(application: AnyApplication) -> None:
@@ -211,7 +212,7 @@ async def _on_where(update: Update, context: BotContext, data: CallbackData) -> 
     await _edit_text(
         query,
         text(patient.language, "diary.pain.symptoms"),
-        inline_keyboard(_symptom_buttons(patient.language, checkin_id, locations, 0)),
+        inline_keyboard(pickers.symptom_buttons(patient.language, checkin_id, locations, 0)),
     )
     return True
 
@@ -233,7 +234,7 @@ async def _on_symptom(update: Update, context: BotContext, data: CallbackData) -
     assert query is not None
     await acknowledge(query)
     await _edit_keyboard(
-        query, inline_keyboard(_symptom_buttons(patient.language, checkin_id, locations, symptoms))
+        query, inline_keyboard(pickers.symptom_buttons(patient.language, checkin_id, locations, symptoms))
     )
     return True
 
@@ -314,51 +315,14 @@ def _members(mask: int, enum: type[StrEnum]) -> list[str]:
     return [member.value for bit, member in enumerate(enum) if mask >> bit & 1]
 
 
-def _choice_rows(
-    language: str, kind: str, enum: type[StrEnum], mask: int, data_for: Callable[[int], str]
-) -> list[tuple[Button, ...]]:
-    buttons = [
-        Button(
-            text(language, "diary.pain.selected", label=label) if mask >> bit & 1 else label,
-            data_for(mask ^ 1 << bit),
-        )
-        for bit, label in enumerate(
-            text(language, f"diary.{kind}.{member.value}") for member in enum
-        )
-    ]
-    return [
-        tuple(buttons[i : i + CHOICES_PER_ROW]) for i in range(0, len(buttons), CHOICES_PER_ROW)
-    ]
-
-
 def _location_buttons(language: str, checkin_id: int, mask: int) -> tuple[tuple[Button, ...], ...]:
-    rows = _choice_rows(
-        language, "location", Location, mask, lambda m: PAIN.data("loc", checkin_id, m)
+    rows = pickers.choice_rows(
+        language, "location", Location, mask, lambda m: PAIN.data("loc", checkin_id, m), LOCATIONS_PER_ROW
     )
     done = Button(
         text(language, "diary.pain.done_button"), PAIN.data("where", checkin_id, mask)
     )
     return (*rows, (done,))
-
-
-def _symptom_buttons(
-    language: str, checkin_id: int, locations: int, mask: int
-) -> tuple[tuple[Button, ...], ...]:
-    rows = _choice_rows(
-        language,
-        "symptom",
-        Symptom,
-        mask,
-        lambda m: PAIN.data("sym", checkin_id, locations, m),
-    )
-    done = Button(
-        text(language, "diary.pain.done_button"),
-        PAIN.data("done", checkin_id, locations, mask),
-    )
-    none = Button(
-        text(language, "diary.pain.none_button"), PAIN.data("done", checkin_id, locations, 0)
-    )
-    return (*rows, (done, none))
 
 
 def _summary(language: str, score: int | None, locations: int, symptoms: int) -> str:
@@ -387,6 +351,7 @@ async def _advise(
     if advice.pause:
         paragraphs.append(text(patient.language, "diary.pain.pause_hint"))
         if advice.offer_gentle:
+            paragraphs.append(text(patient.language, "diary.pain.gentle_hint"))
             buttons = ((gentle_button(PAIN.data("gentle"), patient.language),),)
     await context.bot.send_message(
         chat_id,
@@ -447,6 +412,7 @@ async def send_report(update: Update, context: BotContext) -> None:
     report = await function.report(context.core, patient.id)
     if report is None or not (
         report.checkins or report.session_dates or report.red_flags or report.activities
+        or report.warning_signs
     ):
         await message.reply_text(text(patient.language, "diary.report.empty"))
         return

@@ -30,7 +30,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, JobQueue
 
-from handlers import learn
+from handlers import learn, onboarding, pickers
 from handlers.buttons import (
     GENTLE_START,
     LIBRARY,
@@ -122,7 +122,10 @@ async def on_start(application: AnyApplication) -> None:
 
 
 async def start_from_command(update: Update, context: BotContext) -> None:
-    """Start the routine, or offer to continue the session in progress."""
+    """Start the routine, or offer to continue the session in progress; first, once, the safety
+    question a patient who onboarded before it was added has not answered."""
+    if await onboarding.ask_catch_up(update, context):
+        return
     await _begin(context, WHOLE_ROUTINE, Source.COMMAND)
 
 
@@ -299,6 +302,9 @@ async def _show(
     message = _render(outcome, patient, command=command, streak=streak, first=first)
     sent = await _send(bot, patient.id, message, core)
     _arm_once_sent(job_queue, core, state, sent)
+    if outcome.symptoms_of is not None:
+        # a high or risen score may come with a warning sign: asked as /pain asks it
+        await _send(bot, patient.id, pickers.symptom_question(patient.language, outcome.symptoms_of), core)
 
 
 def _arm_once_sent(job_queue: JobQueue[Any] | None, core: Core, state: SessionState, sent: bool) -> None:

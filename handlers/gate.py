@@ -20,7 +20,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from handlers import onboarding
-from handlers.buttons import DELETE, ONBOARDING, SHARE, feature_of
+from handlers.buttons import DELETE, ONBOARDING, SHARE, feature_of, parse_callback
 from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge
 from sibot import patients
@@ -84,10 +84,21 @@ async def admit(update: Update, context: BotContext) -> None:
         start_payload=_payload(update.message) if command == "start" else None,
     )
     context.patient = await patients.meet(context.core, contact)
+    if context.patient.advised_at is not None and not _open_during_emergency(update, command):
+        await onboarding.emergency_hold(update, context)
+        raise ApplicationHandlerStop
     if context.patient.onboarded or _open_during_onboarding(update, command, context.patient):
         return
     await onboarding.hold_back(update, context)
     raise ApplicationHandlerStop
+
+
+def _open_during_emergency(update: Update, command: str | None) -> bool:
+    """/delete and its buttons, and the answer to "Has a clinician examined you since?"."""
+    if update.callback_query is not None:
+        data = parse_callback(update.callback_query.data)
+        return data is not None and (data.feature == DELETE or (data.feature == ONBOARDING and data.action == "seen"))
+    return command == "delete"
 
 
 def _open_during_onboarding(update: Update, command: str | None, patient: patients.PatientView) -> bool:

@@ -9,19 +9,27 @@ from __future__ import annotations
 
 import html
 
-from telegram import Update
+from telegram import CallbackQuery, Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import free_text, learn, pickers
-from handlers.buttons import GENTLE_START, ONBOARDING, SESSION, SETTINGS, CallbackData, pain_scale, parse_callback
-from handlers.commands import main_actions
+from handlers.buttons import (
+    GENTLE_START,
+    ONBOARDING,
+    SESSION,
+    CallbackData,
+    Rows,
+    pain_scale,
+    parse_callback,
+)
 from handlers.function import open_button
 from handlers.ptb.context import AnyApplication, BotContext
 from handlers.ptb.transport import acknowledge, replace_message, reply
 from handlers.render import local_now_label, render_advice
-from sibot import onboarding
+from sibot import emergency, onboarding
 from sibot.checkins import PAIN_SCALE
-from sibot.onboarding import Question, Screen, Step
+from sibot.onboarding import Screen, Step
+from sibot.safety import SCREEN, Question, Sign, Urgency, is_checklist, signs_of_mask
 from sibot.sessions import Source, session_minutes
 from sibot.patients import PatientView, is_indefinite
 from sibot.ports import Button, OutgoingMessage
@@ -57,9 +65,7 @@ def _screen(context: BotContext, screen: Screen, language_code: str | None) -> O
             return _question(language, position.question)
         case Step.CLEARANCE:
             assert position.question is not None
-            key = "onboarding.emergency" if position.question in onboarding.EMERGENCY_QUESTIONS else "onboarding.see_doctor"
-            button = Button(text(language, "onboarding.cleared"), FEATURE.data("clear", position.question))
-            return OutgoingMessage(text(language, key), ((button,),))
+            return _clearance(language, position.question, position.urgency)
         case Step.TIMEZONE:
             zones = _suggested_zones(context, language_code)
             buttons = tuple((Button(zone_name(language, zone), FEATURE.data("zone", zone)),) for zone in zones)
@@ -96,11 +102,33 @@ def _question(language: str, question: Question) -> OutgoingMessage:
     lines = [text(language, "onboarding.safety.intro")] if number == 1 else []
     lines.append(text(language, "onboarding.safety.progress", number=number, count=len(Question)))
     lines.append(text(language, f"onboarding.question.{question}"))
+    if is_checklist(question):
+        return OutgoingMessage("\n".join(lines), checklist_buttons(language, question, 0))
     answers = (
         Button(text(language, "onboarding.yes"), FEATURE.data("answer", question, 1)),
         Button(text(language, "onboarding.no"), FEATURE.data("answer", question, 0)),
     )
     return OutgoingMessage("\n".join(lines), (answers,))
+
+
+def checklist_buttons(language: str, question: Question, mask: int) -> Rows:
+    """A checklist question's signs, one a row, ticked by `mask`; then Done and "None of these".
+    Each tap carries the whole mask, so a half-ticked list needs no state on our side."""
+    labels = [text(language, f"safety.sign.{sign}") for sign in SCREEN[question]]
+    rows = pickers.toggle_rows(language, labels, mask, lambda flipped: FEATURE.data("mark", question, flipped))
+    done = Button(text(language, "diary.pain.done_button"), FEATURE.data("marked", question, mask))
+    none = Button(text(language, "onboarding.none_apply"), FEATURE.data("marked", question, 0))
+    return (*rows, (done, none))
+
+
+def _clearance(language: str, question: Question, urgency: Urgency | None) -> OutgoingMessage:
+    """The advice a worrying answer gets. An emergency's carries no way on (see emergency_hold);
+    the others wait for the patient's word that a clinician has cleared them."""
+    if urgency is Urgency.EMERGENCY:
+        return OutgoingMessage(text(language, "safety.emergency"))
+    key = "onboarding.see_doctor_today" if urgency is Urgency.DOCTOR_TODAY else "onboarding.see_doctor"
+    button = Button(text(language, "onboarding.cleared"), FEATURE.data("clear", question))
+    return OutgoingMessage(text(language, key), ((button,),))
 
 
 def _suggested_zones(context: BotContext, language_code: str | None) -> list[str]:
@@ -130,7 +158,8 @@ async def start(update: Update, context: BotContext) -> None:
     """Greet the patient: the first step of onboarding, where they left it, or welcome back."""
     patient = context.patient
     if patient.onboarded:
-        await reply(update, await _welcome_back(context, patient))
+        if not await ask_catch_up(update, context):
+            await reply(update, await _welcome_back(context, patient))
         return
     note = None if patient.onboarding_step == Step.DISCLAIMER else text(patient.language, "onboarding.carry_on")
     screen = await _current_screen(update, context, note)
@@ -158,7 +187,89 @@ async def _welcome_back(context: BotContext, patient: PatientView) -> OutgoingMe
         lines.append(text(language, "settings.reminders_off"))
     else:
         lines.append(text(language, "settings.next_reminder", next=pickers.next_reminder(language, reminder, patient.timezone)))
-    return OutgoingMessage("\n".join(lines), main_actions(language))
+    return OutgoingMessage("\n".join(lines), pickers.main_actions(language))
+
+
+# ---- the question added to the screen later, and the emergency hold ---------------------------
+
+
+async def ask_catch_up(update: Update, context: BotContext) -> bool:
+    """Ask a patient who finished onboarding before the screen's newest question that question
+    (their /start or /exercise waits for it); False when there is none to ask."""
+    patient = context.patient
+    question = await onboarding.catch_up_question(context.core, patient)
+    if question is None:
+        return False
+    lines = (text(patient.language, "onboarding.catch_up"), text(patient.language, f"onboarding.question.{question}"))
+    await reply(update, OutgoingMessage("\n\n".join(lines), checklist_buttons(patient.language, question, 0)))
+    return True
+
+
+async def _on_catch_up(update: Update, context: BotContext, data: CallbackData) -> bool:
+    """The catch-up checklist confirmed: the advice its answers ask for, or a way to start."""
+    query, patient = update.callback_query, context.patient
+    assert query is not None
+    yes = _ticked(data)
+    caught_up = None if yes is None else await onboarding.answer_catch_up(context.core, patient.id, yes)
+    if caught_up is None:
+        return False
+    await acknowledge(query)
+    await replace_message(query, OutgoingMessage(_tapped_text(query)))
+    language = patient.language
+    if caught_up.urgency is None:
+        start = Button(text(language, "settings.action.session"), SESSION.data("start", Source.MENU))
+        await reply(update, OutgoingMessage(text(language, "onboarding.catch_up.thanks"), ((start,),)))
+    else:
+        key = "onboarding.see_doctor_today" if caught_up.urgency is Urgency.DOCTOR_TODAY else "onboarding.catch_up.see_doctor"
+        await reply(update, OutgoingMessage(text(language, key)))
+    return True
+
+
+def _ticked(data: CallbackData) -> frozenset[Sign] | None:
+    """The signs a checklist button ticks; None when forged."""
+    if data.arg(0) not in set(Question) or not is_checklist(Question(data.arg(0))):
+        return None
+    mask = data.int_arg(1)
+    return None if mask is None else signs_of_mask(Question(data.arg(0)), mask)
+
+
+async def emergency_hold(update: Update, context: BotContext) -> None:
+    """Answer anything from a patient sent to an emergency department: the advice again, or
+    once the hour is over, the question whether a clinician has examined them, on its own."""
+    patient = context.patient
+    language = patient.language
+    if update.callback_query is not None:
+        await acknowledge(update.callback_query)
+    if emergency.asks_if_examined(patient, context.core.clock.now()):
+        answers = (
+            Button(text(language, "onboarding.yes"), FEATURE.data("seen", 1)),
+            Button(text(language, "onboarding.no"), FEATURE.data("seen", 0)),
+        )
+        await reply(update, OutgoingMessage(text(language, "safety.examined.ask"), (answers,)))
+    else:
+        await reply(update, OutgoingMessage(text(language, "safety.emergency")))
+
+
+async def _on_examined(update: Update, context: BotContext, data: CallbackData) -> bool:
+    """Yes: on where they were (the next question, or what /start shows); no: the advice."""
+    query = update.callback_query
+    assert query is not None
+    answer = data.arg(0)
+    examined = None if answer not in ("0", "1") else await emergency.answer_examined(context.core, context.patient.id, answer == "1")
+    if examined is None:
+        return False
+    await acknowledge(query)
+    patient = context.patient = examined.patient
+    language = patient.language
+    if not examined.examined:
+        await reply(update, OutgoingMessage(text(language, "safety.emergency")))
+    elif patient.onboarded:
+        await reply(update, _with_note(text(language, "onboarding.clearance_thanks"), await _welcome_back(context, patient)))
+    else:
+        screen = await _current_screen(update, context, text(language, "onboarding.clearance_thanks"))
+        if screen is not None:
+            await reply(update, screen)
+    return True
 
 
 # ---- what the gate holds back ----------------------------------------------------------------
@@ -218,6 +329,11 @@ async def on_button(update: Update, context: BotContext) -> None:
     assert query is not None
     patient = context.patient
     data = parse_callback(query.data)
+    special = _SPECIAL_BUTTONS.get(data.action) if data is not None else None
+    if data is not None and special is not None:
+        if not await special(update, context, data):
+            await acknowledge(query, text(patient.language, "onboarding.stale"))
+        return
     if data is not None and data.action == "pick" and patient.onboarding_step == Step.REMINDER_DAYS:
         mask = pickers.mask_of(data)
         if mask is not None:
@@ -233,13 +349,44 @@ async def on_button(update: Update, context: BotContext) -> None:
         await acknowledge(query, text(patient.language, "onboarding.stale"))
 
 
+async def _on_mark(update: Update, context: BotContext, data: CallbackData) -> bool:
+    """A checklist's sign ticked or unticked: the same message with the new ticks."""
+    query = update.callback_query
+    assert query is not None
+    if _ticked(data) is None:
+        return False
+    await acknowledge(query)
+    question, mask = Question(data.arg(0)), data.int_arg(1) or 0
+    keyboard = checklist_buttons(context.patient.language, question, mask)
+    await replace_message(query, OutgoingMessage(_tapped_text(query), keyboard))
+    return True
+
+
+def _tapped_text(query: CallbackQuery) -> str:
+    return query.message.text_html if isinstance(query.message, Message) else ""
+
+
+async def _on_marked(update: Update, context: BotContext, data: CallbackData) -> bool:
+    """A checklist confirmed: a step of onboarding, or the catch-up question after it."""
+    if context.patient.onboarded:
+        return await _on_catch_up(update, context, data)
+    yes = _ticked(data)
+    return yes is not None and await _advance(update, context, onboarding.AnswerQuestion(Question(data.arg(0)), yes))
+
+
+_SPECIAL_BUTTONS = {"mark": _on_mark, "marked": _on_marked, "seen": _on_examined}
+
+
 def _step_of(data: CallbackData) -> onboarding.Reply | None:
     """The step a button stands for; None for forged data."""
     match data.action:
         case "accept":
             return onboarding.AcceptDisclaimer()
         case "answer" if data.arg(0) in set(Question) and data.arg(1) in ("0", "1"):
-            return onboarding.AnswerQuestion(Question(data.arg(0)), data.arg(1) == "1")
+            question = Question(data.arg(0))
+            if is_checklist(question):
+                return None
+            return onboarding.AnswerQuestion(question, frozenset(SCREEN[question]) if data.arg(1) == "1" else frozenset())
         case "clear" if data.arg(0) in set(Question):
             return onboarding.ConfirmClearance(Question(data.arg(0)))
         case "zone":

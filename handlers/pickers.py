@@ -1,27 +1,81 @@
-"""The pickers onboarding and /settings share, each with the feature whose buttons it makes:
-the time zone (typed, shared as a location, or picked from close matches), the reminder's time
-and its days, and how a reminder and its next time read to the patient.
+"""The pickers several features share, each with the feature whose buttons it makes: the time
+zone (typed, shared as a location, or picked from close matches), the reminder's time and its
+days, and how a reminder and its next time read to the patient (onboarding and /settings); the
+ticked choices of the diary and the safety screen, and the question of new symptoms (/pain, a
+reminder, a session).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, time
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from handlers import free_text
-from handlers.buttons import CallbackData, Feature, whole_number
+from handlers import free_text, learn
+from handlers.buttons import PAIN, SESSION, SETTINGS, CallbackData, Feature, Rows, whole_number
 from handlers.ptb.transport import reply
+from sibot.checkins import Symptom
 from sibot.ports import Button, OutgoingMessage
 from sibot.reminders import ReminderView
+from sibot.sessions import Source
 from sibot.schedule import EVERY_DAY, WEEKDAYS, parse_local_time, weekdays_to_mask
 from sibot.texts import format_time, text, zone_name
 from sibot.zones import ZoneMatch, candidate_zones, zone_for_location, zone_match
 
 COMMON_TIMES = (time(7), time(8), time(9), time(12), time(18), time(20))
 _ALL_DAYS_MASK = weekdays_to_mask(EVERY_DAY)
+
+
+def toggle_rows(
+    language: str, labels: Sequence[str], mask: int, data_for: Callable[[int], str], per_row: int = 1
+) -> list[tuple[Button, ...]]:
+    """A button per label, ticked ("✅") where `mask` has its bit; a tap's data is
+    `data_for(the mask with that bit flipped)`. The diary's where and what, and the safety
+    screen's checklist."""
+    buttons = [
+        Button(
+            text(language, "diary.pain.selected", label=label) if mask >> bit & 1 else label,
+            data_for(mask ^ 1 << bit),
+        )
+        for bit, label in enumerate(labels)
+    ]
+    return [tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def choice_rows(
+    language: str, kind: str, enum: type[StrEnum], mask: int, data_for: Callable[[int], str], per_row: int
+) -> list[tuple[Button, ...]]:
+    """The diary's choices of `kind` ("location", "symptom"), a button per member of `enum`."""
+    labels = [text(language, f"diary.{kind}.{member.value}") for member in enum]
+    return toggle_rows(language, labels, mask, data_for, per_row)
+
+
+def symptom_buttons(language: str, checkin_id: int, locations: int, mask: int) -> Rows:
+    """The question of new symptoms of a check-in, from /pain, a reminder or a session."""
+    rows = choice_rows(
+        language,
+        "symptom",
+        Symptom,
+        mask,
+        lambda m: PAIN.data("sym", checkin_id, locations, m),
+        per_row=1,  # the warning signs' labels are long: one a row, never cut short
+    )
+    done = Button(
+        text(language, "diary.pain.done_button"),
+        PAIN.data("done", checkin_id, locations, mask),
+    )
+    none = Button(
+        text(language, "diary.pain.none_button"), PAIN.data("done", checkin_id, locations, 0)
+    )
+    return (*rows, (done, none))
+
+
+def symptom_question(language: str, checkin_id: int) -> OutgoingMessage:
+    """The question of new symptoms on its own, after a high score in a session."""
+    return OutgoingMessage(text(language, "diary.pain.symptoms"), symptom_buttons(language, checkin_id, 0, 0))
 
 
 def time_code(local_time: time) -> str:
@@ -154,3 +208,17 @@ def next_reminder(language: str, reminder: ReminderView | None, zone: str) -> st
     if reminder is None or reminder.next_fire_at is None:
         return text(language, "settings.reminder.off")
     return local_when(language, reminder.next_fire_at, zone)
+
+
+def main_actions(language: str) -> Rows:
+    """What a patient does most, one button a row: /start and any text we cannot place show them."""
+    return (
+        (Button(text(language, "settings.action.session"), SESSION.data("start", Source.MENU)),),
+        (note_pain_button(language),),
+        (learn.open_button(language),),
+        (Button(text(language, "settings.action.settings"), SETTINGS.data("menu")),),
+    )
+
+
+def note_pain_button(language: str) -> Button:
+    return Button(text(language, "settings.action.pain"), PAIN.data("ask"))

@@ -1,5 +1,5 @@
 """The reminder dispatcher job, the reminder's messages, and its own buttons: rm:snooze:<minutes>,
-rm:skip.
+rm:skip, and rm:signs:<1|0> (the weekly "Any new warning signs?").
 
 One job, "reminder-dispatcher", runs the core's `Dispatcher.tick` and schedules itself again for
 the moment the tick says (the earliest due reminder, follow-up or retry; at most 30 s away), so
@@ -28,9 +28,11 @@ from handlers.buttons import REMINDER, SESSION, parse_callback
 from handlers.diary import score_buttons
 from handlers.function import weekly_message
 from handlers.ptb.context import AnyApplication, BotContext, core_of
-from handlers.ptb.transport import TelegramSender, acknowledge
+from handlers.pickers import symptom_question
+from handlers.ptb.transport import TelegramSender, acknowledge, reply
 from sibot.dispatcher import MAX_WAIT, Dispatcher
 from sibot.checkins import CheckinSource
+from sibot.diary import answer_signs_question
 from sibot.function import Card
 from sibot.patients import PatientView
 from sibot.ports import Button, OutgoingMessage
@@ -100,13 +102,21 @@ class DispatcherRunner:
 # its texts again was 6% of the bot's samples in a profile of the fan-out. The messages are
 # frozen, and so are the catalogs.
 @functools.cache
-def reminder_message(language: str, minutes: int) -> OutgoingMessage:
-    """The daily reminder (and a snoozed one): start, snooze, skip, and a one-tap pain scale."""
+def reminder_message(language: str, minutes: int, ask_signs: bool = False) -> OutgoingMessage:
+    """The daily reminder (and a snoozed one): start, snooze, skip, and a one-tap pain scale;
+    once a week, the question of new warning signs, in the same message."""
     body = plural(language, "reminders.due", minutes) + "\n\n" + text(language, "reminders.pain_prompt")
     snoozes = tuple(
         Button(text(language, f"reminders.button.snooze_{later}"), FEATURE.data("snooze", later))
         for later in SNOOZE_MINUTES
     )
+    signs: tuple[tuple[Button, ...], ...] = ()
+    if ask_signs:
+        body += "\n\n" + text(language, "reminders.signs_ask")
+        signs = ((
+            Button(text(language, "reminders.button.signs_yes"), FEATURE.data("signs", 1)),
+            Button(text(language, "reminders.button.signs_no"), FEATURE.data("signs", 0)),
+        ),)
     return OutgoingMessage(
         text=body,
         buttons=(
@@ -114,6 +124,7 @@ def reminder_message(language: str, minutes: int) -> OutgoingMessage:
             snoozes,
             (_skip_button(language),),
             *score_buttons(CheckinSource.REMINDER),
+            *signs,
         ),
     )
 
@@ -138,8 +149,8 @@ def _skip_button(language: str) -> Button:
 class _ReminderMessages:
     """The `ReminderRenderer` the dispatcher sends through."""
 
-    def reminder(self, language: str, minutes: int) -> OutgoingMessage:
-        return reminder_message(language, minutes)
+    def reminder(self, language: str, minutes: int, ask_signs: bool) -> OutgoingMessage:
+        return reminder_message(language, minutes, ask_signs)
 
     def followup(self, language: str) -> OutgoingMessage:
         return followup_message(language)
@@ -207,7 +218,22 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
                 answer = text(language, "reminders.snoozed", time=_wall_clock(fire_at, patient))
         elif data.action == "skip" and await skip_reminder_today(core, patient.id, message_id):
             answer = text(language, "reminders.skipped")
+        elif data.action == "signs" and data.arg(0) in ("0", "1"):
+            await _on_signs_answer(update, context, data.arg(0) == "1")
+            return
     await acknowledge(query, answer)
+
+
+async def _on_signs_answer(update: Update, context: BotContext, new_signs: bool) -> None:
+    """No: a word of thanks and nothing more. Yes: the symptom list, as /pain shows it."""
+    query, patient = update.callback_query, context.patient
+    assert query is not None
+    answer = await answer_signs_question(context.core, patient.id, new_signs)
+    if answer.checkin_id is None:
+        await acknowledge(query, text(patient.language, "reminders.signs_none"))
+        return
+    await acknowledge(query)
+    await reply(update, symptom_question(patient.language, answer.checkin_id))
 
 
 def _wall_clock(instant: datetime, patient: PatientView) -> str:

@@ -8,7 +8,7 @@ when Telegram shows it 400 px wide.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from io import BytesIO
 from typing import TYPE_CHECKING
 

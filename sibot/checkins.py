@@ -20,6 +20,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from sibot.safety import Symptom, Urgency, symptoms_at
+
 
 PAIN_SCALE = range(0, 11)
 
@@ -52,16 +54,6 @@ class Location(StrEnum):
     LEG = "leg"
 
 
-class Symptom(StrEnum):
-    """What else the patient notices; three of these are cauda equina warning signs."""
-
-    NUMBNESS_TINGLING = "numbness_tingling"
-    LEG_WEAKNESS_WORSE = "leg_weakness_worse"
-    FEVER = "fever"
-    BLADDER_BOWEL = "bladder_bowel"
-    SADDLE_NUMBNESS = "saddle_numbness"  # numbness around the groin or buttocks
-
-
 class CheckinSource(StrEnum):
     """What asked for the check-in."""
 
@@ -78,19 +70,11 @@ class RedFlagRule(StrEnum):
 
     CAUDA_EQUINA = "cauda_equina"
     FEVER = "fever"
+    ONE_LEG_WEAK = "one_leg_weak"
     SEVERE_PAIN = "severe_pain"
     RISING_PAIN = "rising_pain"
     SESSION_RISE = "session_rise"
     HURTS_SEVERE = "hurts_severe"
-
-
-class Urgency(StrEnum):
-    """What the patient should do, most urgent first."""
-
-    EMERGENCY = "emergency"
-    DOCTOR_TODAY = "doctor_today"
-    PAUSE_AND_CONTACT = "pause_and_contact"
-    TAKE_IT_EASIER = "take_it_easier"
 
 
 RESTING_SOURCES = frozenset(
@@ -101,12 +85,12 @@ RESTING_SOURCES = frozenset(
         CheckinSource.BASELINE,
     }
 )
-CAUDA_EQUINA_SIGNS = frozenset(
-    {Symptom.SADDLE_NUMBNESS, Symptom.BLADDER_BOWEL, Symptom.LEG_WEAKNESS_WORSE}
-)
+# The diary symptoms that send the patient to an emergency department (sibot.safety.TRIAGE).
+CAUDA_EQUINA_SIGNS = symptoms_at(Urgency.EMERGENCY)
 RULE_URGENCY = {
     RedFlagRule.CAUDA_EQUINA: Urgency.EMERGENCY,
     RedFlagRule.FEVER: Urgency.DOCTOR_TODAY,
+    RedFlagRule.ONE_LEG_WEAK: Urgency.DOCTOR_TODAY,
     RedFlagRule.SEVERE_PAIN: Urgency.PAUSE_AND_CONTACT,
     RedFlagRule.RISING_PAIN: Urgency.PAUSE_AND_CONTACT,
     RedFlagRule.SESSION_RISE: Urgency.TAKE_IT_EASIER,
@@ -152,7 +136,8 @@ def _flag(rule: RedFlagRule) -> RedFlag:
 
 
 def cauda_equina(new: Checkin) -> RedFlag | None:
-    """Saddle numbness, bladder or bowel trouble, or legs getting weaker: an emergency."""
+    """Numbness between the legs, bladder, bowel or sexual trouble, weakness in both legs or
+    weakness getting worse fast: an emergency."""
     return _flag(RedFlagRule.CAUDA_EQUINA) if new.symptoms & CAUDA_EQUINA_SIGNS else None
 
 
@@ -160,6 +145,11 @@ def fever(new: Checkin) -> RedFlag | None:
     """Fever with back pain: a doctor today. A score of 0 says there is no back pain to go with it;
     a check-in without a score still counts, since the patient came here because of back pain."""
     return _flag(RedFlagRule.FEVER) if Symptom.FEVER in new.symptoms and new.score != 0 else None
+
+
+def one_leg_weakness(new: Checkin) -> RedFlag | None:
+    """New weakness in one leg: a doctor today."""
+    return _flag(RedFlagRule.ONE_LEG_WEAK) if Symptom.ONE_LEG_WEAK in new.symptoms else None
 
 
 def severe_pain(new: Checkin) -> RedFlag | None:
@@ -247,6 +237,7 @@ def evaluate(new: Checkin, history: Sequence[Checkin]) -> list[RedFlag]:
     found = [
         cauda_equina(new),
         fever(new),
+        one_leg_weakness(new),
         severe_pain(new),
         rising_pain(new, history),
         _session_rise(new, history),
@@ -257,6 +248,13 @@ def evaluate(new: Checkin, history: Sequence[Checkin]) -> list[RedFlag]:
         flags = [flag for flag in flags if flag.rule is not RedFlagRule.SEVERE_PAIN]
     urgencies, rules = list(Urgency), list(RedFlagRule)
     return sorted(flags, key=lambda f: (urgencies.index(f.urgency), rules.index(f.rule)))
+
+
+def asks_symptoms(new: Checkin, flags: Sequence[RedFlag]) -> bool:
+    """Whether a score should be followed by the question of new symptoms, wherever it was
+    tapped: a score of 8 or more, or a rise the rules flag, may come with a warning sign."""
+    strong = new.score is not None and new.score >= SEVERE_PAIN
+    return strong or any(flag.rule is RedFlagRule.RISING_PAIN for flag in flags)
 
 
 def local_date(at: datetime, zone: ZoneInfo) -> date:

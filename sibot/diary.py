@@ -22,10 +22,11 @@ from sibot.checkins import CheckinSource, Location, Symptom, validate_pain
 from sibot.core import Core
 from sibot.db import Database
 from sibot.inflammatory_check import CheckResult, finished_checks
-from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, Reminder
+from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, Reminder, SafetyAnswer
 from sibot.patients import PatientView
 from sibot.report import FlagEvent, ReportData, RoutineSettings, SessionRecord
 from sibot.routine import MIN_HOLD_SECONDS, build_steps
+from sibot.safety import TRIAGE, Sign
 
 # The rules look back at most this far: two weeks of usual pain before a run of three check-ins.
 HISTORY_DAYS = 30
@@ -52,10 +53,12 @@ GENTLE_REPETITIONS = 3
 
 @dataclass(frozen=True)
 class CheckinResult:
-    """The stored check-in and the red flags it set off, most urgent first."""
+    """The stored check-in, the red flags it set off (most urgent first), and whether the
+    patient should be asked about new symptoms (`checkins.asks_symptoms`)."""
 
     checkin_id: int
     flags: tuple[checkins.RedFlag, ...]
+    asks_symptoms: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,8 @@ async def record_checkin(
     if repeated is not None:
         # Its answer may never have reached the patient: they get it again, flags and all.
         del history[repeated]
-        return CheckinResult(repeated, tuple(checkins.evaluate(new, list(history.values()))))
+        flags = tuple(checkins.evaluate(new, list(history.values())))
+        return CheckinResult(repeated, flags, checkins.asks_symptoms(new, flags))
     flags = tuple(checkins.evaluate(new, list(history.values())))
     row = Checkin(
         patient_id=patient_id,
@@ -111,7 +115,7 @@ async def record_checkin(
     session.add(row)
     await session.flush()
     await _store_flags(session, row, flags, now)
-    return CheckinResult(checkin_id=row.id, flags=flags)
+    return CheckinResult(row.id, flags, checkins.asks_symptoms(new, flags))
 
 
 async def add_details(
@@ -134,6 +138,7 @@ async def add_details(
         row.locations = sorted(Location(value) for value in locations)
     if symptoms is not None:
         row.symptoms = sorted(Symptom(value) for value in symptoms)
+        await _signs_checked(session, patient_id, now)
     changed = _as_checkin(row)
     history = await _history(session, patient_id, changed, checkins.reads_history(changed))
     history.pop(checkin_id, None)
@@ -171,6 +176,13 @@ async def recent_pain(session: AsyncSession, patient_id: int, now: datetime) -> 
     return RecentPain(newest.score, newest.at, tuple(checkins.evaluate(newest, list(history.values()))))
 
 
+async def _signs_checked(session: AsyncSession, patient_id: int, now: datetime) -> None:
+    """The patient answered the question of new symptoms: the reminder's weekly one can wait."""
+    patient = await session.get(Patient, patient_id)
+    if patient is not None:
+        patient.signs_checked_at = now
+
+
 def _repeatable(new: checkins.Checkin) -> bool:
     return new.source in _REPEATABLE and not (new.locations or new.symptoms or new.sharp_or_shooting)
 
@@ -198,8 +210,14 @@ async def _history(
 
 
 async def _store_flags(
-    session: AsyncSession, row: Checkin, flags: Iterable[checkins.RedFlag], now: datetime
+    session: AsyncSession, row: Checkin, flags: Sequence[checkins.RedFlag], now: datetime
 ) -> None:
+    """Store the flags; an emergency holds the patient until they say a clinician examined them
+    (sibot.emergency)."""
+    if any(flag.urgency is checkins.Urgency.EMERGENCY for flag in flags):
+        patient = await session.get(Patient, row.patient_id)
+        if patient is not None:
+            patient.advised_at = now
     session.add_all(
         RedFlag(
             patient_id=row.patient_id,
@@ -311,7 +329,21 @@ async def report_data(session: AsyncSession, patient_id: int, now: datetime) -> 
         session_dates=tuple(await completed_dates(session, row.id, zone)),
         red_flags=tuple(FlagEvent(flag.at, checkins.RedFlagRule(flag.rule)) for flag in flags),
         inflammatory_check=next(reversed(await finished_checks(session, row.id)), None),
+        warning_signs=await _warning_signs(session, row.id),
     )
+
+
+async def _warning_signs(session: AsyncSession, patient_id: int) -> tuple[Sign, ...]:
+    """The warning signs the patient said yes to on the safety screen, in the table's order;
+    pregnancy, which asks for no doctor, is the report's pregnancy line instead."""
+    yes = set(
+        await session.scalars(
+            select(SafetyAnswer.question).where(
+                SafetyAnswer.patient_id == patient_id, SafetyAnswer.answer.is_(True)
+            )
+        )
+    )
+    return tuple(sign for sign in Sign if sign.value in yes and TRIAGE[sign].urgency is not None)
 
 
 @dataclass(frozen=True)
@@ -444,7 +476,11 @@ class Advice:
 
 def advice(flags: Sequence[checkins.RedFlag], gentle: bool) -> Advice:
     """The one rule of when the gentler routine is offered: /pain, a session's pain-before
-    question and onboarding's baseline all ask it."""
+    question and onboarding's baseline all ask it. An emergency is all the patient is told: its
+    answer offers no way on (no pause, no gentler routine)."""
+    emergency = tuple(flag for flag in flags if flag.urgency is checkins.Urgency.EMERGENCY)
+    if emergency:
+        return Advice(emergency, pause=False, offer_gentle=False)
     pause = any(flag.urgency in PAUSING for flag in flags)
     return Advice(tuple(flags), pause, pause and not gentle)
 
@@ -469,6 +505,25 @@ async def detail(
         return await add_details(
             session, patient_id, checkin_id, core.clock.now(), locations=locations, symptoms=symptoms
         )
+
+
+@dataclass(frozen=True)
+class SignsAnswer:
+    """The answer to the reminder's "Any new warning signs?": with a yes, the check-in (without
+    a score) whose symptoms the patient picks next."""
+
+    checkin_id: int | None
+
+
+async def answer_signs_question(core: Core, patient_id: int, new_signs: bool) -> SignsAnswer:
+    """No: nothing to report, asked again in a week. Yes: a check-in for the symptom list."""
+    now = core.clock.now()
+    async with core.db.transaction() as session:
+        if not new_signs:
+            await _signs_checked(session, patient_id, now)
+            return SignsAnswer(None)
+        result = await record_checkin(session, patient_id, now, None, CheckinSource.REMINDER)
+        return SignsAnswer(result.checkin_id)
 
 
 async def go_gentle(core: Core, patient_id: int) -> GentleRoutine | None:

@@ -46,7 +46,7 @@ from sibot.db import Database
 from sibot.function import WEEKLY, Card, weekly_cards, weekly_due
 from sibot.health import Heartbeat
 from sibot.models import ExerciseSession, Patient, Reminder, ReminderDelivery
-from sibot.patients import takes_reminders
+from sibot.patients import signs_due, takes_reminders
 from sibot.ports import Clock, OutgoingMessage, Priority, RecipientBlocked, ReminderRenderer, Sender, SendError
 from sibot.reminders import (
     DAILY,
@@ -401,7 +401,7 @@ class Dispatcher:
                         ReminderDelivery.updated_at, ReminderDelivery.due_at,
                         Patient.language, Patient.hold_seconds, Patient.repetitions,
                         Patient.pace, Patient.rest_seconds,
-                        Patient.followups_enabled,
+                        Patient.followups_enabled, Patient.signs_checked_at,
                     )
                     .join(Patient, Patient.id == ReminderDelivery.patient_id)
                     .where(
@@ -434,7 +434,7 @@ class Dispatcher:
                     _Outgoing(
                         row.id, row.reminder_id, row.patient_id, row.attempts,
                         row.occurrence_date if follows_up else None,
-                        self._message_for(row, cards.get(row.patient_id)),
+                        self._message_for(row, cards.get(row.patient_id), now),
                     )
                 )
             if expired:
@@ -451,7 +451,7 @@ class Dispatcher:
                 )
         return outgoing
 
-    def _message_for(self, row: Row[Any], card: Card | None) -> OutgoingMessage:
+    def _message_for(self, row: Row[Any], card: Card | None, now: datetime) -> OutgoingMessage:
         """The message of a delivery row, which carries its kind and its patient's settings
         (and for the weekly check, the patient's card)."""
         if row.kind == WEEKLY and card is not None:
@@ -462,7 +462,7 @@ class Dispatcher:
             ROUTINE_KEYS, row.hold_seconds, row.repetitions,
             pace=Pace(row.pace), rest_seconds=row.rest_seconds,
         )
-        return self._messages.reminder(row.language, minutes)
+        return self._messages.reminder(row.language, minutes, signs_due(row.signs_checked_at, now))
 
     async def _renew_leases(self, until: asyncio.Event) -> None:
         """Every third of a lease until `until` is set, hold this dispatcher's claimed rows (the
@@ -610,7 +610,7 @@ _CLAIMED = (
     Reminder.id, Reminder.patient_id, Reminder.local_time, Reminder.weekdays, Reminder.enabled,
     Reminder.next_fire_at, Reminder.occurrence_date, Reminder.next_kind, Reminder.followup_at,
     Reminder.followup_date, Patient.timezone, Patient.active, Patient.onboarding_step,
-    Patient.paused_until, Patient.followups_enabled,
+    Patient.paused_until, Patient.followups_enabled, Patient.advised_at,
 )
 
 

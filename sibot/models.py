@@ -86,6 +86,11 @@ class Patient(Base):
     awaiting: Mapped[str | None] = mapped_column(String(32))
     consented_at: Mapped[datetime | None]
     cleared_at: Mapped[datetime | None]
+    # When the bot last sent the patient to an emergency department: until they say a clinician
+    # has examined them (asked an hour later at the earliest), every message gets that advice.
+    advised_at: Mapped[datetime | None]
+    # When the patient last answered the weekly "Any new warning signs?" of the reminder.
+    signs_checked_at: Mapped[datetime | None]
     pregnant: Mapped[bool] = mapped_column(Boolean, default=False)
     hold_seconds: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_HOLD_SECONDS)
     repetitions: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_REPETITIONS)
@@ -105,7 +110,8 @@ class Patient(Base):
 
 
 class SafetyAnswer(Base):
-    """One answer of the onboarding safety screen."""
+    """One answer of the onboarding safety screen: `question` holds the warning sign
+    (sibot.safety.Sign); rows of signs no longer asked stay as they were answered."""
 
     __tablename__ = "safety_answers"
 

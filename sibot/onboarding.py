@@ -1,7 +1,8 @@
 """Onboarding as a state machine stored on the patient row, so a restart carries on mid-way.
 
-Steps, in order: the disclaimer, the safety screen (one question at a time; a worrying "yes" waits
-for the patient to confirm a clinician's clearance), the time zone (chosen, then confirmed by its
+Steps, in order: the disclaimer, the safety screen (sibot.safety.SCREEN, one question at a time; a
+worrying "yes" waits for the patient to confirm a clinician's clearance, and an emergency for
+them to say, an hour later at the earliest, that a clinician examined them), the time zone (chosen, then confirmed by its
 local time), the reminder time, the reminder days, and the baseline pain score, which finishes it.
 
 Every use case takes the step the patient's button or text belongs to and does nothing (returns
@@ -23,6 +24,7 @@ from sibot.diary import advice, record_checkin
 from sibot.models import Patient, SafetyAnswer
 from sibot.patients import FIRST_STEP, PatientView, view_of
 from sibot.reminders import ReminderView, configure_reminder, reminder_summary, upcoming_reminder
+from sibot.safety import CATCH_UP, SCREEN, Question, Sign, Urgency, screen_urgency
 from sibot.sessions import completed_on
 from sibot.schedule import EVERY_DAY
 from sibot.zones import is_valid_zone
@@ -45,29 +47,14 @@ class Step(StrEnum):
 TYPED_STEPS = frozenset({Step.TIMEZONE, Step.REMINDER_TIME})
 
 
-class Question(StrEnum):
-    """The safety screen, asked in this order."""
-
-    SADDLE_NUMBNESS = "saddle"
-    BLADDER_BOWEL = "bladder"
-    LEG_WEAKNESS = "weakness"
-    FEVER = "fever"
-    INJURY = "injury"
-    PREGNANCY = "pregnancy"
-
-
-# A yes to these sends the patient to an emergency department now.
-EMERGENCY_QUESTIONS = frozenset({Question.SADDLE_NUMBNESS, Question.BLADDER_BOWEL})
-# A yes to these asks the patient to see a doctor before starting.
-DOCTOR_QUESTIONS = frozenset({Question.LEG_WEAKNESS, Question.FEVER, Question.INJURY})
-
-
 @dataclass(frozen=True, slots=True)
 class Position:
-    """The step, and for the safety screen and clearance, the question it is about."""
+    """The step; for the safety screen and clearance, the question it is about; for clearance,
+    what the yes answers ask of the patient."""
 
     step: Step
     question: Question | None = None
+    urgency: Urgency | None = None
 
 
 async def position_of(session: AsyncSession, patient: PatientView) -> Position | None:
@@ -76,7 +63,8 @@ async def position_of(session: AsyncSession, patient: PatientView) -> Position |
         return None
     step, _, question = patient.onboarding_step.partition(":")
     if step == Step.CLEARANCE:
-        return Position(Step.CLEARANCE, Question(question))
+        yes = await _yes_answers(session, patient.id)
+        return Position(Step.CLEARANCE, Question(question), screen_urgency(yes & set(SCREEN[Question(question)])))
     if step == Step.SAFETY:
         return Position(Step.SAFETY, _first_unanswered(await _answered(session, patient.id)))
     return Position(Step(step))
@@ -92,36 +80,59 @@ async def accept_disclaimer(session: AsyncSession, patient_id: int, now: datetim
 
 
 async def answer_question(
-    session: AsyncSession, patient_id: int, question: Question, yes: bool, now: datetime
+    session: AsyncSession, patient_id: int, question: Question, yes: frozenset[Sign], now: datetime
 ) -> PatientView | None:
-    """Store one safety answer; a yes to a red-flag question holds onboarding for clearance."""
+    """Store the answer to one safety question (`yes`: the signs the patient said yes to, of the
+    question's); a yes that asks for a doctor holds onboarding for clearance."""
     patient = await _at_step(session, patient_id, Step.SAFETY)
-    if patient is None:
+    if patient is None or not yes <= set(SCREEN[question]):
         return None
     answered = await _answered(session, patient_id)
     if _first_unanswered(answered) != question:
         return None
-    session.add(SafetyAnswer(patient_id=patient_id, question=question.value, answer=yes, answered_at=now))
-    await session.flush()
-    if question is Question.PREGNANCY:
-        patient.pregnant = yes
-    if yes and question in EMERGENCY_QUESTIONS | DOCTOR_QUESTIONS:
+    await _store_answers(session, patient, question, yes, now)
+    urgency = screen_urgency(yes)
+    if urgency is not None:
         patient.onboarding_step = f"{Step.CLEARANCE}:{question}"
+        if urgency is Urgency.EMERGENCY:
+            patient.advised_at = now
     else:
-        _after_safety_answer(patient, answered | {question.value})
+        _after_safety_answer(patient, answered | set(SCREEN[question]))
     return view_of(patient)
 
 
 async def confirm_clearance(
     session: AsyncSession, patient_id: int, question: Question, now: datetime
 ) -> PatientView | None:
-    """The patient says a clinician has cleared them despite their yes to `question`."""
+    """The patient says a clinician has cleared them despite their yes to `question`. Not after
+    an emergency: its way on is the question of whether a clinician examined them
+    (`sibot.emergency`), so an old "cleared" button does nothing then."""
     patient = await _at_step(session, patient_id, f"{Step.CLEARANCE}:{question}")
-    if patient is None:
+    if patient is None or patient.advised_at is not None:
         return None
-    patient.cleared_at = now
-    _after_safety_answer(patient, await _answered(session, patient_id))
+    await clear(session, patient, now)
     return view_of(patient)
+
+
+async def clear(session: AsyncSession, patient: Patient, now: datetime) -> None:
+    """A clinician has cleared the patient: onboarding goes on past its clearance step."""
+    patient.cleared_at = now
+    if (patient.onboarding_step or "").startswith(Step.CLEARANCE):
+        _after_safety_answer(patient, await _answered(session, patient.id))
+
+
+async def _store_answers(
+    session: AsyncSession, patient: Patient, question: Question, yes: frozenset[Sign], now: datetime
+) -> None:
+    """A row per sign the question asks about; the pregnancy answer is the patient's caution."""
+    for sign in SCREEN[question]:
+        # a patient who answered a sign under an earlier screen answers it anew
+        await session.merge(
+            SafetyAnswer(patient_id=patient.id, question=sign.value, answer=sign in yes, answered_at=now)
+        )
+    await session.flush()
+    if Sign.PREGNANCY in SCREEN[question]:
+        patient.pregnant = Sign.PREGNANCY in yes
 
 
 async def choose_zone(session: AsyncSession, patient_id: int, zone: str) -> PatientView | None:
@@ -192,6 +203,7 @@ async def record_baseline(session: AsyncSession, patient_id: int, score: int, no
         return None
     result = await record_checkin(session, patient_id, now, score, CheckinSource.BASELINE)
     _go_to(patient, None)
+    patient.signs_checked_at = now  # the safety screen just asked: the reminder's can wait a week
     offer_gentle = advice(result.flags, patient.gentle).offer_gentle
     return Finished(view_of(patient), score, result.flags, offer_gentle)
 
@@ -218,13 +230,26 @@ def _after_safety_answer(patient: Patient, answered: frozenset[str]) -> None:
 
 
 async def _answered(session: AsyncSession, patient_id: int) -> frozenset[str]:
-    """The safety questions the patient has answered."""
+    """The warning signs the patient has answered (and those of questions no longer asked)."""
     query = select(SafetyAnswer.question).where(SafetyAnswer.patient_id == patient_id)
     return frozenset(await session.scalars(query))
 
 
+async def _yes_answers(session: AsyncSession, patient_id: int) -> frozenset[Sign]:
+    """The warning signs the patient said yes to."""
+    query = select(SafetyAnswer.question).where(
+        SafetyAnswer.patient_id == patient_id, SafetyAnswer.answer.is_(True)
+    )
+    return frozenset(Sign(value) for value in await session.scalars(query) if value in set(Sign))
+
+
 def _first_unanswered(answered: frozenset[str]) -> Question | None:
-    return next((question for question in Question if question.value not in answered), None)
+    """The first question with a sign the patient has not answered yet."""
+    return next((question for question in SCREEN if _unanswered(question, answered)), None)
+
+
+def _unanswered(question: Question, answered: frozenset[str]) -> bool:
+    return not {sign.value for sign in SCREEN[question]} <= answered
 
 
 # --- the use cases: each takes the core and owns its transaction ------------------------------
@@ -237,8 +262,10 @@ class AcceptDisclaimer:
 
 @dataclass(frozen=True, slots=True)
 class AnswerQuestion:
+    """A yes/no question answered, or a checklist confirmed: `yes` holds the signs ticked."""
+
     question: Question
-    yes: bool
+    yes: frozenset[Sign]
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +365,35 @@ async def _take(
             return await choose_reminder_days(session, patient_id, weekdays, now)
         case RecordBaseline(score):
             return await record_baseline(session, patient_id, score, now)
+
+
+async def catch_up_question(core: Core, patient: PatientView) -> Question | None:
+    """The question added to the screen after the patient finished onboarding, asked at their
+    next /start or /exercise until they answer it; None when there is nothing to catch up on."""
+    if not patient.onboarded:
+        return None
+    async with core.db.transaction() as session:
+        answered = await _answered(session, patient.id)
+    return CATCH_UP if _unanswered(CATCH_UP, answered) else None
+
+
+@dataclass(frozen=True, slots=True)
+class CaughtUp:
+    """The catch-up question is answered: what the yes answers ask of the patient."""
+
+    urgency: Urgency | None
+
+
+async def answer_catch_up(core: Core, patient_id: int, yes: frozenset[Sign]) -> CaughtUp | None:
+    """Store the answer to the catch-up question; None when it is not open (any more)."""
+    async with core.db.transaction() as session:
+        patient = await session.get(Patient, patient_id, with_for_update=True)
+        if patient is None or patient.onboarding_step is not None or not yes <= set(SCREEN[CATCH_UP]):
+            return None
+        if not _unanswered(CATCH_UP, await _answered(session, patient_id)):
+            return None
+        await _store_answers(session, patient, CATCH_UP, yes, core.clock.now())
+        return CaughtUp(screen_urgency(yes))
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,7 @@ class PatientView:
     pictures: bool
     paused_until: datetime | None
     active: bool
+    advised_at: datetime | None = None  # sent to an emergency department, not yet examined
 
     @property
     def onboarded(self) -> bool:
@@ -80,6 +81,8 @@ class Reachability(Protocol):
     def onboarding_step(self) -> str | None: ...
     @property
     def paused_until(self) -> datetime | None: ...
+    @property
+    def advised_at(self) -> datetime | None: ...
 
 
 def is_paused(patient: Reachability, now: datetime) -> bool:
@@ -88,8 +91,25 @@ def is_paused(patient: Reachability, now: datetime) -> bool:
 
 def takes_reminders(patient: Reachability, now: datetime) -> bool:
     """Whether a reminder may go to the patient now: they have not blocked the bot, finished
-    onboarding, and are not pausing."""
-    return patient.active and patient.onboarding_step is None and not is_paused(patient, now)
+    onboarding, are not pausing, and have not been sent to an emergency department since they
+    last said a clinician examined them."""
+    return (
+        patient.active
+        and patient.onboarding_step is None
+        and patient.advised_at is None
+        and not is_paused(patient, now)
+    )
+
+
+# The reminder asks "Any new warning signs?" when the patient last answered it (or the symptom
+# question of /pain, or the safety screen) this long ago.
+SIGNS_CHECK_EVERY = timedelta(days=7)
+
+
+def signs_due(checked_at: datetime | None, now: datetime) -> bool:
+    """Whether the reminder should ask for new warning signs: a week after the last answer, and
+    until the patient answers it (it costs no message: a line and two buttons in the reminder)."""
+    return checked_at is None or now - checked_at >= SIGNS_CHECK_EVERY
 
 
 def view_of(patient: Patient) -> PatientView:
@@ -111,6 +131,7 @@ def view_of(patient: Patient) -> PatientView:
         pictures=patient.pictures,
         paused_until=patient.paused_until,
         active=patient.active,
+        advised_at=patient.advised_at,
     )
 
 

@@ -67,8 +67,9 @@ class ReminderRenderer(Protocol):
     Pure functions of their arguments: a fan-out asks for the same few thousands of times, and an
     implementation may build each once."""
 
-    def reminder(self, language: str, minutes: int) -> OutgoingMessage:
-        """The daily reminder (and a snoozed one), for a routine of about `minutes`."""
+    def reminder(self, language: str, minutes: int, ask_signs: bool) -> OutgoingMessage:
+        """The daily reminder (and a snoozed one), for a routine of about `minutes`; with the
+        weekly "Any new warning signs?" when `ask_signs`."""
         ...
 
     def followup(self, language: str) -> OutgoingMessage:

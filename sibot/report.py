@@ -41,6 +41,7 @@ from sibot.texts import (
     text,
     zone_name,
 )
+from sibot.safety import Sign
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -137,6 +138,9 @@ class ReportData:
     activities: tuple[ActivityRecord, ...] = ()  # current ones first
     function_average: tuple[tuple[date, float], ...] = ()  # Monday of each week, mean score
     steps: tuple[StepRecord, ...] = ()
+    # the safety screen's yes answers that asked for a doctor, in the table's order (pregnancy has
+    # its own line)
+    warning_signs: tuple[Sign, ...] = ()
 
 
 def doctor_report_pdf(report: ReportData, language: str) -> bytes:
@@ -149,6 +153,7 @@ def doctor_report_pdf(report: ReportData, language: str) -> bytes:
     _trend(pdf, report, checkins, session_dates, zone, language)
     _events(pdf, report, checkins, zone, language)
     _routine(pdf, report.routine, language)
+    _write_wrapped(pdf, _warning_signs(report.warning_signs, language))
     _inflammatory_check(pdf, report.inflammatory_check, zone, language)
     _exercise_pictures(pdf, language)
     _footer(pdf, language)
@@ -287,6 +292,13 @@ def _write(
         pdf.cell(width, height, line, new_x="LMARGIN", new_y="NEXT")
     else:
         pdf.cell(width, height, line)
+
+
+def _write_wrapped(pdf: FPDF, text_: str, size: float = 10) -> None:
+    """A paragraph over as many lines as it needs (the safety screen's answers: a few at most)."""
+    pdf.set_font(FAMILY, "", size)
+    pdf.set_text_color(0)
+    pdf.multi_cell(0, ROW, text_, align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _header(
@@ -478,6 +490,14 @@ def _exercise_pictures(pdf: FPDF, language: str) -> None:
         pdf.set_xy(left, top + width / PICTURE_ASPECT)
         _write(pdf, text(language, entry.title_key), size=6, width=width, height=NAME_HEIGHT, last=False)
     pdf.set_xy(MARGIN, top + width / PICTURE_ASPECT + NAME_HEIGHT)
+
+
+def _warning_signs(signs: tuple[Sign, ...], language: str) -> str:
+    """The safety screen's yes answers, each with what the patient was told."""
+    if not signs:
+        return text(language, "diary.report.no_signs")
+    names = "; ".join(text(language, f"safety.report.{sign.value}") for sign in signs)
+    return text(language, "diary.report.signs", signs=names)
 
 
 def _weekdays(mask: int, language: str) -> str:

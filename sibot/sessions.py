@@ -52,6 +52,7 @@ from sibot import checkins
 from sibot.checkins import CheckinSource, RedFlag, Urgency
 from sibot.core import Core
 from sibot.diary import (
+    CheckinResult,
     RecentPain,
     advice,
     completed_dates,
@@ -270,12 +271,14 @@ def _steps(exercise_keys: tuple[str, ...], hold_seconds: int, repetitions: int) 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a command did: the new state, what to show, and the red flags a pain answer raised."""
+    """What a command did: the new state, what to show, the red flags a pain answer raised,
+    and the check-in whose new symptoms to ask about (a high or risen score), if any."""
 
     state: SessionState
     show: Show
     flags: tuple[RedFlag, ...] = ()
     known_pain: RecentPain | None = None  # a recent check-in taken as the pain before
+    symptoms_of: int | None = None
 
 
 def new_session(
@@ -547,13 +550,15 @@ async def act(
     outcome = advance(state, command, now)
     if outcome is None:
         raise StaleStep
-    flags = await _record_pain(session, state, command, now)
+    recorded = await _record_pain(session, state, command, now)
+    flags = () if recorded is None else recorded.flags
     if stops_today(flags) and command.action in (Action.PAIN_BEFORE, Action.HURTS_ANSWER):
         outcome = await _stop_or_offer_gentle(session, outcome.state, command, flags, now)
     if command.action is Action.GENTLE:
         await switch_to_gentle(session, patient_id)
     await _save(session, state, outcome.state)
-    return replace(outcome, flags=flags)
+    symptoms_of = recorded.checkin_id if recorded is not None and recorded.asks_symptoms else None
+    return replace(outcome, flags=flags, symptoms_of=symptoms_of)
 
 
 async def _stop_or_offer_gentle(
@@ -661,7 +666,7 @@ async def _load(session: AsyncSession, patient_id: int, session_id: int) -> Sess
 
 async def _record_pain(
     session: AsyncSession, state: SessionState, command: Command, now: datetime
-) -> tuple[RedFlag, ...]:
+) -> CheckinResult | None:
     sources = {
         Action.PAIN_BEFORE: CheckinSource.BEFORE_SESSION,
         Action.PAIN_AFTER: CheckinSource.AFTER_SESSION,
@@ -669,12 +674,11 @@ async def _record_pain(
     }
     source = sources.get(command.action)
     if source is None or command.score is None:
-        return ()
-    result = await record_checkin(
+        return None
+    return await record_checkin(
         session, state.patient_id, now, command.score, source,
         session_id=state.id, sharp_or_shooting=command.sharp,
     )
-    return result.flags
 
 
 async def _save(session: AsyncSession, old: SessionState, new: SessionState) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from sibot.db import Database
-from sibot.models import Patient
+from sibot.models import Patient, SafetyAnswer
 from sibot.reminders import configure_reminder
+from sibot.safety import Sign
 from sibot.schedule import mask_to_weekdays
 
 
@@ -26,11 +27,12 @@ async def onboarded_patient(
     reminder_at: time | None = None,
     weekdays: int = 0b1111111,
 ) -> None:
-    """Store a consented patient who finished onboarding, with an optional daily reminder."""
+    """Store a consented patient who finished onboarding (no to every warning sign), with an
+    optional daily reminder."""
     async with db.transaction() as session:
         patient = Patient(
             id=patient_id, name=name, language=language, timezone=timezone,
-            consented_at=now, cleared_at=now, pregnant=pregnant,
+            consented_at=now, cleared_at=now, signs_checked_at=now, pregnant=pregnant,
             hold_seconds=hold_seconds, repetitions=repetitions,
             pace=pace, rest_seconds=rest_seconds,
             created_at=now, last_seen_at=now,
@@ -40,6 +42,13 @@ async def onboarded_patient(
         # None would be taken as "not given" on insert, and the column default would win.
         patient.onboarding_step = None
         await session.flush()
+        session.add_all(
+            SafetyAnswer(
+                patient_id=patient_id, question=sign.value,
+                answer=pregnant and sign is Sign.PREGNANCY, answered_at=now,
+            )
+            for sign in Sign
+        )
         if reminder_at is not None:
             await configure_reminder(
                 session, patient_id, reminder_at, mask_to_weekdays(weekdays), timezone, now

@@ -213,7 +213,7 @@ def test_yesterdays_buttons_still_parse_as_they_did(data: str) -> None:
 
 def test_the_reminder_keeps_the_buttons_it_always_had() -> None:
     """The reminder is the message most often left in a chat for days."""
-    reminder = MESSAGES.reminder("en", 20)
+    reminder = MESSAGES.reminder("en", 20, False)
     assert [[button.data for button in row] for row in reminder.buttons] == [
         ["ss:start:reminder"],
         ["rm:snooze:15", "rm:snooze:60"],
@@ -223,7 +223,13 @@ def test_the_reminder_keeps_the_buttons_it_always_had() -> None:
     ]
     followup = MESSAGES.followup("de")
     assert [[button.data for button in row] for row in followup.buttons] == [["ss:start:reminder"], ["rm:skip"]]
-    assert MESSAGES.reminder("en", 20) is reminder  # built once for a whole fan-out
+    assert MESSAGES.reminder("en", 20, False) is reminder  # built once for a whole fan-out
+    weekly = MESSAGES.reminder("en", 20, True)  # once a week, one more row in the same message
+    assert [[button.data for button in row] for row in weekly.buttons] == [
+        *([button.data for button in row] for row in reminder.buttons),
+        ["rm:signs:1", "rm:signs:0"],
+    ]
+    assert "any new warning signs?" in weekly.text
 
 
 def test_the_route_table_refuses_what_telegram_or_the_handlers_would() -> None:

@@ -107,12 +107,12 @@ async def _pain_with_a_red_flag(patient: TelegramUser) -> None:
     await shows("Where")
     await patient.tap("Done")
     await shows("Anything new")
-    await patient.tap("Numbness around the groin")
+    await patient.tap("🚨 Numb between the legs")
     await patient.chat.changes.wait_until(
-        lambda: "✅ Numbness around the groin" in patient.current(prompt.message_id).labels or None, 5
+        lambda: "✅ 🚨 Numb between the legs" in patient.current(prompt.message_id).labels or None, 5
     )
     await patient.tap("Done")
-    await patient.expect("emergency department now")
+    await patient.expect("emergency department straight away")
 
 
 def _files_holding(folder: Path, traces: list[bytes]) -> dict[str, list[bytes]]:

@@ -11,6 +11,7 @@ import csv
 import io
 from datetime import datetime, time, timedelta
 
+import pytest
 from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 from handlers.diary import score_buttons
 from handlers.exercise import hold_job_name
 from handlers.ptb.transport import inline_keyboard
-from sibot.checkins import CheckinSource
+from sibot.checkins import CheckinSource, Symptom
 from sibot.db import Database
 from sibot.diary import record_checkin
 from sibot.emulator import Emulator, Message, TelegramUser
@@ -94,12 +95,14 @@ async def test_pain_with_places_and_symptoms(bot: BotHarness, emulator: Emulator
         await toggle(patient, prompt.message_id, label)
     await answered(patient, await patient.tap("Done"))
     symptoms = await edited(patient, prompt.message_id, "Anything new")
-    assert {"Numbness or tingling", "Leg weakness", "Fever", "None"} <= set(symptoms.labels)
-    await toggle(patient, prompt.message_id, "Numbness or tingling")
+    assert [text("en", f"diary.symptom.{symptom}") for symptom in Symptom] == symptoms.labels[:-2]
+    assert "in your buttocks (for example when you wipe)" in symptoms.text
+    assert "not feeling when your bladder is full" in symptoms.text
+    await toggle(patient, prompt.message_id, "Numb or tingling leg")
     await answered(patient, await patient.tap("Done"))
     summary = await edited(patient, prompt.message_id, "Saved: pain 6/10")
     assert summary.text == (
-        "Saved: pain 6/10 · Hip · new: Numbness or tingling. Thank you!"
+        "Saved: pain 6/10 · Hip · new: Numb or tingling leg. Thank you!"
     )
     assert summary.buttons == []
     [row] = await checkins_of(bot.core.db, patient.user_id)
@@ -160,20 +163,60 @@ async def test_severe_pain_asks_for_a_pause_and_offers_a_gentler_routine(
         assert (row.gentle, row.hold_seconds, row.repetitions) == (True, 5, 3)
 
 
+@pytest.mark.parametrize(
+    "label", ["🚨 Numb between the legs", "🚨 Bladder, bowel or sex", "🚨 Both legs weak, or worse fast"]
+)
 async def test_signs_of_nerve_pressure_send_to_the_emergency_department(
-    bot: BotHarness, emulator: Emulator
+    bot: BotHarness, emulator: Emulator, label: str
 ) -> None:
     patient = await onboarded(bot, emulator)
     prompt = await pain_prompt(patient)
-    await patient.tap("4")
+    await patient.tap("9")  # severe pain too: its pause and gentler routine are not offered
+    await edited(patient, prompt.message_id, "Where")
+    pause = await patient.expect("Pain of 8 or more")
+    await answered(patient, await patient.tap("Done"))
+    await edited(patient, prompt.message_id, "Anything new")
+    await toggle(patient, prompt.message_id, label)
+    await answered(patient, await patient.tap("Done"))
+    advice = await patient.expect("emergency department straight away")
+    assert advice.labels == [] and "/pause" not in advice.text and "gentler" not in advice.text
+    assert "today" not in advice.text
+    assert await flags_of(bot.core.db, patient.user_id) == ["severe_pain", "cauda_equina"]
+    assert pause.labels == ["Switch to a gentler routine"]
+
+    # no way on: everything gets the advice until an hour has passed
+    hold = "Please go to an emergency department straight away"
+    for attempt in ("/exercise", "/start"):
+        await patient.send(attempt)
+        again = await patient.next_message()
+        assert again.text.startswith(f"⚠️ {hold}") and again.labels == []
+    query = await patient.tap_data("pn:gentle", message_id=pause.message_id)
+    await patient.answer_to(query)
+    assert hold in (await patient.next_message()).text
+    bot.clock.advance(timedelta(hours=1))
+    await patient.send("/exercise")
+    await patient.expect("examined you since")
+    await patient.tap("Yes")
+    back = await patient.expect("Thank you")
+    assert "Welcome back" in back.text
+    await patient.send("/exercise")
+    await patient.expect("how much does it hurt")
+
+
+async def test_weakness_in_one_leg_means_a_doctor_today(bot: BotHarness, emulator: Emulator) -> None:
+    patient = await onboarded(bot, emulator)
+    prompt = await pain_prompt(patient)
+    await patient.tap("5")
     await edited(patient, prompt.message_id, "Where")
     await answered(patient, await patient.tap("Done"))
     await edited(patient, prompt.message_id, "Anything new")
-    await toggle(patient, prompt.message_id, "Numbness around the groin")
+    await toggle(patient, prompt.message_id, "One leg newly weak")
     await answered(patient, await patient.tap("Done"))
-    advice = await patient.expect("emergency department now")
-    assert advice.labels == []
-    assert await flags_of(bot.core.db, patient.user_id) == ["cauda_equina"]
+    advice = await patient.expect("see a doctor today")
+    assert "emergency" not in advice.text
+    assert await flags_of(bot.core.db, patient.user_id) == ["one_leg_weak"]
+    await patient.send("/exercise")  # no hold: the patient may still open the bot
+    await patient.expect("Pain before: 5/10")  # the score of a moment ago, not asked again
 
 
 async def test_fever_with_back_pain_means_a_doctor_today(

@@ -160,7 +160,7 @@ class RecordingSender:
 
 
 class Messages:
-    def reminder(self, language: str, minutes: int) -> OutgoingMessage:
+    def reminder(self, language: str, minutes: int, ask_signs: bool) -> OutgoingMessage:
         return OutgoingMessage("reminder")
 
     def followup(self, language: str) -> OutgoingMessage:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from sibot import diary, inflammatory_check
+from sibot import diary, function, inflammatory_check
 from sibot.core import Core
 from sibot.inflammatory_check import (
     FEATURES,
@@ -147,9 +147,9 @@ async def test_the_report_shows_the_newest_and_the_export_every_check(
     clock.advance(timedelta(days=40))  # older than the report's 30 days: still the newest
     newest = await _take(core, 0)
     await inflammatory_check.begin(core, ANA)  # unfinished: not a result
-    report = await diary.report(core, ANA)
+    report = await function.report(core, ANA)
     assert report is not None and report.inflammatory_check == newest.result
-    export = await diary.export(core, ANA)
+    export, _ = await function.export(core, ANA)
     assert [(r.count, r.outcome) for r in export.inflammatory_checks] == [
         (5, Outcome.ASK_REFERRAL),
         (0, Outcome.NOTHING),

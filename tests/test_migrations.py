@@ -162,3 +162,40 @@ async def test_a_session_in_progress_at_the_upgrade_to_the_guided_pace_goes_on_s
         assert patient is not None and (patient.pace, patient.rest_seconds) == ("guided", None)
     finally:
         await db.dispose()
+
+
+async def test_patients_held_at_a_question_no_longer_asked_are_held_at_its_successor(
+    any_database_url: str,
+) -> None:
+    """0012: an old clearance step names the new question; an old emergency hold is kept, and
+    asks whether a clinician examined the patient the next time they write."""
+    db = Database(any_database_url)
+    seen = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run_alembic, "upgrade", "0006")
+            for patient_id, step in enumerate(
+                ("clearance:weakness", "clearance:fever", "clearance:injury", "clearance:saddle", "safety"),
+                start=1,
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO patients (id, language, timezone, onboarding_step, pregnant,"
+                        " hold_seconds, repetitions, gentle, followups_enabled, active, created_at,"
+                        " last_seen_at) VALUES (:id, 'en', 'UTC', :step, false, 5, 3, false, true,"
+                        " true, :at, :at)"
+                    ),
+                    {"id": patient_id, "step": step, "at": seen},
+                )
+        await db.upgrade()
+        async with db.transaction() as session:
+            rows = (await session.scalars(select(Patient).order_by(Patient.id))).all()
+        assert [(row.onboarding_step, row.advised_at) for row in rows] == [
+            ("clearance:leg", None),
+            ("clearance:history", None),
+            ("clearance:history", None),
+            ("clearance:saddle", seen),
+            ("safety", None),
+        ]
+    finally:
+        await db.dispose()

@@ -7,12 +7,14 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot import onboarding, patients
 from sibot.core import Core
 from sibot.db import Database
 from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
-from sibot.onboarding import Question, Step
+from sibot.onboarding import Step
+from sibot.safety import SCREEN, Question, Sign, Urgency
 from sibot.schedule import EVERY_DAY, WEEKDAYS, weekdays_to_mask
 from sibot.settings import load_settings
 from tests.factories import onboarded_patient
@@ -20,6 +22,11 @@ from tests.harness import ManualClock
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 ANA = 41
+NO: frozenset[Sign] = frozenset()
+
+
+def _yes(question: Question) -> frozenset[Sign]:
+    return frozenset(SCREEN[question])
 
 
 def _contact(**overrides: object) -> patients.Contact:
@@ -123,28 +130,42 @@ async def test_questions_come_one_at_a_time_in_order(database: Database) -> None
         view = await patients.load_patient(session, ANA)
         assert view is not None
         assert await onboarding.position_of(session, view) == onboarding.Position(Step.SAFETY, Question.SADDLE_NUMBNESS)
-        assert await onboarding.answer_question(session, ANA, Question.FEVER, False, NOW) is None
-        assert await onboarding.answer_question(session, ANA, Question.SADDLE_NUMBNESS, False, NOW) is not None
-        assert await onboarding.answer_question(session, ANA, Question.SADDLE_NUMBNESS, True, NOW) is None
+        assert await onboarding.answer_question(session, ANA, Question.HISTORY, NO, NOW) is None
+        assert await onboarding.answer_question(session, ANA, Question.SADDLE_NUMBNESS, NO, NOW) is not None
+        assert await onboarding.answer_question(session, ANA, Question.SADDLE_NUMBNESS, _yes(Question.SADDLE_NUMBNESS), NOW) is None
         view = await patients.load_patient(session, ANA)
         assert view is not None
         assert await onboarding.position_of(session, view) == onboarding.Position(Step.SAFETY, Question.BLADDER_BOWEL)
 
 
-@pytest.mark.parametrize("question", sorted(onboarding.EMERGENCY_QUESTIONS | onboarding.DOCTOR_QUESTIONS))
-async def test_a_red_flag_yes_waits_for_clearance(database: Database, question: Question) -> None:
+async def _answer_before(session: AsyncSession, question: Question) -> None:
+    """No to every question before `question`."""
+    for earlier in Question:
+        if earlier == question:
+            break
+        await onboarding.answer_question(session, ANA, earlier, NO, NOW)
+
+
+@pytest.mark.parametrize(
+    ("question", "yes"),
+    [
+        (Question.ONE_LEG_WEAK, {Sign.ONE_LEG_WEAK}),
+        (Question.HISTORY, {Sign.CANCER}),
+        (Question.HISTORY, {Sign.FEVER, Sign.OSTEOPOROSIS}),
+    ],
+)
+async def test_a_yes_that_asks_for_a_doctor_waits_for_clearance(
+    database: Database, question: Question, yes: set[Sign]
+) -> None:
     await _at_safety(database)
     async with database.transaction() as session:
-        for earlier in Question:
-            if earlier == question:
-                break
-            await onboarding.answer_question(session, ANA, earlier, False, NOW)
-        view = await onboarding.answer_question(session, ANA, question, True, NOW)
+        await _answer_before(session, question)
+        view = await onboarding.answer_question(session, ANA, question, frozenset(yes), NOW)
         assert view is not None
-        assert view.onboarding_step == f"clearance:{question}"
+        assert view.onboarding_step == f"clearance:{question}" and view.advised_at is None
         # nothing moves on until the clearance is confirmed
         nxt = list(Question)[list(Question).index(question) + 1]
-        assert await onboarding.answer_question(session, ANA, nxt, False, NOW) is None
+        assert await onboarding.answer_question(session, ANA, nxt, NO, NOW) is None
         assert await onboarding.confirm_clearance(session, ANA, nxt, NOW) is None
         cleared = await onboarding.confirm_clearance(session, ANA, question, NOW)
     assert cleared is not None
@@ -152,8 +173,25 @@ async def test_a_red_flag_yes_waits_for_clearance(database: Database, question: 
     row = await _row(database)
     assert row.cleared_at == NOW
     async with database.transaction() as session:
-        answer = await session.get(SafetyAnswer, (ANA, question.value))
-        assert answer is not None and answer.answer is True
+        answers = {
+            answer.question: answer.answer
+            for answer in await session.scalars(select(SafetyAnswer).where(SafetyAnswer.patient_id == ANA))
+        }
+    assert answers == {**dict.fromkeys(answers, False), **dict.fromkeys(yes, True)}
+    assert set(SCREEN[question]) <= set(answers)
+
+
+@pytest.mark.parametrize("question", [Question.SADDLE_NUMBNESS, Question.BLADDER_BOWEL, Question.LEGS_WEAKER])
+async def test_an_emergency_yes_holds_without_a_clearance_button(database: Database, question: Question) -> None:
+    await _at_safety(database)
+    async with database.transaction() as session:
+        await _answer_before(session, question)
+        view = await onboarding.answer_question(session, ANA, question, _yes(question), NOW)
+        assert view is not None and view.advised_at == NOW
+        position = await onboarding.position_of(session, view)
+        assert position == onboarding.Position(Step.CLEARANCE, question, Urgency.EMERGENCY)
+        # the "cleared" button of earlier versions does nothing: only the examined question ends it
+        assert await onboarding.confirm_clearance(session, ANA, question, NOW + timedelta(hours=2)) is None
 
 
 async def _through_safety(db: Database, *, pregnant: bool = False) -> patients.PatientView:
@@ -161,7 +199,8 @@ async def _through_safety(db: Database, *, pregnant: bool = False) -> patients.P
     async with db.transaction() as session:
         view = None
         for question in Question:
-            view = await onboarding.answer_question(session, ANA, question, pregnant and question is Question.PREGNANCY, NOW)
+            yes = _yes(question) if pregnant and question is Question.PREGNANCY else NO
+            view = await onboarding.answer_question(session, ANA, question, yes, NOW)
     assert view is not None
     return view
 

@@ -2,31 +2,44 @@
 
 from __future__ import annotations
 
+import io
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from pypdf import PdfReader
+from sqlalchemy import delete, func, select
 
 from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.models import Checkin, Patient, Reminder, SafetyAnswer
-from sibot.onboarding import Question, Step
+from sibot.onboarding import Step
 from sibot.routine import ROUTINE_KEYS, Pace, estimated_minutes
+from sibot.safety import SCREEN, Question
 from sibot.schedule import mask_to_weekdays
 from sibot.texts import text
+from tests.factories import onboarded_patient
 from tests.harness import BotHarness
 
-RED_FLAGS = [
-    (Question.SADDLE_NUMBNESS, "emergency department"),
-    (Question.BLADDER_BOWEL, "emergency department"),
-    (Question.LEG_WEAKNESS, "see a doctor"),
-    (Question.FEVER, "see a doctor"),
-    (Question.INJURY, "see a doctor"),
+# A worrying answer that asks for a doctor first: the question, the buttons it taps, the advice.
+DOCTOR_FIRST = [
+    (Question.ONE_LEG_WEAK, None, "see a doctor today"),
+    (Question.HISTORY, "Fever, or feeling unwell", "see a doctor today"),
+    (Question.HISTORY, "I have had cancer", "see your doctor before you start"),
+    (Question.HISTORY, "Back pain new, and I'm over 50", "see your doctor before you start"),
 ]
+EMERGENCIES = [Question.SADDLE_NUMBNESS, Question.BLADDER_BOWEL, Question.LEGS_WEAKER]
 
 
 async def shows(patient: TelegramUser, message_id: int, label: str) -> None:
     """Wait until the bot has edited the message to show a button `label`."""
     await patient.chat.changes.wait_until(lambda: label in patient.current(message_id).labels or None, 5)
+
+
+async def tick_and_confirm(patient: TelegramUser, message_id: int, label: str) -> None:
+    """Tick one sign of a checklist, wait for the tick to show, then tap Done."""
+    await shows(patient, message_id, label)
+    await patient.tap(label)
+    await shows(patient, message_id, f"✅ {label}")
+    await patient.tap("Done")
 
 
 async def _row(bot: BotHarness, patient_id: int) -> Patient | None:
@@ -47,8 +60,9 @@ async def _at_step(bot: BotHarness, patient: TelegramUser, step: str, answered: 
         )
         await session.flush()
         session.add_all(
-            SafetyAnswer(patient_id=patient.user_id, question=question.value, answer=False, answered_at=now)
+            SafetyAnswer(patient_id=patient.user_id, question=sign.value, answer=False, answered_at=now)
             for question in list(Question)[:answered]
+            for sign in SCREEN[question]
         )
 
 
@@ -64,8 +78,9 @@ async def test_the_happy_path_from_deep_link_to_first_session_button(bot: BotHar
     assert "Question 1 of 6" in first.text and "numbness" in first.text
     await patient.tap("No")
     for number in range(2, 7):
-        assert f"Question {number} of 6" in (await patient.next_message()).text
-        await patient.tap("No")
+        question = await patient.next_message()
+        assert f"Question {number} of 6" in question.text
+        await patient.tap("None of these" if "None of these" in question.labels else "No")
 
     zones = await patient.next_message()
     assert "time zone" in zones.text
@@ -106,7 +121,7 @@ async def test_the_happy_path_from_deep_link_to_first_session_button(bot: BotHar
         answers = await session.scalar(select(func.count()).select_from(SafetyAnswer))
         reminder = await session.scalar(select(Reminder))
         checkin = await session.scalar(select(Checkin))
-    assert answers == 6
+    assert answers == sum(len(signs) for signs in SCREEN.values())
     assert reminder is not None and reminder.local_time == time(19, 30)
     assert mask_to_weekdays(reminder.weekdays) == {0, 2}
     assert checkin is not None and (checkin.score, checkin.source) == (4, "baseline")
@@ -127,17 +142,22 @@ async def test_nothing_happens_before_the_disclaimer_is_accepted(bot: BotHarness
     assert row is not None and (row.onboarding_step, row.consented_at) == (Step.DISCLAIMER, None)
 
 
-@pytest.mark.parametrize(("question", "advice"), RED_FLAGS)
-async def test_a_worrying_yes_is_answered_and_waits_for_clearance(
-    bot: BotHarness, emulator: Emulator, question: Question, advice: str
+@pytest.mark.parametrize(("question", "ticked", "advice"), DOCTOR_FIRST)
+async def test_a_yes_that_asks_for_a_doctor_waits_for_clearance(
+    bot: BotHarness, emulator: Emulator, question: Question, ticked: str | None, advice: str
 ) -> None:
+    """A yes/no question's Yes (`ticked` None), or one sign ticked on the checklist."""
     patient = emulator.patient()
     number = list(Question).index(question)
     await _at_step(bot, patient, Step.SAFETY, answered=number)
     await patient.send("/start")
-    assert f"Question {number + 1} of 6" in (await patient.expect("carry on")).text
+    asked = await patient.expect("carry on")
+    assert f"Question {number + 1} of 6" in asked.text
 
-    await patient.tap("Yes")
+    if ticked is None:
+        await patient.tap("Yes")
+    else:
+        await tick_and_confirm(patient, asked.message_id, ticked)
     answer = await patient.next_message()
     assert advice in answer.text
     assert answer.labels == ["A clinician has cleared me"]
@@ -149,10 +169,54 @@ async def test_a_worrying_yes_is_answered_and_waits_for_clearance(
     after = await patient.next_message()
     assert "Thank you" in after.text and f"Question {number + 2} of 6" in after.text
     async with bot.core.db.transaction() as session:
-        stored = await session.get(SafetyAnswer, (patient.user_id, question.value))
-    assert stored is not None and stored.answer is True
+        yes = set(await session.scalars(select(SafetyAnswer.question).where(SafetyAnswer.answer.is_(True))))
+    assert len(yes) == 1 and yes <= set(SCREEN[question])
     row = await _row(bot, patient.user_id)
     assert row is not None and row.cleared_at == bot.clock.now()
+
+
+@pytest.mark.parametrize("question", EMERGENCIES)
+async def test_an_emergency_offers_no_way_on_until_an_hour_has_passed(
+    bot: BotHarness, emulator: Emulator, question: Question
+) -> None:
+    patient = emulator.patient()
+    number = list(Question).index(question)
+    await _at_step(bot, patient, Step.SAFETY, answered=number)
+    await patient.send("/start")
+    await patient.expect("carry on")
+    await patient.tap("Yes")
+    answer = await patient.next_message()
+    assert "emergency department straight away" in answer.text and "today" not in answer.text
+    assert answer.labels == []
+
+    bot.clock.advance(timedelta(minutes=59))
+    for attempt in ("/start", "/exercise", "hello"):
+        await patient.send(attempt)
+        again = await patient.next_message()
+        assert again.text == answer.text and again.labels == [], attempt  # no "Welcome back!"
+    # the "cleared" button of earlier versions, still in old chats, does nothing
+    query = await patient.tap_data(f"ob:clear:{question}", message_id=answer.message_id)
+    await patient.answer_to(query)
+    await patient.next_message()
+
+    bot.clock.advance(timedelta(minutes=1))
+    await patient.send("/start")
+    asked = await patient.next_message()
+    assert asked.text == "Has a clinician examined you since?" and asked.labels == ["Yes", "No"]
+    await patient.tap("No")
+    assert (await patient.next_message()).text == answer.text
+    await patient.send("/start")  # the hour starts again after a no
+    assert (await patient.next_message()).text == answer.text
+
+    bot.clock.advance(timedelta(hours=1))
+    await patient.send("I'm back")
+    await patient.expect("examined you since")
+    await patient.tap("Yes")
+    after = await patient.next_message()
+    assert "Thank you" in after.text and f"Question {number + 2} of 6" in after.text
+    row = await _row(bot, patient.user_id)
+    assert row is not None and row.advised_at is None and row.cleared_at == bot.clock.now()
+    assert row.onboarding_step == Step.SAFETY
 
 
 async def test_pregnancy_is_stored_with_a_caution(bot: BotHarness, emulator: Emulator) -> None:
@@ -269,7 +333,7 @@ async def test_groups_and_channels_get_nothing_but_a_pointer(bot: BotHarness, em
 
 
 async def _summary_after_a_baseline(bot: BotHarness, patient: TelegramUser, score: int = 9) -> Message:
-    await _at_step(bot, patient, Step.BASELINE)
+    await _at_step(bot, patient, Step.BASELINE, answered=len(Question))  # the screen is behind them
     await patient.send("/start")
     await patient.expect("hurt right now")
     await patient.tap(str(score))
@@ -329,3 +393,48 @@ async def test_taking_the_offered_check_turns_the_offer_into_its_first_question(
     question = patient.current(offer.message_id)
     assert text("en", "ibp.question.before45") in question.text
     assert question.labels == [text("en", "onboarding.yes"), text("en", "onboarding.no"), text("en", "ibp.stop")]
+
+
+async def _onboarded_before_the_checklist(bot: BotHarness, patient: TelegramUser) -> None:
+    """A patient who finished onboarding when the screen asked six yes/no questions."""
+    await onboarded_patient(bot.core.db, patient.user_id, bot.clock.now())
+    async with bot.core.db.transaction() as session:
+        await session.execute(delete(SafetyAnswer).where(SafetyAnswer.patient_id == patient.user_id))
+        session.add_all(
+            SafetyAnswer(patient_id=patient.user_id, question=old, answer=False, answered_at=bot.clock.now())
+            for old in ("saddle", "bladder", "weakness", "fever", "injury", "pregnancy")
+        )
+
+
+async def test_a_patient_onboarded_before_the_checklist_answers_it_once(bot: BotHarness, emulator: Emulator) -> None:
+    patient = emulator.patient()
+    await _onboarded_before_the_checklist(bot, patient)
+    await patient.send("/exercise")
+    asked = await patient.expect("One more safety question")
+    assert "I have had cancer" in asked.labels and "None of these" in asked.labels
+    await patient.tap("None of these")
+    thanks = await patient.expect("Thank you")
+    assert thanks.labels == [text("en", "settings.action.session")]
+    assert patient.current(asked.message_id).labels == []  # answered: its buttons are gone
+    await patient.send("/exercise")
+    await patient.expect("how much does it hurt")
+    async with bot.core.db.transaction() as session:
+        answers = {a.question: a.answer for a in await session.scalars(select(SafetyAnswer))}
+    assert {sign.value for sign in SCREEN[Question.HISTORY]} <= set(answers) and not any(answers.values())
+
+
+async def test_a_yes_on_the_catch_up_question_advises_and_goes_in_the_report(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    patient = emulator.patient()
+    await _onboarded_before_the_checklist(bot, patient)
+    await patient.send("/start")
+    asked = await patient.expect("One more safety question")
+    await tick_and_confirm(patient, asked.message_id, "Weight loss I can't explain")
+    advice = await patient.expect("see your doctor before you go on")
+    assert advice.labels == []
+    await patient.send("/report")
+    report = await patient.next_message()
+    assert report.document is not None
+    page = PdfReader(io.BytesIO(report.document)).pages[0].extract_text()
+    assert "Safety screen, answered yes: unexplained weight loss" in page

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from handlers.reminders import wake_dispatcher
 from sibot.emulator import Emulator, Message, TelegramUser
-from sibot.models import ExerciseSession, Patient, ReminderDelivery
+from sibot.models import Checkin, ExerciseSession, Patient, ReminderDelivery
 from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness, ManualClock
@@ -307,3 +307,49 @@ async def test_start_after_skip_today_names_the_next_chosen_day(bot, emulator, c
     await patient.tap(SNOOZE_15)
     await patient.tap(SKIP_TODAY)
     assert "Mon 19:30" in await next_reminder_on_start(patient, "en")
+
+
+async def test_once_a_week_the_reminder_asks_for_new_warning_signs(bot, emulator, clock):
+    patient = await reminded_patient(bot, emulator, clock)
+    async with bot.core.db.transaction() as session:
+        row = await session.get(Patient, patient.user_id)
+        row.signs_checked_at = DUE - timedelta(days=7)
+    await at(bot, clock, DUE)
+    reminder = await patient.expect(REMINDER)
+    assert "any new warning signs?" in reminder.text
+    assert reminder.buttons[-1] == ["Yes, something new", "No"]
+
+    # No: one tap, a word of thanks, no message, and the question waits a week
+    assert "next week" in await patient.answer_to(await patient.tap("No"))
+    await patient.assert_silent(0.3)
+    await at(bot, clock, DUE + timedelta(days=1))
+    assert "warning signs" not in (await patient.expect(REMINDER)).text
+    await at(bot, clock, DUE + timedelta(days=7))
+    assert "warning signs" in (await patient.expect(REMINDER)).text
+
+    # Yes: the symptom list of /pain, whose answer is a check-in without a score
+    await patient.tap("Yes, something new")
+    asked = await patient.expect("Anything new since last time?")
+    await patient.tap("One leg newly weak")
+    await patient.chat.changes.wait_until(
+        lambda: "✅ One leg newly weak" in patient.current(asked.message_id).labels or None, 5
+    )
+    await patient.tap("Done")
+    await patient.expect("see a doctor today")
+    async with bot.core.db.transaction() as session:
+        checkin = await session.scalar(select(Checkin).where(Checkin.patient_id == patient.user_id))
+        row = await session.get(Patient, patient.user_id)
+    assert (checkin.score, checkin.source, checkin.symptoms) == (None, "reminder", ["one_leg_weak"])
+    assert row.signs_checked_at == clock.now()
+
+
+async def test_a_high_score_on_the_reminder_asks_for_new_symptoms(bot, emulator, clock):
+    patient, _ = await reminded_at_due(bot, emulator, clock)
+    await patient.tap("8")
+    where = await patient.expect("Where do you feel it?")
+    advice = await patient.expect("Pain of 8 or more")
+    assert advice.labels == [text("en", "diary.gentle.button")] and "gentler routine" in advice.text
+    await patient.tap("Done")
+    await patient.chat.changes.wait_until(
+        lambda: "Anything new since last time?" in patient.current(where.message_id).text or None, 5
+    )

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from sibot.emulator import Emulator, Message, TelegramUser
-from sibot.models import Checkin, ExerciseSession
+from sibot.models import Checkin, ExerciseSession, Patient
 from sibot.sessions import ABANDON_AFTER
 from sibot.texts import text
 from tests.factories import onboarded_patient
@@ -428,3 +428,75 @@ async def test_a_severe_recent_checkin_offers_the_gentler_routine_before_the_ses
     await patient.send("/exercise")
     offer = await patient.expect("Pain before: 9/10, as you told me 5 minutes ago.")
     assert GENTLE in offer.labels
+
+
+SYMPTOMS = "Anything new since last time?"
+
+
+async def test_high_pain_before_asks_for_new_symptoms_and_an_emergency_ends_the_way_on(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    await _ask_to_start(patient)
+    await patient.tap("9")
+    offer = await patient.expect("Pain of 8 or more")
+    assert "I can offer" not in offer.text and offer.labels == [GENTLE, _label("stop_today")]
+    asked = await patient.expect(SYMPTOMS)
+    await patient.tap("🚨 Both legs weak, or worse fast")
+    await patient.chat.changes.wait_until(
+        lambda: "✅ 🚨 Both legs weak, or worse fast" in patient.current(asked.message_id).labels or None, 5
+    )
+    await patient.tap(text("en", "diary.pain.done_button"))
+    advice = await patient.expect("emergency department straight away")
+    assert advice.labels == []
+    # the offer's gentler routine is no way on now
+    await _tap_old(patient, offer, GENTLE)
+    assert "emergency department straight away" in (await patient.next_message()).text
+    [row] = await _sessions(bot)
+    assert row.step_index == 0 and row.hold_seconds == 5
+
+
+async def test_high_pain_before_for_a_patient_on_the_gentler_routine_stops_without_an_empty_offer(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock)
+    async with bot.core.db.transaction() as session:
+        row = await session.get(Patient, patient.user_id)
+        assert row is not None
+        row.gentle = True
+    await _ask_to_start(patient)
+    await patient.tap("8")
+    stop = await patient.expect("Pain of 8 or more")
+    assert "ended today's session" in stop.text and "gentler" not in stop.text and stop.labels == []
+    asked = await patient.expect(SYMPTOMS)
+    assert text("en", "diary.pain.none_button") in asked.labels
+    assert await _statuses(bot) == ["stopped"]
+
+
+async def test_a_strong_hurt_and_a_high_pain_after_ask_for_new_symptoms(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = await _patient(bot, emulator, clock, repetitions=1)
+    await _start(patient)
+    await _say_it_hurts(patient, "8", sharp=False)
+    stop = await patient.expect("ended today's session")
+    assert "gentler" not in stop.text
+    await patient.expect(SYMPTOMS)
+    await patient.tap(text("en", "diary.pain.none_button"))
+    await patient.assert_silent(0.3)
+
+    await patient.send("/exercises")
+    await patient.expect("The exercises")
+    await patient.answer_to(await patient.tap("Hip flexion"))
+    await patient.tap(text("en", "session.library.do"))
+    await patient.expect("how much does it hurt")
+    await patient.tap(SKIP_SCORE)
+    message = await patient.next_message()
+    while "How much does it hurt now" not in message.text:
+        if HOLD_TIP not in message.text:  # a hold's "Relax" comes by itself
+            await patient.tap(NEXT)
+        message = await patient.next_message()
+    await patient.tap("9")
+    summary = await patient.expect("Session done")
+    assert "Pain of 8 or more" in summary.text and "gentler" not in summary.text
+    await patient.expect(SYMPTOMS)

@@ -19,14 +19,14 @@ from datetime import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from handlers.buttons import FEATURES
 from handlers.commands import COMMANDS
 from sibot import diary, sessions
 from sibot.checkins import CheckinSource
 from sibot.emulator import Emulator, TelegramUser
-from sibot.models import Patient
+from sibot.models import Patient, SafetyAnswer
 from sibot.onboarding import Step
 from sibot.patients import load_patient
 from sibot.routine import ROUTINE_KEYS
@@ -114,6 +114,8 @@ class Scene:
                 awaiting = step.value if step in (Step.TIMEZONE, Step.REMINDER_TIME) else None
                 await session.execute(update(Patient).where(Patient.id == patient.user_id)
                                       .values(onboarding_step=step.value, awaiting=awaiting))
+                if step is Step.SAFETY:  # no question answered yet
+                    await session.execute(delete(SafetyAnswer).where(SafetyAnswer.patient_id == patient.user_id))
                 return Sender(patient)
             checkin = await diary.record_checkin(session, patient.user_id, now, 4, CheckinSource.DIARY)
             await diary.switch_to_gentle(session, patient.user_id)

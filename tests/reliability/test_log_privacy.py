@@ -81,8 +81,9 @@ async def _onboard_pregnant(patient: TelegramUser) -> None:
     await patient.expect("not a medical device")
     await patient.tap(text("en", "onboarding.accept"))
     for _ in range(5):
-        await patient.expect("Question")
-        await patient.tap(text("en", "onboarding.no"))
+        question = await patient.expect("Question")
+        none_apply = text("en", "onboarding.none_apply")
+        await patient.tap(none_apply if none_apply in question.labels else text("en", "onboarding.no"))
     await patient.expect("Question 6 of 6")
     await patient.tap(text("en", "onboarding.yes"))  # pregnant
     await patient.expect("time zone")

@@ -4,18 +4,23 @@ from sibot.texts import Plural
 
 MESSAGES = {
     "diary.flag.cauda_equina": (
-        "⚠️ Numbness around your groin or buttocks, new trouble controlling your bladder or bowel, "
-        "or legs getting weaker can mean a nerve is being pressed hard. Please stop the exercises "
-        "and go to an emergency department now, or call your local emergency number."
+        "⚠️ Numbness between your legs or in your buttocks, new bladder, bowel or sexual "
+        "problems, or weakness in both legs can mean the nerves at the bottom of your spine are "
+        "being squeezed. <b>Please stop the exercises and go to an emergency department straight "
+        "away</b>, or call your local emergency number.\n\n"
+        "I'll be here when you've been seen."
     ),
     "diary.flag.fever": (
         "Back pain together with a fever needs a doctor's look. Please stop the exercises for now "
         "and see a doctor today."
     ),
+    "diary.flag.one_leg_weak": (
+        "New weakness in one leg needs a doctor's look. Please stop the exercises for now and "
+        "see a doctor today."
+    ),
     "diary.flag.severe_pain": (
         "Pain of 8 or more is too much to exercise through. Please pause the routine and contact "
-        "your clinician. If you'd like to keep moving in the meantime, I can offer a gentler "
-        "routine."
+        "your clinician."
     ),
     "diary.flag.rising_pain": (
         "Your pain has stayed 2 or more points above your usual level for your last three "
@@ -34,11 +39,12 @@ MESSAGES = {
     "diary.location.hip": "Hip",
     "diary.location.groin": "Groin",
     "diary.location.leg": "Down the leg",
-    "diary.symptom.numbness_tingling": "Numbness or tingling",
-    "diary.symptom.leg_weakness_worse": "Leg weakness",
+    "diary.symptom.numbness_tingling": "Numb or tingling leg",
+    "diary.symptom.leg_weakness_worse": "🚨 Both legs weak, or worse fast",
     "diary.symptom.fever": "Fever",
-    "diary.symptom.bladder_bowel": "Bladder or bowel changes",
-    "diary.symptom.saddle_numbness": "Numbness around the groin",
+    "diary.symptom.bladder_bowel": "🚨 Bladder, bowel or sex",
+    "diary.symptom.saddle_numbness": "🚨 Numb between the legs",
+    "diary.symptom.one_leg_weak": "One leg newly weak",
     # the /pain check-in
     "diary.pain.ask": (
         "How much does it hurt right now?\n<i>0 = no pain, 10 = worst pain imaginable</i>"
@@ -47,7 +53,11 @@ MESSAGES = {
         "Pain {score}/10 saved.\nWhere do you feel it? Tap all that fit, then Done."
     ),
     "diary.pain.symptoms": (
-        "Anything new since last time? Tap all that fit, then Done. If nothing is new, tap None."
+        "Anything new since last time? Tap all that fit, then Done. If nothing is new, tap None.\n\n"
+        "<i>🚨 Numb between the legs: numbness or tingling between your inner thighs, around your "
+        "genitals or back passage, or in your buttocks (for example when you wipe).\n"
+        "🚨 Bladder, bowel or sex: difficulty peeing, not feeling when your bladder is full, "
+        "losing control of your bowels, or new problems with sex.</i>"
     ),
     "diary.pain.done_button": "Done",
     "diary.pain.none_button": "None",
@@ -57,6 +67,7 @@ MESSAGES = {
     "diary.pain.saved_symptoms": " · new: {symptoms}",
     "diary.pain.saved_answer": "Saved {score}/10",
     "diary.pain.pause_hint": "To quiet the reminders for a while, send /pause.",
+    "diary.pain.gentle_hint": "If you'd like to keep moving meanwhile, try the gentler routine.",
     "diary.gentle.button": "Switch to a gentler routine",
     "diary.gentle.done": (
         "Done: from your next session, holds last {hold} s with {repetitions} repetitions. "
@@ -124,6 +135,7 @@ MESSAGES = {
     # what each rule means, and what the patient was told
     "diary.report.rule.cauda_equina": "Red flag: possible cauda equina signs (sent to emergency)",
     "diary.report.rule.fever": "Red flag: fever with back pain (see a doctor today)",
+    "diary.report.rule.one_leg_weak": "Red flag: new weakness in one leg (see a doctor today)",
     "diary.report.rule.severe_pain": "Red flag: pain 8/10 or more (routine paused)",
     "diary.report.rule.rising_pain": "Red flag: pain 2+ above usual for 3 check-ins (paused)",
     "diary.report.rule.session_rise": "Pain rose 2+ points in a session (take it easier)",
@@ -137,6 +149,8 @@ MESSAGES = {
     "diary.report.every_day": "every day",
     "diary.report.pregnancy_on": "Pregnancy caution: on",
     "diary.report.pregnancy_off": "Pregnancy caution: off",
+    "diary.report.signs": "Safety screen, answered yes: {signs}",
+    "diary.report.no_signs": "Safety screen: no warning signs",
     "diary.report.footer": (
         "Reported by the patient through sibot. Pain on a 0–10 scale; "
         "this is a diary, not a diagnosis."

@@ -32,26 +32,40 @@ MESSAGES = {
     "onboarding.safety.intro": "A few quick safety questions first.",
     "onboarding.safety.progress": "<i>Question {number} of {count}</i>",
     "onboarding.question.saddle": (
-        "Do you have numbness around your groin, your buttocks or the inside of your thighs?"
+        "Do you have numbness or tingling between your inner thighs, around your genitals or "
+        "back passage, or in your buttocks? (You might notice it when you wipe.)"
     ),
     "onboarding.question.bladder": (
-        "Have you had new trouble controlling your bladder or bowel, or passing urine?"
+        "Is anything new with your bladder, bowel or sex life? For example: difficulty peeing, "
+        "not feeling when your bladder is full, losing control of your bowels, or new problems "
+        "with sex."
     ),
-    "onboarding.question.weakness": "Is one or both of your legs getting weaker?",
-    "onboarding.question.fever": "Do you have a fever, or feel generally unwell, along with the back pain?",
-    "onboarding.question.injury": "Did the pain start after a fall, an accident or another injury?",
+    "onboarding.question.legs": (
+        "Are <b>both</b> your legs weak, or is weakness in a leg getting worse fast?"
+    ),
+    "onboarding.question.leg": (
+        "Is <b>one</b> leg newly weak? For example, your foot catches or your knee gives way."
+    ),
+    "onboarding.question.history": (
+        "Does any of these apply to you? Tap all that do, then Done."
+    ),
     "onboarding.question.pregnancy": "Are you pregnant?",
     "onboarding.yes": "Yes",
     "onboarding.no": "No",
-    "onboarding.emergency": (
-        "⚠️ <b>Please go to an emergency department now</b>, or call your local emergency "
-        "number. This can be a sign that a nerve is badly squeezed, and it needs a doctor "
-        "today, not exercises.\n\n"
+    "onboarding.none_apply": "None of these",
+    "onboarding.see_doctor": (
+        "⚠️ <b>Please see your doctor before you start.</b> This needs a proper check first.\n\n"
         "Come back once a clinician has checked you and said you may exercise."
     ),
-    "onboarding.see_doctor": (
-        "⚠️ <b>Please see a doctor before you start.</b> This needs a proper check first.\n\n"
+    "onboarding.see_doctor_today": (
+        "⚠️ <b>Please see a doctor today</b>, before you exercise. This needs a proper check.\n\n"
         "Come back once a clinician has checked you and said you may exercise."
+    ),
+    "onboarding.catch_up": "One more safety question, asked once. It keeps your exercises safe.",
+    "onboarding.catch_up.thanks": "Thank you. Let's get moving.",
+    "onboarding.catch_up.see_doctor": (
+        "⚠️ <b>Please see your doctor before you go on with the exercises.</b> This needs a "
+        "proper check first. I've noted it in your /report for them."
     ),
     "onboarding.cleared": "A clinician has cleared me",
     "onboarding.clearance_thanks": "Thank you. Let's go on, gently.",

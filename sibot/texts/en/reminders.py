@@ -19,4 +19,8 @@ MESSAGES = {
     "reminders.snoozed": "Snoozed: I'll remind you again at {time}.",
     "reminders.skipped": "Okay, no more reminders today. See you next time!",
     "reminders.stale": "This reminder has passed; nothing to change.",
+    "reminders.signs_ask": "And once a week: <b>any new warning signs?</b>",
+    "reminders.button.signs_yes": "Yes, something new",
+    "reminders.button.signs_no": "No",
+    "reminders.signs_none": "Thank you. I'll ask again next week.",
 }

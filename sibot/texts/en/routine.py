@@ -183,7 +183,9 @@ _ABOUT = {
         "• spread from the pelvis into a thigh, knee or foot\n"
         "• get worse as you stand up or sit down\n"
         "• come with numb, tingling or weak legs\n\n"
-        "If you have a fever, or your legs feel numb or weak, please get checked by a clinician."
+        "Go to an emergency department straight away if you notice numbness between your legs, "
+        "new bladder, bowel or sexual problems, or weakness in both legs. See a doctor today for "
+        "a fever or new weakness in one leg."
     ),
     "about.causes.title": "Causes and risk factors",
     "about.causes": (
