@@ -499,14 +499,22 @@ def _poses(drawing: Drawing) -> list[Pose]:
     return [_blend(drawing.start, drawing.held, share) for share in loop_shares()]  # type: ignore[misc]
 
 
+def _arrow_ends(arrow: Arrow, points: dict[str, Vector]) -> tuple[Vector, Vector]:
+    """The tail and head of an arrow beside its point of the figure."""
+    direction = _unit(np.asarray(arrow.direction, dtype=float))
+    tail = points[arrow.anchor] + direction * arrow.gap
+    return tail, tail + direction * arrow.length
+
+
 def frame_bounds(drawing: Drawing) -> tuple[float, float, float, float]:
-    """Left, right, bottom and top of the frame, in metres: the figure in every pose, with room."""
+    """Left, right, bottom and top of the frame, in metres: the figure and its arrows in every
+    pose, with room."""
     camera = _camera(drawing)
-    spots = [
-        camera.screen(point)
-        for pose in (drawing.start, drawing.held)
-        for point in pose_points(pose).values()
-    ]
+    spots = []
+    for pose in (drawing.start, drawing.held):
+        points = pose_points(pose)
+        arrow_ends = [end for arrow in drawing.arrows for end in _arrow_ends(arrow, points)]
+        spots += [camera.screen(point) for point in [*points.values(), *arrow_ends]]
     xs, ys = zip(*spots, strict=True)
     return (min(xs) - MARGIN, max(xs) + MARGIN, min(ys) - MARGIN, max(ys) + MARGIN)
 
@@ -539,9 +547,7 @@ def draw_frame(drawing: Drawing, pose: Pose) -> Image.Image:
     for anchor in drawing.glow:
         canvas.glow(points[anchor], 0.15, 0.45 + 0.55 * pose.effort)
     for arrow in drawing.arrows:
-        direction = _unit(np.asarray(arrow.direction, dtype=float))
-        tail = points[arrow.anchor] + direction * arrow.gap
-        canvas.arrow(tail, tail + direction * arrow.length, arrow.bend)
+        canvas.arrow(*_arrow_ends(arrow, points), arrow.bend)
     return canvas.pixels()
 
 
@@ -573,15 +579,16 @@ _PILLOWS_UNDER_CALVES = (
 _PILLOW_UNDER_HEAD = Pillow("floor", (-0.74, 0.0, 0.04), (0.13, 0.25, 0.04))
 
 def _on_the_left_side(knee_down: float, effort: float) -> Pose:
-    """Lying on the left side, chest rolled back to the ceiling, the top (right) knee bent in
-    front and lowered `knee_down` degrees toward the floor."""
+    """Lying on the left side, head propped on the left hand, chest rolled halfway back toward
+    the ceiling, the top (right) knee bent in front and lowered `knee_down` degrees toward the
+    floor. The hip's bump and the propped head are what make it read as side-lying."""
     return Pose(
         Angles(flexion=80, abduction=-knee_down, knee=95),
         Angles(flexion=10, knee=15),
         Reach("floor", (-0.02, -0.22, 0.03), (0.0, -1.0, 0.3)),
-        Reach("floor", (-0.1, 0.3, 0.03), (0.0, 1.0, 0.3)),
+        Reach("head", (0.02, 0.04, -0.1), (-1.0, 0.3, 0.0)),
         pelvis_roll=-90,
-        chest_roll=-15,
+        chest_roll=-45,
         effort=effort,
     )
 
@@ -597,8 +604,8 @@ DRAWINGS: dict[str, Drawing] = {
             Arrow("left_knee", (0.0, -1.0, 0.0), gap=-0.32, length=0.17),
         ),
         pillows=(Pillow("knees", (0.0, 0.0, -0.03), (0.13, 0.1, 0.08), ("right_knee", "left_knee")),),
-        azimuth=50,
-        elevation=50,
+        azimuth=90,
+        elevation=24,
     ),
     # knees bent, feet flat, a band around the thighs; the knees push apart against it
     "hip_abduction": Drawing(
@@ -606,12 +613,12 @@ DRAWINGS: dict[str, Drawing] = {
         held=_crook_lying(spread=0.3, knees_out=0.75, effort=1.0),
         glow=("right_outer_hip", "left_outer_hip"),
         arrows=(
-            Arrow("right_knee", (0.0, -1.0, 0.0), gap=0.12, length=0.17),
-            Arrow("left_knee", (0.0, 1.0, 0.0), gap=0.12, length=0.17),
+            Arrow("right_knee", (0.0, -1.0, 0.0), gap=0.16, length=0.17),
+            Arrow("left_knee", (0.0, 1.0, 0.0), gap=0.16, length=0.17),
         ),
         band=True,
-        azimuth=50,
-        elevation=50,
+        azimuth=90,
+        elevation=24,
     ),
     # on the back, head on a pillow, calves on a pile of pillows, right leg crossed over the left
     "hip_flexion": Drawing(
@@ -631,8 +638,8 @@ DRAWINGS: dict[str, Drawing] = {
         glow=("right_hip", "left_hip"),
         arrows=(Arrow("right_ankle", (0.0, 0.0, -1.0), gap=-0.34, length=0.18),),
         pillows=(_PILLOW_UNDER_HEAD, *_PILLOWS_UNDER_CALVES),
-        azimuth=15,
-        elevation=30,
+        azimuth=0,
+        elevation=45,
     ),
     # on the left side, right knee bent and resting in front, chest turned to the ceiling
     "hip_abductor_stretch": Drawing(
@@ -641,7 +648,7 @@ DRAWINGS: dict[str, Drawing] = {
         glow=("right_outer_hip",),
         arrows=(Arrow("right_shin", (0.0, 0.0, -1.0), gap=-0.36, length=0.2),),
         azimuth=180,
-        elevation=30,
+        elevation=22,
     ),
     # on the back, left leg long, right knee held below the kneecap and drawn to the chest
     "knee_to_chest": Drawing(
@@ -660,28 +667,28 @@ DRAWINGS: dict[str, Drawing] = {
         ),
         glow=("right_buttock", "low_back"),
         arrows=(Arrow("right_knee", (-1.0, 0.0, 0.35), gap=0.14, length=0.2, bend=0.3),),
-        azimuth=10,
-        elevation=25,
+        azimuth=0,
+        elevation=10,
     ),
     # on the back, right ankle on the left knee, hands behind the left thigh; the left foot lifts
     "piriformis_stretch": Drawing(
         start=Pose(
-            Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, 0.6)),
+            Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, 0.5)),
             Reach("floor", (0.44, 0.13, 0.06), (0.0, 0.1, 1.0)),
             Reach("left_thigh", (0.0, -0.06, -0.05), (0.0, -1.0, 0.3)),
             Reach("left_thigh", (0.0, 0.06, -0.05), (0.0, 1.0, 0.3)),
         ),
         held=Pose(
-            Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, 0.6)),
-            Reach("floor", (0.3, 0.13, 0.32), (0.0, 0.1, 1.0)),
+            Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, 0.5)),
+            Reach("floor", (0.26, 0.13, 0.36), (0.0, 0.1, 1.0)),
             Reach("left_thigh", (0.0, -0.06, -0.05), (0.0, -1.0, 0.3)),
             Reach("left_thigh", (0.0, 0.06, -0.05), (0.0, 1.0, 0.3)),
             effort=1.0,
         ),
         glow=("right_buttock",),
         arrows=(Arrow("left_ankle", (-0.2, 0.4, 1.0), gap=0.12, length=0.2),),
-        azimuth=65,
-        elevation=45,
+        azimuth=50,
+        elevation=15,
     ),
 }
 
