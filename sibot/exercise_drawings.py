@@ -83,6 +83,10 @@ SIDE_HEIGHT = 0.17  # the pelvis above the floor, lying on a side
 MAT_X = (-1.1, 1.25)
 MAT_Y = (-0.6, 0.6)
 MARGIN = 0.2  # metres between the figure and the frame's edges
+# matplotlib paints by layer: the mat, glows and arrows (patches) under the figure, then the
+# figure's parts and pillows far to near, each on a layer of its own
+PATCH_LAYER = 1.0
+FIGURE_LAYER = 2.0
 
 Vector = np.ndarray
 X = np.array([1.0, 0.0, 0.0])  # along the body, toward the feet
@@ -378,6 +382,14 @@ def _pillow_corners(pillow: Pillow, points: dict[str, Vector]) -> tuple[Vector, 
     )
 
 
+def _pillow_depth(pillow: Pillow, corners: Sequence[Vector], camera: Camera) -> float:
+    """A pillow on the floor lies under the body, so it is painted first; one held between two
+    limbs is sorted by its far side, so it covers the body behind it but not the limbs."""
+    if pillow.anchor == "floor":
+        return -math.inf
+    return min(camera.depth(corner) for corner in corners)
+
+
 def _hull(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
     """The convex hull of 2-D points, counter-clockwise (Andrew's monotone chain)."""
     ordered = sorted(set(points))
@@ -420,7 +432,14 @@ class _Canvas:
     def width(self, metres: float) -> float:
         return metres * self.points_per_metre
 
-    def polygon(self, corners: Sequence[Vector], colour: str, edge: str, edge_width: float) -> None:
+    def polygon(
+        self,
+        corners: Sequence[Vector],
+        colour: str,
+        edge: str,
+        edge_width: float,
+        layer: float = PATCH_LAYER,
+    ) -> None:
         from matplotlib.patches import Polygon
 
         outline = _hull([self.camera.screen(corner) for corner in corners])
@@ -432,10 +451,11 @@ class _Canvas:
                 edgecolor=edge,
                 linewidth=edge_width,
                 joinstyle="round",
+                zorder=layer,
             )
         )
 
-    def stroke(self, stroke: _Stroke) -> None:
+    def stroke(self, stroke: _Stroke, layer: float) -> None:
         xs, ys = zip(*(self.camera.screen(point) for point in stroke.points), strict=True)
         width = self.width(stroke.width)
         for colour, extra in ((OUTLINE, 2.5), (stroke.colour, 0.0)):
@@ -450,6 +470,7 @@ class _Canvas:
                 markersize=width + extra,
                 markerfacecolor=colour,
                 markeredgewidth=0,
+                zorder=layer,
             )
 
     def glow(self, centre: Vector, radius: float, strength: float) -> None:
@@ -532,18 +553,19 @@ def draw_frame(drawing: Drawing, pose: Pose) -> Image.Image:
         for stroke in _figure_strokes(points, near)
     ]
     parts += [
-        _Stroke(camera.depth(sum(corners) / 8), corners, 0.0, PILLOW, "pillow")
-        for corners in (_pillow_corners(pillow, points) for pillow in drawing.pillows)
+        _Stroke(_pillow_depth(pillow, corners, camera), corners, 0.0, PILLOW, "pillow")
+        for pillow, corners in ((pillow, _pillow_corners(pillow, points)) for pillow in drawing.pillows)
     ]
-    for part in sorted(parts, key=lambda part: part.depth):
+    for order, part in enumerate(sorted(parts, key=lambda part: part.depth)):
+        layer = FIGURE_LAYER + order
         if part.kind == "pillow":
-            canvas.polygon(part.points, PILLOW, PILLOW_EDGE, canvas.width(0.03))
+            canvas.polygon(part.points, PILLOW, PILLOW_EDGE, canvas.width(0.03), layer)
         else:
-            canvas.stroke(part)
+            canvas.stroke(part, layer)
     if drawing.band:
         lift = Z * LEG_WIDTH * 0.45
         band = (points["right_thigh"] + lift, points["left_thigh"] + lift)
-        canvas.stroke(_Stroke(0.0, band, 0.03, BAND))
+        canvas.stroke(_Stroke(0.0, band, 0.03, BAND), FIGURE_LAYER + len(parts))
     for anchor in drawing.glow:
         canvas.glow(points[anchor], 0.15, 0.45 + 0.55 * pose.effort)
     for arrow in drawing.arrows:
@@ -603,7 +625,7 @@ DRAWINGS: dict[str, Drawing] = {
             Arrow("right_knee", (0.0, 1.0, 0.0), gap=-0.32, length=0.17),
             Arrow("left_knee", (0.0, -1.0, 0.0), gap=-0.32, length=0.17),
         ),
-        pillows=(Pillow("knees", (0.0, 0.0, -0.03), (0.13, 0.1, 0.08), ("right_knee", "left_knee")),),
+        pillows=(Pillow("knees", (0.0, 0.0, -0.04), (0.09, 0.1, 0.07), ("right_knee", "left_knee")),),
         azimuth=90,
         elevation=24,
     ),
