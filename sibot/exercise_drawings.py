@@ -695,14 +695,14 @@ DRAWINGS: dict[str, Drawing] = {
     # on the back, right ankle on the left knee, hands behind the left thigh; the left foot lifts
     "piriformis_stretch": Drawing(
         start=Pose(
-            Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, 0.5)),
+            Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, 0.2)),
             Reach("floor", (0.44, 0.13, 0.06), (0.0, 0.1, 1.0)),
             Reach("left_thigh", (0.0, -0.06, -0.05), (0.0, -1.0, 0.3)),
             Reach("left_thigh", (0.0, 0.06, -0.05), (0.0, 1.0, 0.3)),
         ),
         held=Pose(
-            Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, 0.5)),
-            Reach("floor", (0.26, 0.13, 0.36), (0.0, 0.1, 1.0)),
+            Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, 0.2)),
+            Reach("floor", (0.3, 0.13, 0.32), (0.0, 0.1, 1.0)),
             Reach("left_thigh", (0.0, -0.06, -0.05), (0.0, -1.0, 0.3)),
             Reach("left_thigh", (0.0, 0.06, -0.05), (0.0, 1.0, 0.3)),
             effort=1.0,
