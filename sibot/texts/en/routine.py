@@ -64,8 +64,9 @@ _EXERCISES = {
     "routine.hip_flexion.first_side": "Both sides, right first: your right leg will cross over your left.",
     "routine.hip_flexion.relax": "Let the squeeze go and rest your legs on the pillows.",
     "routine.hip_abductor_stretch.picture": (
-        "The picture: lying on your left side, chest turned up to the ceiling, right knee bent "
-        "and resting on the floor in front, pressed gently down."
+        "The picture: lying on your left side, head resting on your left hand, chest turned "
+        "toward the ceiling, right knee bent and resting on the floor in front, pressed gently "
+        "down."
     ),
     "routine.hip_abductor_stretch.title": "Hip abductor stretch",
     "routine.hip_abductor_stretch.purpose": "A gentle stretch to loosen tight hips.",
