@@ -552,10 +552,9 @@ def draw_frame(drawing: Drawing, pose: Pose) -> Image.Image:
         replace(stroke, depth=sum(camera.depth(p) for p in stroke.points) / len(stroke.points))
         for stroke in _figure_strokes(points, near)
     ]
-    parts += [
-        _Stroke(_pillow_depth(pillow, corners, camera), corners, 0.0, PILLOW, "pillow")
-        for pillow, corners in ((pillow, _pillow_corners(pillow, points)) for pillow in drawing.pillows)
-    ]
+    for pillow in drawing.pillows:
+        corners = _pillow_corners(pillow, points)
+        parts.append(_Stroke(_pillow_depth(pillow, corners, camera), corners, 0.0, PILLOW, "pillow"))
     for order, part in enumerate(sorted(parts, key=lambda part: part.depth)):
         layer = FIGURE_LAYER + order
         if part.kind == "pillow":
