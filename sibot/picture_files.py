@@ -8,6 +8,8 @@ more and the new id replaces the old one.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from sqlalchemy.exc import IntegrityError
 
 from sibot.core import Core
@@ -23,7 +25,8 @@ async def stored_file_id(core: Core, bot_id: int, picture: str) -> str | None:
 
 async def remember_file_id(core: Core, bot_id: int, picture: str, file_id: str) -> None:
     """Keep the file id of an upload, in place of any id stored before."""
-    try:
+    # A send to another chat may upload it at the same moment and store its id first: both work.
+    with suppress(IntegrityError):
         async with core.db.transaction() as session:
             row = await session.get(PictureFile, (bot_id, picture))
             if row is None:
@@ -33,5 +36,3 @@ async def remember_file_id(core: Core, bot_id: int, picture: str, file_id: str) 
                 session.add(stored)
             else:
                 row.file_id, row.stored_at = file_id, core.clock.now()
-    except IntegrityError:
-        pass  # a send to another chat uploaded it at the same moment and stored its id; both work
