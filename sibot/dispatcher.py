@@ -104,11 +104,45 @@ class _Outgoing:
 
 
 @dataclass(frozen=True, slots=True)
-class _Outcome:
-    outgoing: _Outgoing
+class SendTry:
+    """One try of an outbox row's message: its message id once sent, or why it was not."""
+
     message_id: int | None = None
     blocked: bool = False
     error: str | None = None
+
+    @property
+    def sent(self) -> bool:
+        return self.message_id is not None
+
+    def status(self, attempts: int) -> str:
+        """The row's status after this try, its `attempts`-th: sent, failed for good, or
+        pending a retry."""
+        if self.sent:
+            return SENT
+        if self.blocked or attempts >= MAX_ATTEMPTS:
+            return FAILED
+        return PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    outgoing: _Outgoing
+    tried: SendTry
+
+
+async def send_once(sender: Sender, chat_id: int, message: OutgoingMessage, delivery_id: int) -> SendTry:
+    """Send an outbox row's message once, at the reminders' priority; never raises."""
+    try:
+        message_id = await sender.send(chat_id, message, priority=Priority.REMINDER)
+    except RecipientBlocked as exc:
+        return SendTry(blocked=True, error=str(exc))
+    except SendError as exc:
+        return SendTry(error=str(exc) or type(exc).__name__)
+    except Exception as exc:  # noqa: BLE001 - a fault of ours must not undo its batch mates
+        log.exception("outbox send failed unexpectedly", extra={"delivery_id": delivery_id})
+        return SendTry(error=f"{type(exc).__name__}: {exc}")
+    return SendTry(message_id=message_id)
 
 
 def retry_at(attempts: int, last_attempt: datetime) -> datetime:
@@ -484,20 +518,8 @@ class Dispatcher:
                 return
 
     async def _attempt(self, outgoing: _Outgoing) -> _Outcome:
-        try:
-            message_id = await self._sender.send(
-                outgoing.chat_id, outgoing.message, priority=Priority.REMINDER
-            )
-        except RecipientBlocked as exc:
-            return _Outcome(outgoing, blocked=True, error=str(exc))
-        except SendError as exc:
-            return _Outcome(outgoing, error=str(exc) or type(exc).__name__)
-        except Exception as exc:  # noqa: BLE001 - a fault of ours must not undo its batch mates
-            log.exception(
-                "reminder send failed unexpectedly", extra={"delivery_id": outgoing.delivery_id}
-            )
-            return _Outcome(outgoing, error=f"{type(exc).__name__}: {exc}")
-        return _Outcome(outgoing, message_id=message_id)
+        tried = await send_once(self._sender, outgoing.chat_id, outgoing.message, outgoing.delivery_id)
+        return _Outcome(outgoing, tried)
 
     async def _record(
         self, session: AsyncSession, outcomes: Sequence[_Outcome], now: datetime
@@ -517,7 +539,7 @@ class Dispatcher:
                 if outgoing.followup_day is not None:
                     at = now + self._followup_delay
                     followups.append(_followup(outgoing.reminder_id, at, outgoing.followup_day))
-            elif outcome.blocked:
+            elif outcome.tried.blocked:
                 log.info("patient blocked the bot; reminders stop", extra={"user_id": outgoing.chat_id})
                 followups.append(_followup(outgoing.reminder_id, None, None))
                 blocked.add(outgoing.chat_id)
@@ -567,18 +589,11 @@ def _followup(reminder_id: int, at: datetime | None, day: date | None) -> dict[s
 
 def _delivery_change(outcome: _Outcome, now: datetime) -> dict[str, Any]:
     """The delivery's row after this attempt: sent, failed for good, or pending a retry."""
-    attempts = outcome.outgoing.attempts + 1
-    sent = outcome.message_id is not None
-    if sent:
-        status = SENT
-    elif outcome.blocked or attempts >= MAX_ATTEMPTS:
-        status = FAILED
-    else:
-        status = PENDING
+    attempts, tried = outcome.outgoing.attempts + 1, outcome.tried
     return {
-        "delivery_id": outcome.outgoing.delivery_id, "status": status, "attempts": attempts,
-        "updated_at": now, "sent_at": now if sent else None, "message_id": outcome.message_id,
-        "error": outcome.error[:_ERROR_LENGTH] if outcome.error else None,
+        "delivery_id": outcome.outgoing.delivery_id, "status": tried.status(attempts),
+        "attempts": attempts, "updated_at": now, "sent_at": now if tried.sent else None,
+        "message_id": tried.message_id, "error": tried.error[:_ERROR_LENGTH] if tried.error else None,
         "claimed_by": None, "lease_until": None,
     }
 

@@ -39,11 +39,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sibot import checkins, diary
 from sibot.core import Core
 from sibot.function import full_report_data
-from sibot.dispatcher import LEASE, MAX_ATTEMPTS, retry_at
+from sibot.dispatcher import LEASE, SendTry, retry_at, send_once
 from sibot.models import Checkin, ExerciseSession, Follower, Patient, RedFlag, ShareDelivery, ShareLink
 from sibot.patients import SHARE_CODE_PREFIX, set_awaiting
-from sibot.ports import OutgoingMessage, Priority, RecipientBlocked, Sender, SendError
-from sibot.reminders import EXPIRED, FAILED, PENDING, SENT, SKIPPED
+from sibot.ports import OutgoingMessage, Sender
+from sibot.reminders import EXPIRED, PENDING, SKIPPED
 from sibot.report import FlagEvent, ReportData
 from sibot.schedule import Occurrence, mask_to_weekdays, next_occurrence
 from sibot.sessions import Status
@@ -667,32 +667,16 @@ class ShareOutbox:
                 return self._messages.revoked(language, patient_name), None
         return None, None
 
-    async def _send(self, claimed: _Claimed) -> tuple[bool, bool, str | None]:
-        """(sent, blocked, error) of one try."""
+    async def _send(self, claimed: _Claimed) -> SendTry | None:
+        """One try of the claimed row's message; None when there is nothing to send any more."""
         if claimed.message is None:
-            return False, False, None
-        try:
-            await self._sender.send(claimed.chat_id, claimed.message, priority=Priority.REMINDER)
-        except RecipientBlocked as exc:
-            return False, True, str(exc)
-        except SendError as exc:
-            return False, False, str(exc) or type(exc).__name__
-        except Exception as exc:  # noqa: BLE001 - a fault of ours is retried like a refusal
-            log.exception("share send failed unexpectedly", extra={"delivery_id": claimed.delivery_id})
-            return False, False, f"{type(exc).__name__}: {exc}"
-        return True, False, None
+            return None
+        return await send_once(self._sender, claimed.chat_id, claimed.message, claimed.delivery_id)
 
-    async def _record(self, claimed: _Claimed, outcome: tuple[bool, bool, str | None], now: datetime) -> None:
-        sent, blocked, error = outcome
+    async def _record(self, claimed: _Claimed, tried: SendTry | None, now: datetime) -> None:
         attempts = claimed.attempts + 1
-        if claimed.message is None:
-            status = SKIPPED
-        elif sent:
-            status = SENT
-        elif blocked or attempts >= MAX_ATTEMPTS:
-            status = FAILED
-        else:
-            status = PENDING
+        status = SKIPPED if tried is None else tried.status(attempts)
+        sent, error = (tried.sent, tried.error) if tried is not None else (False, None)
         async with self._core.db.transaction() as session:
             await session.execute(
                 update(ShareDelivery)
