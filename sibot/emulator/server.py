@@ -247,6 +247,9 @@ class BotApi:
     async def edit_message_text(self, params: Params) -> dict[str, Any]:
         chat = self._chat(params)
         message = self._own_message(chat, params, "message to edit not found")
+        if "text" not in message.body:
+            # a photo, an animation or a document has a caption, which editMessageText cannot reach
+            raise bad_request("there is no text in the message to edit")
         source = params.required_text("text", "message text is empty")
         text = formatted(source, params.text("parse_mode"), params.structured("entities"))
         check_length(text.text, MAX_TEXT_LENGTH, caption=False)
