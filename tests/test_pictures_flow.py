@@ -107,6 +107,23 @@ async def test_a_refused_file_id_is_uploaded_once_more_and_replaced(
     assert row.file_id != "EMU-animations-999999" and row.file_id in emulator.world.files
 
 
+async def test_a_picture_telegram_refuses_to_take_leaves_its_caption_as_text_and_the_session_going_on(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    emulator.faults.add("400", method="sendAnimation", description="Bad Request: IMAGE_PROCESS_FAILED")
+    patient = await _patient(bot, emulator, clock)
+    await patient.send("/exercise")
+    await patient.expect("how much does it hurt")
+    await patient.tap(SKIP_SCORE)
+    start = await patient.expect("Hip adduction (1 of 6)")
+    assert start.animation is None and start.text.endswith(text("en", "routine.hip_adduction.picture"))
+    assert NEXT in start.labels
+    await patient.tap(NEXT)
+    await patient.expect("Step 1 of 3")
+    async with bot.core.db.transaction() as session:
+        assert (await session.execute(select(PictureFile))).scalars().all() == []
+
+
 async def test_a_library_card_comes_with_its_still_or_with_pictures_off_in_place_of_the_list(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:

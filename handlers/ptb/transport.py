@@ -554,7 +554,8 @@ class TelegramSender:
     A message with a picture goes out as an animation or photo with the text as its caption, by
     the file id stored for this bot (`sibot.picture_files`) or, the first time and once more when
     Telegram refuses that id, as an upload whose new id is stored. Without a core (no store at
-    hand) the caption goes out alone, as text.
+    hand), or when Telegram refuses the upload itself, the caption goes out alone, as text: it
+    says in words what the picture shows, so the patient's step is never lost.
 
     Telegram's answers become the core's errors: 403 and "chat not found" (the chat is gone or
     never started the bot; retrying cannot help) are `RecipientBlocked`; timeouts, network faults,
@@ -576,16 +577,21 @@ class TelegramSender:
                 return await self._send_photo(chat_id, message, rate_limit_args)
             if message.picture is not None and self._core is not None:
                 return await self._send_picture(self._core, chat_id, message, rate_limit_args)
-            sent = await self._bot.do_api_request(
-                "sendMessage",
-                api_kwargs={
-                    "chat_id": chat_id,
-                    "text": message.text,
-                    "parse_mode": ParseMode.HTML,
-                    "reply_markup": inline_keyboard(message.buttons),
-                },
-                rate_limit_args=rate_limit_args,
-            )
+            return await self._send_text(chat_id, message, rate_limit_args)
+
+    async def _send_text(
+        self, chat_id: int, message: OutgoingMessage, rate_limit_args: RateLimitArgs | None
+    ) -> int:
+        sent = await self._bot.do_api_request(
+            "sendMessage",
+            api_kwargs={
+                "chat_id": chat_id,
+                "text": message.text,
+                "parse_mode": ParseMode.HTML,
+                "reply_markup": inline_keyboard(message.buttons),
+            },
+            rate_limit_args=rate_limit_args,
+        )
         return int(sent["message_id"])
 
     async def _send_photo(
@@ -613,11 +619,19 @@ class TelegramSender:
                 _LOGGER.info("Telegram refused a stored picture id; uploading the picture again")
         # the first read of a picture's file is disk work: off the event loop
         data = await asyncio.to_thread(picture_file, name)
-        sent = await send(
-            chat_id, data, filename=picture_file_name(name), **self._caption(message, rate_limit_args)
-        )
-        uploaded = sent.animation or sent.photo[-1]
-        await picture_files.remember_file_id(core, self._bot.id, name, uploaded.file_id)
+        try:
+            sent = await send(
+                chat_id, data, filename=picture_file_name(name), **self._caption(message, rate_limit_args)
+            )
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                raise
+            # the caption says in words what the picture shows: the patient's step goes on
+            _LOGGER.warning("Telegram refused a picture upload (%s); its caption goes as text", exc.message)
+            return await self._send_text(chat_id, message, rate_limit_args)
+        uploaded = sent.animation or sent.document or (sent.photo[-1] if sent.photo else None)
+        if uploaded is not None:
+            await picture_files.remember_file_id(core, self._bot.id, name, uploaded.file_id)
         return sent.message_id
 
     @staticmethod

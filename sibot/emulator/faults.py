@@ -6,14 +6,15 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-FaultKind = Literal["5xx", "429", "timeout", "drop"]
+FaultKind = Literal["400", "5xx", "429", "timeout", "drop"]
 
 
 @dataclass(slots=True)
 class Fault:
     """One planned failure.
 
-    kind: "5xx" answers `status`; "429" answers Too Many Requests with `retry_after`;
+    kind: "400" refuses the call with `description`, as Telegram refuses what it cannot take;
+    "5xx" answers `status`; "429" answers Too Many Requests with `retry_after`;
     "timeout" answers only after `delay` seconds; "drop" closes the connection unanswered.
     For "timeout" and "drop", `takes_effect` says whether the call still happens (the message is
     sent, only the answer is late or lost); otherwise the timeout ends in a dropped connection.
@@ -30,6 +31,7 @@ class Fault:
     retry_after: int = 1
     delay: float = 10.0
     takes_effect: bool = False
+    description: str = "Bad Request"
     injected: int = 0
 
     def matches(self, method: str, chat_id: int | None) -> bool:
@@ -60,9 +62,11 @@ class Faults:
         retry_after: int = 1,
         delay: float = 10.0,
         takes_effect: bool = False,
+        description: str = "Bad Request",
     ) -> Fault:
         fault = Fault(
-            kind, method, chat_id, count, probability, status, retry_after, delay, takes_effect
+            kind, method, chat_id, count, probability, status, retry_after, delay, takes_effect,
+            description,
         )
         self._planned.append(fault)
         return fault

@@ -147,6 +147,9 @@ class BotApi:
         method: Method,
         payload: dict[str, Any],
     ) -> web.StreamResponse:
+        if fault.kind == "400":
+            record.status = 400
+            return _answer(ApiError(400, fault.description).body(), 400)
         if fault.kind == "5xx":
             record.status = fault.status
             return _answer(ApiError(fault.status, "Internal Server Error").body(), fault.status)
