@@ -62,7 +62,8 @@ async def typed_message(update: Update, context: BotContext) -> None:
 
 def _typed_answer(typed: str, language: str) -> OutgoingMessage:
     """A score: one tap saves it as a /pain check-in. Pain or worry: /pain's scale and when to get
-    help. Anything else: the main actions."""
+    help. A greeting: a greeting and the main actions. Thanks: a warm word. Anything else: the
+    main actions."""
     understood = understand(typed)
     match understood.meaning:
         case Meaning.SCORE:
@@ -74,13 +75,18 @@ def _typed_answer(typed: str, language: str) -> OutgoingMessage:
             return OutgoingMessage(text(language, "settings.typed.score", score=score), ((save,),))
         case Meaning.WORRY:
             return OutgoingMessage(text(language, "settings.typed.worry"), ((pickers.note_pain_button(language),),))
+        case Meaning.GREETING:
+            return OutgoingMessage(text(language, "settings.typed.greeting"), pickers.main_actions(language))
+        case Meaning.THANKS:
+            return OutgoingMessage(text(language, "settings.typed.thanks"))
         case Meaning.UNKNOWN:
             return OutgoingMessage(text(language, "settings.typed.menu"), pickers.main_actions(language))
 
 
 async def other_message(update: Update, context: BotContext) -> None:
-    """Stickers, photos, voice notes: the main actions."""
-    await reply(update, _typed_answer("", _language(context)))
+    """Stickers, photos, voice notes: what the bot can read, and the main actions."""
+    language = _language(context)
+    await reply(update, OutgoingMessage(text(language, "settings.typed.media"), pickers.main_actions(language)))
 
 
 async def unknown_button(update: Update, context: BotContext) -> None:

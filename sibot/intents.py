@@ -1,4 +1,5 @@
-"""What a typed message nobody asked for may mean: a pain score, words of pain or worry, or neither.
+"""What a typed message nobody asked for may mean: a pain score, words of pain or worry, a greeting,
+thanks, or none of these.
 
 Pure functions over the text, with the word lists as data, one list a language. Every list is
 read whatever the patient's language is: people write in the language they think in. The text is
@@ -48,11 +49,31 @@ WORRY_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# A greeting opens a short message ("hi", "good morning!"); thanks may stand anywhere in one
+# ("ok thanks a lot"). Phrases as lower-case words; a longer message is about something else.
+GREETINGS: dict[str, tuple[str, ...]] = {
+    "en": ("hi", "hello", "hey", "hiya", "good morning", "good afternoon", "good evening"),
+    "de": ("hallo", "hi", "hey", "moin", "servus", "grüß gott", "guten morgen", "guten tag", "guten abend"),
+    "es": ("hola", "buenas", "buenos días", "buenos dias", "buenas tardes", "buenas noches"),
+    "ru": ("привет", "здравствуйте", "здравствуй", "доброе утро", "добрый день", "добрый вечер"),
+}
+THANKS: dict[str, tuple[str, ...]] = {
+    "en": ("thanks", "thank you", "thank u", "thx", "ty", "cheers"),
+    "de": ("danke", "dankeschön", "vielen dank"),
+    "es": ("gracias", "muchas gracias"),
+    "ru": ("спасибо", "благодарю", "спс"),
+}
+_GREETING_WORDS = 4
+_THANKS_WORDS = 8
+
+
 class Meaning(StrEnum):
     """What `understand` makes of a text."""
 
     SCORE = "score"
     WORRY = "worry"
+    GREETING = "greeting"
+    THANKS = "thanks"
     UNKNOWN = "unknown"
 
 
@@ -65,12 +86,18 @@ class Understood:
 
 
 def understand(typed: str) -> Understood:
-    """A bare pain score 0-10 first, then words of pain or worry in any language, else unknown."""
+    """A bare pain score 0-10 first, then words of pain or worry in any language (they outweigh
+    a greeting or thanks around them), then thanks, then a greeting, else unknown."""
     score = pain_score(typed)
     if score is not None:
         return Understood(Meaning.SCORE, score)
     if worry_language(typed) is not None:
         return Understood(Meaning.WORRY)
+    words = _words(typed)
+    if len(words) <= _THANKS_WORDS and any(_holds(words, phrase) for phrase in _phrases(THANKS)):
+        return Understood(Meaning.THANKS)
+    if len(words) <= _GREETING_WORDS and any(_opens(words, phrase) for phrase in _phrases(GREETINGS)):
+        return Understood(Meaning.GREETING)
     return Understood(Meaning.UNKNOWN)
 
 
@@ -85,8 +112,24 @@ def pain_score(typed: str) -> int | None:
 
 def worry_language(typed: str) -> str | None:
     """The first language whose words of pain or worry the text holds; None when none does."""
-    words = re.findall(r"\w+", typed.casefold())
+    words = _words(typed)
     for language, patterns in WORRY_WORDS.items():
         if any(fnmatchcase(word, pattern) for word in words for pattern in patterns):
             return language
     return None
+
+
+def _words(typed: str) -> list[str]:
+    return re.findall(r"\w+", typed.casefold())
+
+
+def _phrases(by_language: dict[str, tuple[str, ...]]) -> list[list[str]]:
+    return [phrase.split() for phrases in by_language.values() for phrase in phrases]
+
+
+def _opens(words: list[str], phrase: list[str]) -> bool:
+    return words[: len(phrase)] == phrase
+
+
+def _holds(words: list[str], phrase: list[str]) -> bool:
+    return any(_opens(words[start:], phrase) for start in range(len(words)))

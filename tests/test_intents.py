@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sibot.texts import available_languages
-from sibot.intents import WORRY_WORDS, Meaning, pain_score, understand, worry_language
+from sibot.intents import GREETINGS, THANKS, WORRY_WORDS, Meaning, pain_score, understand, worry_language
 
 
 @pytest.mark.parametrize(
@@ -32,10 +32,22 @@ WORRIED = {
     "ru": ["болит", "сильная боль в спине", "мне больно", "я беспокоюсь", "нога немеет"],
 }
 EVERYDAY = {
-    "en": ["good morning", "thanks!", "painting the fence", "what time is it"],
-    "de": ["Guten Morgen", "danke schön", "wie spät ist es"],
-    "es": ["buenos días", "gracias", "¿qué hora es?"],
-    "ru": ["доброе утро", "спасибо большое", "больше не надо", "более-менее"],
+    "en": ["painting the fence", "what time is it", "history of this", "they said hi to me at the gym"],
+    "de": ["wie spät ist es", "Morgen früh geht es nicht"],
+    "es": ["¿qué hora es?", "hola hola hola hola hola"],
+    "ru": ["больше не надо", "более-менее"],
+}
+GREETED = {
+    "en": ["hi", "Hello!", "good morning", "hey there"],
+    "de": ["Hallo", "Guten Morgen!", "moin moin"],
+    "es": ["hola", "¡Buenos días!", "buenas tardes"],
+    "ru": ["Привет", "доброе утро", "Здравствуйте!"],
+}
+THANKED = {
+    "en": ["thanks!", "Thank you so much", "ok thx"],
+    "de": ["danke schön", "Vielen Dank!"],
+    "es": ["gracias", "¡Muchas gracias!"],
+    "ru": ["спасибо большое", "Спасибо!"],
 }
 
 
@@ -48,5 +60,20 @@ def test_words_of_pain_or_worry_are_found_in_each_language(language: str) -> Non
         assert understand(typed).meaning is Meaning.UNKNOWN, typed
 
 
+@pytest.mark.parametrize("language", sorted(GREETINGS))
+def test_greetings_and_thanks_are_known_in_each_language(language: str) -> None:
+    for typed in GREETED[language]:
+        assert understand(typed).meaning is Meaning.GREETING, typed
+    for typed in THANKED[language]:
+        assert understand(typed).meaning is Meaning.THANKS, typed
+
+
+def test_pain_outweighs_the_greeting_or_thanks_around_it() -> None:
+    for typed in ("hi, my back hurts", "thanks, but the pain is worse", "Hallo, ich habe Schmerzen"):
+        assert understand(typed).meaning is Meaning.WORRY, typed
+
+
 def test_every_language_we_speak_has_its_list() -> None:
-    assert sorted(WORRY_WORDS) == sorted(WORRIED) == sorted(available_languages())
+    languages = sorted(available_languages())
+    assert sorted(WORRY_WORDS) == sorted(WORRIED) == languages
+    assert sorted(GREETINGS) == sorted(GREETED) == sorted(THANKS) == sorted(THANKED) == languages

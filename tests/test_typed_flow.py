@@ -1,5 +1,5 @@
 """Typed text nobody asked for, end to end: a score is saved with one tap, pain or worry gets /pain
-and when to get help, anything else the main actions. The text never reaches the logs."""
+and when to get help, a greeting a greeting, thanks a warm word, anything else the main actions. The text never reaches the logs."""
 
 from __future__ import annotations
 
@@ -66,9 +66,23 @@ async def test_pain_or_worry_gets_pain_and_when_to_get_help(
 
 async def test_anything_else_gets_the_main_actions(bot: BotHarness, emulator: Emulator) -> None:
     patient = await _patient(bot, emulator, "en")
-    for typed in ("good morning", "11"):
+    for typed in ("what time is it", "11"):
         await patient.send(typed)
         menu = await patient.expect(text("en", "settings.typed.menu").split(";")[0])
         assert menu.labels == ["▶️ Start a session", "📝 Note my pain", "Learn about SI joint pain", "⚙️ Settings"]
     await patient.tap("📝 Note my pain")
     await patient.expect("0 = no pain, 10 = worst pain imaginable")
+
+
+@pytest.mark.parametrize(("language", "hello", "thanks"), [("en", "Hi!", "thanks a lot"), ("de", "Hallo", "danke"),
+                                                           ("es", "hola", "gracias"), ("ru", "привет", "спасибо")])
+async def test_a_greeting_is_greeted_and_thanks_get_a_warm_word(
+    bot: BotHarness, emulator: Emulator, language: str, hello: str, thanks: str
+) -> None:
+    patient = await _patient(bot, emulator, language)
+    await patient.send(hello)
+    greeting = await patient.expect(said(language, "settings.typed.greeting"))
+    assert said(language, "settings.action.pain") in greeting.labels
+    await patient.send(thanks)
+    welcome = await patient.expect(said(language, "settings.typed.thanks"))
+    assert welcome.labels == []

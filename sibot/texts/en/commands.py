@@ -42,7 +42,7 @@ MESSAGES = {
     "settings.command.help": "What I can do",
     # fallbacks
     "settings.unknown_button": "That button doesn't work any more.",
-    # typed text nobody asked for: a score, words of pain or worry, or anything else
+    # typed text nobody asked for: a score, words of pain or worry, a greeting, thanks, or anything else
     "settings.typed.score": "Shall I note <b>{score}/10</b> as your pain now?",
     "settings.typed.save_score": "✅ Save {score}/10",
     "settings.typed.worry": (
@@ -53,4 +53,11 @@ MESSAGES = {
         "sharp pain. I can't give medical advice: for that, ask your clinician."
     ),
     "settings.typed.menu": "I'm not sure what you mean. Here is what I can do; /help lists it all.",
+    "settings.typed.greeting": "Hi! 👋 Good to see you. What would you like to do?",
+    "settings.typed.thanks": "You're welcome! 😊 I'm here whenever you need me.",
+    # a voice note, photo or sticker: the bot reads only text and taps
+    "settings.typed.media": (
+        "I can only read typed messages and button taps, not voice messages, photos, files or stickers. "
+        "Here is what I can do; /help lists it all."
+    ),
 }
