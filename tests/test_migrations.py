@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, select, text
 
-from sibot.db import Database, alembic_config, run_alembic
+from sibot.db import Database, alembic_config
 from migrations import NEWEST_REVISION
 from sibot.models import Base, Broadcast, Patient
 from sibot.routine import ROUTINE_KEYS, Pace
@@ -31,12 +31,11 @@ async def test_stairway_upgrade_downgrade_upgrade_every_revision(any_database_ur
     db = Database(any_database_url)
     try:
         for revision in _revisions():
-            async with db.engine.begin() as connection:
-                await connection.run_sync(run_alembic, "upgrade", revision)
-                await connection.run_sync(run_alembic, "downgrade", "-1")
-                await connection.run_sync(run_alembic, "upgrade", revision)
-        async with db.engine.begin() as connection:
-            await connection.run_sync(run_alembic, "downgrade", "base")
+            await db.migrate("upgrade", revision)
+            await db.migrate("downgrade", "-1")
+            await db.migrate("upgrade", revision)
+        await db.migrate("downgrade", "base")
+        async with db.engine.connect() as connection:
             assert await connection.run_sync(_tables) == set()
     finally:
         await db.dispose()
@@ -65,8 +64,7 @@ def test_newest_revision_is_the_head_of_the_migrations() -> None:
 async def test_a_database_behind_the_newest_revision_is_upgraded_at_start(any_database_url: str) -> None:
     db = Database(any_database_url)
     try:
-        async with db.engine.begin() as connection:
-            await connection.run_sync(run_alembic, "upgrade", _revisions()[0])
+        await db.migrate("upgrade", _revisions()[0])
         await db.upgrade()
         async with db.engine.connect() as connection:
             assert await connection.run_sync(_tables) == set(Base.metadata.tables)
@@ -79,8 +77,8 @@ async def test_an_unfinished_broadcast_of_an_earlier_version_is_not_sent_again(
 ) -> None:
     db = Database(any_database_url)
     try:
+        await db.migrate("upgrade", "0002")
         async with db.engine.begin() as connection:
-            await connection.run_sync(run_alembic, "upgrade", "0002")
             await connection.execute(
                 text(
                     "INSERT INTO broadcasts (admin_id, text, created_at, confirmed_at, sent, failed)"
@@ -103,8 +101,8 @@ async def test_broadcasts_get_their_state_and_a_downgrade_sends_no_cancelled_one
     at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     db = Database(any_database_url)
     try:
+        await db.migrate("upgrade", "0003")
         async with db.engine.begin() as connection:
-            await connection.run_sync(run_alembic, "upgrade", "0003")
             for confirmed, finished in ((None, None), (at, None), (at, at)):
                 await connection.execute(
                     text(
@@ -118,8 +116,8 @@ async def test_broadcasts_get_their_state_and_a_downgrade_sends_no_cancelled_one
             rows = (await session.scalars(select(Broadcast).order_by(Broadcast.id))).all()
             assert [row.status for row in rows] == ["draft", "sending", "finished"]
             rows[0].status, rows[1].status = "cancelled", "cancelled"  # a draft, and one going out
-        async with db.engine.begin() as connection:
-            await connection.run_sync(run_alembic, "downgrade", "0003")
+        await db.migrate("downgrade", "0003")
+        async with db.engine.connect() as connection:
             left = (await connection.execute(text("SELECT confirmed_at, finished_at FROM broadcasts"))).all()
         # What 0003 sends or resumes has no finished_at: none of them.
         assert all(confirmed is not None and finished is not None for confirmed, finished in left)
@@ -133,8 +131,8 @@ async def test_a_session_in_progress_at_the_upgrade_to_the_guided_pace_goes_on_s
     at = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
     db = Database(any_database_url)
     try:
+        await db.migrate("upgrade", "0006")
         async with db.engine.begin() as connection:
-            await connection.run_sync(run_alembic, "upgrade", "0006")
             await connection.execute(
                 text(
                     "INSERT INTO patients (id, language, timezone, pregnant, hold_seconds,"
@@ -172,8 +170,8 @@ async def test_patients_held_at_a_question_no_longer_asked_are_held_at_its_succe
     db = Database(any_database_url)
     seen = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     try:
+        await db.migrate("upgrade", "0006")
         async with db.engine.begin() as connection:
-            await connection.run_sync(run_alembic, "upgrade", "0006")
             for patient_id, step in enumerate(
                 ("clearance:weakness", "clearance:fever", "clearance:injury", "clearance:saddle", "safety"),
                 start=1,
