@@ -421,7 +421,9 @@ class BrokenReferences(Exception):
             f"{count} of {table} without their row in {parent}"
             for (table, parent), count in sorted(dangling.items())
         )
-        super().__init__(f"the migration would leave rows that refer to rows that are not there ({rows})")
+        super().__init__(
+            f"the migration would leave rows that refer to rows that are not there ({rows})"
+        )
 
 
 @contextmanager
@@ -436,8 +438,10 @@ def migration_transaction(connection: Connection) -> Iterator[None]:
     once unless a transaction is open: the explicit BEGIN makes a failed migration change nothing.
     """
     if connection.in_transaction():
-        raise RuntimeError("a migration runs in a transaction of its own: hand it a connection in none")
-    if connection.dialect.name == "postgresql":
+        raise RuntimeError(
+            "a migration runs in a transaction of its own: hand it a connection in none"
+        )
+    if connection.dialect.name != "sqlite":
         with connection.begin():
             # A migration may rewrite a big table, and must wait for the transactions of the
             # replicas still running the old version.
@@ -445,25 +449,27 @@ def migration_transaction(connection: Connection) -> Iterator[None]:
             connection.execute(text("SET LOCAL statement_timeout = 0"))
             yield
         return
+    with _foreign_keys_off(connection), connection.begin():
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        with _references_kept(connection):
+            yield
+
+
+@contextmanager
+def _foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite's foreign keys off in the block, and on again after it; a connection that cannot
+    have them back is dropped, so the pool never hands it out without them."""
     if not _enforce_foreign_keys(connection, on=False):
         raise RuntimeError("SQLite kept foreign keys on: a transaction was open on the connection")
     try:
-        with connection.begin():
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-            before = _dangling_references(connection)
-            yield
-            added = _dangling_references(connection) - before
-            if added:
-                raise BrokenReferences(added)
+        yield
     finally:
-        _restore_foreign_keys(connection)
-    if before:
-        # Written while foreign keys were off (an sqlite3 shell has them off): not the
-        # migration's doing, and no reason to keep the bot from starting.
-        log.warning(
-            "rows refer to rows that are not there; the migration left them as they were",
-            extra={"dangling": {f"{table}->{parent}": count for (table, parent), count in before.items()}},
-        )
+        try:
+            restored = _enforce_foreign_keys(connection, on=True)
+        except DBAPIError:  # the connection broke; the migration's own error, if any, goes on up
+            restored = False
+        if not restored:
+            connection.invalidate()
 
 
 def _enforce_foreign_keys(connection: Connection, *, on: bool) -> bool:
@@ -474,15 +480,24 @@ def _enforce_foreign_keys(connection: Connection, *, on: bool) -> bool:
     return bool(enforced) == on
 
 
-def _restore_foreign_keys(connection: Connection) -> None:
-    """Foreign keys on again for the bot's transactions; a connection that cannot have them is
-    dropped, so the pool never hands it out without them."""
-    try:
-        restored = _enforce_foreign_keys(connection, on=True)
-    except DBAPIError:  # the connection broke; the migration's own error, if any, goes on up
-        restored = False
-    if not restored:
-        connection.invalidate()
+@contextmanager
+def _references_kept(connection: Connection) -> Iterator[None]:
+    """Raise BrokenReferences when the block leaves rows that refer to rows that are not there.
+
+    Rows that did so before it were written while foreign keys were off (an sqlite3 shell has
+    them off): not the migration's doing, and no reason to keep the bot from starting.
+    """
+    before = _dangling_references(connection)
+    yield
+    added = _dangling_references(connection) - before
+    if added:
+        raise BrokenReferences(added)
+    if before:
+        dangling = {f"{table}->{parent}": count for (table, parent), count in before.items()}
+        log.warning(
+            "rows refer to rows that are not there; the migration left them as they were",
+            extra={"dangling": dangling},
+        )
 
 
 def _dangling_references(connection: Connection) -> Counter[tuple[str, str]]:

@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import sys
+from contextlib import closing
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, delete, inspect, select, text
 
-from sibot.db import BrokenReferences, Database, alembic_config
+from sibot.db import BrokenReferences, Database, alembic_config, run_alembic
 from migrations import NEWEST_REVISION
 from sibot.models import (
     Base,
@@ -89,7 +90,9 @@ async def _a_row_in_every_table(db: Database) -> None:
         activity = FunctionActivity(patient_id=PATIENT_ID, suggestion="stairs", added_at=AT)
         session.add_all([delivery, exercise, activity, Follower(id=FOLLOWER_ID, created_at=AT)])
         await session.flush()
-        checkin = Checkin(patient_id=PATIENT_ID, at=AT, score=6, source="after_session", session_id=exercise.id)
+        checkin = Checkin(
+            patient_id=PATIENT_ID, at=AT, score=6, source="after_session", session_id=exercise.id
+        )
         link = ShareLink(
             patient_id=PATIENT_ID, follower_id=FOLLOWER_ID, role="clinician", code_hash="0" * 64,
             created_at=AT, expires_at=AT, accepted_at=AT, confirmed_at=AT,
@@ -97,8 +100,11 @@ async def _a_row_in_every_table(db: Database) -> None:
         session.add_all([checkin, link])
         await session.flush()
         session.add_all([
-            RedFlag(patient_id=PATIENT_ID, at=AT, rule="severe_pain", urgency="doctor_today", checkin_id=checkin.id),
-            InflammatoryCheck(patient_id=PATIENT_ID, started_at=AT, answers={"morning_stiffness": True}),
+            RedFlag(
+                patient_id=PATIENT_ID, at=AT, rule="severe_pain", urgency="doctor_today",
+                checkin_id=checkin.id,
+            ),
+            InflammatoryCheck(patient_id=PATIENT_ID, started_at=AT, answers={"night": True}),
             FunctionScore(activity_id=activity.id, patient_id=PATIENT_ID, at=AT, score=4),
             DoseChange(
                 patient_id=PATIENT_ID, at=AT, reason="easy", accepted=True, hold_from=5, hold_to=7,
@@ -108,7 +114,10 @@ async def _a_row_in_every_table(db: Database) -> None:
                 link_id=link.id, chat_id=FOLLOWER_ID, key="accepted", due_at=AT, created_at=AT,
                 updated_at=AT,
             ),
-            Broadcast(admin_id=1, text="hello", status="finished", created_at=AT, confirmed_at=AT, finished_at=AT),
+            Broadcast(
+                admin_id=1, text="hello", status="finished", created_at=AT, confirmed_at=AT,
+                finished_at=AT,
+            ),
             ReplicaHeartbeat(replica="host-1", written_at=AT),
             PictureFile(bot_id=1, picture="hip_adduction", file_id="AgAD", stored_at=AT),
         ])
@@ -128,7 +137,9 @@ async def test_stairway_upgrade_downgrade_upgrade_every_revision(any_database_ur
         await db.dispose()
 
 
-async def test_no_row_is_lost_going_down_to_the_first_revision_and_up_again(any_database_url: str) -> None:
+async def test_no_row_is_lost_going_down_to_the_first_revision_and_up_again(
+    any_database_url: str,
+) -> None:
     """On SQLite batch mode copies a table to change it and drops the old one: with foreign keys
     on, the drop deleted every row that refers to it (going below 0010, 0011 or 0012 did)."""
     db = Database(any_database_url)
@@ -155,6 +166,17 @@ async def test_no_row_is_lost_going_down_to_the_first_revision_and_up_again(any_
         assert left["patients"] == 1 and left["exercise_sessions"] == left["reminders"] == 0
     finally:
         await db.dispose()
+
+
+async def test_a_migration_refuses_a_connection_already_in_a_transaction(database: Database) -> None:
+    """SQLite ignores turning foreign keys off inside a transaction; the migration would cascade."""
+    async with database.engine.begin() as connection:
+        await connection.execute(text("SELECT 1"))
+        with pytest.raises(RuntimeError, match="a migration runs in a transaction of its own"):
+            await connection.run_sync(run_alembic, "downgrade", "-1")
+    async with database.engine.connect() as connection:
+        version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    assert version == NEWEST_REVISION
 
 
 async def database_whose_upgrade_loses_a_patient(url: str) -> None:
@@ -185,7 +207,9 @@ def _sqlite_url(folder: Path) -> str:
     return f"sqlite+aiosqlite:///{folder / 'sibot.db'}"
 
 
-async def test_a_migration_that_would_leave_rows_referring_to_nothing_changes_nothing(tmp_path: Path) -> None:
+async def test_a_migration_that_would_leave_rows_referring_to_nothing_changes_nothing(
+    tmp_path: Path,
+) -> None:
     url = _sqlite_url(tmp_path)
     await database_whose_upgrade_loses_a_patient(url)
     db = Database(url)
@@ -220,8 +244,9 @@ async def test_the_alembic_command_says_in_one_line_that_it_changed_nothing(tmp_
     assert command.returncode != 0 and "Traceback" not in output, output
     assert "FAILED: the migration would leave rows that refer to rows that are not there" in output
     assert "without their row in patients); nothing was changed" in output
-    with sqlite3.connect(tmp_path / "sibot.db") as connection:
-        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [("0011",)]
+    with closing(sqlite3.connect(tmp_path / "sibot.db")) as connection:
+        versions = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert versions == [("0011",)]
 
 
 async def test_rows_that_referred_to_nothing_before_a_migration_do_not_stop_it(
@@ -234,8 +259,9 @@ async def test_rows_that_referred_to_nothing_before_a_migration_do_not_stop_it(
         await db.upgrade()
         await _a_row_in_every_table(db)
         await db.migrate("downgrade", "0011")
-        with sqlite3.connect(tmp_path / "sibot.db") as shell:
-            shell.execute("DELETE FROM followers")  # the share link now refers to no follower
+        with closing(sqlite3.connect(tmp_path / "sibot.db")) as shell:
+            shell.execute("DELETE FROM followers")
+            shell.commit()  # the share link now refers to no follower
         await db.upgrade()
         async with db.engine.connect() as connection:
             version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
