@@ -7,6 +7,7 @@ import logging
 import os
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
@@ -332,16 +333,17 @@ class Database:
 
     async def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to `revision` (the newest by default)."""
-        async with self.engine.begin() as connection:
-            if self.kind == "postgresql":
-                # A migration may rewrite a big table, and must wait for the transactions of the
-                # replicas still running the old version.
-                await connection.execute(text("SET LOCAL lock_timeout = 0"))
-                await connection.execute(text("SET LOCAL statement_timeout = 0"))
+        if revision == "head":
             # Importing alembic took a sixth of every start, and most starts find nothing to do.
-            if revision == "head" and await connection.run_sync(_at_newest_revision):
-                return
-            await connection.run_sync(run_alembic, "upgrade", revision)
+            async with self.engine.connect() as connection:
+                if await connection.run_sync(_at_newest_revision):
+                    return
+        await self.migrate("upgrade", revision)
+
+    async def migrate(self, verb: str, revision: str) -> None:
+        """Run `alembic upgrade|downgrade <revision>` in one transaction (migration_transaction)."""
+        async with self.engine.connect() as connection:
+            await connection.run_sync(run_alembic, verb, revision)
 
     async def forget_deleted(self) -> None:
         """Make rows deleted a moment ago unreadable from the database's files.
@@ -410,6 +412,100 @@ def _at_newest_revision(connection: Connection) -> bool:
     return versions == [migrations.NEWEST_REVISION]
 
 
+class BrokenReferences(Exception):
+    """A migration on SQLite would leave rows that refer to rows that are not there; it was
+    rolled back."""
+
+    def __init__(self, dangling: Counter[tuple[str, str]]) -> None:
+        rows = ", ".join(
+            f"{count} of {table} without their row in {parent}"
+            for (table, parent), count in sorted(dangling.items())
+        )
+        super().__init__(
+            f"the migration would leave rows that refer to rows that are not there ({rows})"
+        )
+
+
+@contextmanager
+def migration_transaction(connection: Connection) -> Iterator[None]:
+    """The one transaction a migration runs in, on a `connection` that is in none yet.
+
+    SQLite has almost no ALTER TABLE: Alembic's batch mode copies a table to change it and drops
+    the old one. With foreign keys enforced, that drop deletes every row referring to the table
+    (ON DELETE CASCADE): dropping a column of `patients` deleted every patient's sessions. So
+    foreign keys are off while a migration runs (SQLite takes that only outside a transaction),
+    checked before the commit, and on again after it. pysqlite commits each DDL statement at
+    once unless a transaction is open: the explicit BEGIN makes a failed migration change nothing.
+    """
+    if connection.in_transaction():
+        raise RuntimeError(
+            "a migration runs in a transaction of its own: hand it a connection in none"
+        )
+    if connection.dialect.name != "sqlite":
+        with connection.begin():
+            # A migration may rewrite a big table, and must wait for the transactions of the
+            # replicas still running the old version.
+            connection.execute(text("SET LOCAL lock_timeout = 0"))
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
+            yield
+        return
+    with _foreign_keys_off(connection), connection.begin():
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        with _references_kept(connection):
+            yield
+
+
+@contextmanager
+def _foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite's foreign keys off in the block, and on again after it; a connection that cannot
+    have them back is dropped, so the pool never hands it out without them."""
+    if not _enforce_foreign_keys(connection, on=False):
+        raise RuntimeError("SQLite kept foreign keys on: a transaction was open on the connection")
+    try:
+        yield
+    finally:
+        try:
+            restored = _enforce_foreign_keys(connection, on=True)
+        except DBAPIError:  # the connection broke; the migration's own error, if any, goes on up
+            restored = False
+        if not restored:
+            connection.invalidate()
+
+
+def _enforce_foreign_keys(connection: Connection, *, on: bool) -> bool:
+    """Turn SQLite's foreign keys on or off; False when SQLite ignored it (inside a transaction)."""
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    enforced = connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one()
+    connection.commit()
+    return bool(enforced) == on
+
+
+@contextmanager
+def _references_kept(connection: Connection) -> Iterator[None]:
+    """Raise BrokenReferences when the block leaves rows that refer to rows that are not there.
+
+    Rows that did so before it were written while foreign keys were off (an sqlite3 shell has
+    them off): not the migration's doing, and no reason to keep the bot from starting.
+    """
+    before = _dangling_references(connection)
+    yield
+    added = _dangling_references(connection) - before
+    if added:
+        raise BrokenReferences(added)
+    if before:
+        dangling = {f"{table}->{parent}": count for (table, parent), count in before.items()}
+        log.warning(
+            "rows refer to rows that are not there; the migration left them as they were",
+            extra={"dangling": dangling},
+        )
+
+
+def _dangling_references(connection: Connection) -> Counter[tuple[str, str]]:
+    """How many rows of each table refer to a missing row of another, by (table, other table)."""
+    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    return Counter((table, parent) for table, _rowid, parent, _key in rows)
+
+
 def alembic_config() -> Config:
     from alembic.config import Config
 
@@ -419,7 +515,8 @@ def alembic_config() -> Config:
 
 
 def run_alembic(connection: Connection, verb: str, revision: str) -> None:
-    """Run `alembic upgrade|downgrade <revision>` on a connection the caller holds."""
+    """Run `alembic upgrade|downgrade <revision>` on a connection the caller holds, in none of its
+    transactions: migrations/env.py runs it in migration_transaction."""
     from alembic import command
 
     config = alembic_config()

@@ -24,7 +24,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from sibot.db import Database, sqlite_file
+from sibot.db import BrokenReferences, Database, sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,12 @@ def database_failure(error: Exception, url: str) -> StartupFailure | None:
     """What went wrong opening or upgrading the database at `url`, or None for anything else."""
     where = make_url(url).render_as_string(hide_password=True)
     cause = error.orig if isinstance(error, DBAPIError) else error
+    if isinstance(error, BrokenReferences):
+        return StartupFailure(
+            f"the schema upgrade of the database {where} stopped and changed nothing: {error}. "
+            "Run the version of sibot that ran before, and report this to its developers",
+            outage=False,
+        )
     newer = _revision_the_code_does_not_know(error)
     if newer is not None:
         return StartupFailure(

@@ -19,6 +19,7 @@ from sibot.emulator import Emulator
 from tests.conftest import TOKEN_SECRET
 from tests.databases import POSTGRES_URL, database_url, postgres_database_url, require_postgres
 from tests.harness import TOKEN
+from tests.test_migrations import database_whose_upgrade_loses_a_patient
 from tests.processes import BotProcess, free_port, webhook_process
 
 PASSWORD = "hunter2-secret"
@@ -108,6 +109,21 @@ async def test_a_database_newer_than_the_code_stops_the_start_with_status_2(
 
     assert status == 2
     assert "schema revision 9999_from_the_future" in line and "a newer sibot upgraded it" in line
+
+
+@pytest.mark.parametrize("command", ["run", "migrate"])
+async def test_an_upgrade_that_would_leave_rows_referring_to_nothing_stops_the_start_with_status_2(
+    emulator: Emulator, tmp_path: Path, command: str
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}"
+    await database_whose_upgrade_loses_a_patient(url)
+
+    status, [line] = await _failed_start(_bot(emulator.base_url, url, command), command)
+
+    assert status == 2
+    assert line.startswith(f"the schema upgrade of the database {url} stopped and changed nothing: ")
+    assert "1 of exercise_sessions without their row in patients" in line
+    assert line.endswith("Run the version of sibot that ran before, and report this to its developers")
 
 
 @pytest.mark.parametrize("command", ["run", "migrate"])
