@@ -426,6 +426,10 @@ class BrokenReferences(Exception):
         )
 
 
+# PostgreSQL's advisory lock key for migrations (any constant; "sibot" in ASCII).
+_MIGRATION_LOCK = 0x7369626F74
+
+
 @contextmanager
 def migration_transaction(connection: Connection) -> Iterator[None]:
     """The one transaction a migration runs in, on a `connection` that is in none yet.
@@ -447,6 +451,9 @@ def migration_transaction(connection: Connection) -> Iterator[None]:
             # replicas still running the old version.
             connection.execute(text("SET LOCAL lock_timeout = 0"))
             connection.execute(text("SET LOCAL statement_timeout = 0"))
+            # Replicas starting together take turns: the next one finds the schema at its revision
+            # and has nothing to do, where two migrations at once would wait on each other for ever.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             yield
         return
     with _foreign_keys_off(connection), connection.begin():

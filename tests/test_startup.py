@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
+from migrations import NEWEST_REVISION
 from sibot.db import Database
 from sibot.emulator import Emulator
 from tests.conftest import TOKEN_SECRET
@@ -287,3 +288,17 @@ async def test_a_polling_bot_stopped_while_it_waits_for_telegram_exits_at_once_a
     assert await process.terminate(timeout=10) == 0
     assert not any("exception" in line or line["level"] in ("ERROR", "CRITICAL") for line in process.log_lines)
     assert all(line.get("level") for line in process.log_lines), process.raw_log
+
+
+async def test_replicas_upgrading_one_postgresql_database_together_take_turns(emulator: Emulator) -> None:
+    async with postgres_database_url() as url:
+        replicas = [_bot(emulator.base_url, url, "migrate") for _ in range(3)]
+        await asyncio.gather(*(replica.start("migrate") for replica in replicas))
+        assert await asyncio.gather(*(replica.wait(timeout=60) for replica in replicas)) == [0, 0, 0]
+        database = Database(url)
+        try:
+            async with database.transaction() as session:
+                versions = (await session.execute(sql("SELECT version_num FROM alembic_version"))).scalars()
+                assert list(versions) == [NEWEST_REVISION]
+        finally:
+            await database.dispose()
