@@ -271,3 +271,22 @@ async def test_a_polling_bot_stopped_while_it_waits_for_telegram_exits_at_once_a
     assert await process.terminate(timeout=10) == 0
     assert not any("exception" in line or line["level"] in ("ERROR", "CRITICAL") for line in process.log_lines)
     assert all(line.get("level") for line in process.log_lines), process.raw_log
+
+
+@pytest.mark.parametrize("telegram_delay", [0.0, 1.0], ids=["prompt", "slow-deleteWebhook"])
+async def test_a_polling_bot_stopped_right_after_ready_exits_cleanly(
+    emulator: Emulator, tmp_path: Path, telegram_delay: float
+) -> None:
+    """SIGTERM in the first moments after "ready", while polling is still being set up (a slow
+    deleteWebhook holds it there): status 0, no error, no traceback."""
+    if telegram_delay:
+        emulator.faults.add("timeout", method="deleteWebhook", delay=telegram_delay, takes_effect=True)
+    process = BotProcess(emulator.base_url, f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}")
+    await process.start()
+    await process.wait_for_log("ready")
+
+    assert await process.terminate(timeout=15) == 0
+    log = "\n".join(process.raw_log)
+    assert not any(line["level"] in ("ERROR", "CRITICAL") for line in process.log_lines), log
+    assert "Traceback" not in log and not any("exception" in line for line in process.log_lines), log
+    assert all(line.get("level") for line in process.log_lines), log
