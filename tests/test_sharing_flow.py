@@ -19,6 +19,7 @@ from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, ShareDelive
 from sibot.sessions import Status
 from sibot.texts import text
 from tests.factories import onboarded_patient
+from tests.test_diary_flow import answered, edited, pain_prompt, toggle
 from tests.harness import BotHarness, ManualClock
 
 BERLIN = "Europe/Berlin"
@@ -267,6 +268,35 @@ async def test_an_emergency_flag_reaches_the_follower_at_once_and_the_patient_se
     await ana.expect("I've told Bob")
     await at(bot, clock, clock.now() + timedelta(minutes=1))
     await bob.assert_silent()
+
+
+async def test_an_emergency_answer_reaches_the_follower_at_once_not_at_the_next_tick(bot, emulator, clock):
+    ana, bob = await linked(bot, emulator, clock, confirm=YES_ALERTS)
+    # the dispatcher's next tick is 30 s away, in real time; the clock does not move from here on
+    prompt = await pain_prompt(ana)
+    await ana.tap("9")
+    await edited(ana, prompt.message_id, "Where")
+    await ana.expect("Pain of 8 or more")
+    await answered(ana, await ana.tap("Done"))
+    await edited(ana, prompt.message_id, "Anything new")
+    await toggle(ana, prompt.message_id, "🚨 Numb between the legs")
+    await answered(ana, await ana.tap("Done"))
+
+    alert = await bob.expect("Emergency signs: Ana", timeout=5)
+    assert FULL_REPORT in alert.labels
+    # her advice and "I've told Bob" come side by side, in either order
+    wanted = ("emergency department straight away", "I've told Bob")
+    both = await ana.chat.changes.wait_until(
+        lambda: all(any(w in m.text for m in ana.messages) for w in wanted) or None, 5
+    )
+    assert both
+    await at(bot, clock, clock.now() + timedelta(minutes=1))  # the next ticks send nothing again
+    await bob.assert_silent()
+    async with bot.core.db.transaction() as session:
+        keys = (await session.scalars(
+            select(ShareDelivery.key).where(ShareDelivery.key.like("flag:%") | ShareDelivery.key.like("told:%"))
+        )).all()
+    assert len(keys) == 2
 
 
 async def test_a_clinician_sees_the_cohort_each_patient_came_through(bot, emulator, clock):
