@@ -78,7 +78,9 @@ class _Seconds:
 class FloodLimit:
     """A token bucket per user, forgotten once it is full again and its flood window over."""
 
-    def __init__(self, clock: Clock, chosen_language: Callable[[int], str | None] = lambda _: None) -> None:
+    def __init__(
+        self, clock: Clock, chosen_language: Callable[[int], str | None] = lambda _: None
+    ) -> None:
         self._seconds = _Seconds(clock)
         self._chosen_language = chosen_language  # a user's language in /settings, if known
         self._senders: OrderedDict[int, _Sender] = OrderedDict()

@@ -4,7 +4,8 @@ rm:skip, and rm:signs:<1|0> (the weekly "Any new warning signs?").
 One job, "reminder-dispatcher", runs the core's `Dispatcher.tick` and schedules itself again for
 the moment the tick says (the earliest due reminder, follow-up or retry; at most 30 s away), so
 memory stays flat in the number of patients and a restart rebuilds nothing. `wake_dispatcher`
-runs a tick at once; ticks never overlap.
+runs a tick at once and waits for it (tests); `DispatcherRunner.wake` starts one at once without
+waiting, and answers the core's doorbell (an emergency alert for a follower); ticks never overlap.
 
 The dispatcher gets the reminder and the follow-up from `MESSAGES` (the core's `ReminderRenderer`
 port), drawn here beside the code that reads their buttons. Their other buttons belong to their

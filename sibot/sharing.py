@@ -686,8 +686,9 @@ class ShareOutbox:
         sent, error = (tried.sent, tried.error) if tried is not None else (False, None)
         async with self._core.db.transaction() as session:
             if tried is not None and tried.blocked:
-                log.info("recipient blocked the bot; sharing to them stops", extra={"user_id": claimed.chat_id})
-                await session.execute(update(Patient).where(Patient.id == claimed.chat_id).values(active=False))
+                chat_id = claimed.chat_id
+                log.info("recipient blocked the bot; sharing to them stops", extra={"user_id": chat_id})
+                await session.execute(update(Patient).where(Patient.id == chat_id).values(active=False))
             await session.execute(
                 update(ShareDelivery)
                 .where(ShareDelivery.id == claimed.delivery_id, ShareDelivery.claimed_by == self._claimer)

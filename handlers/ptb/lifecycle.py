@@ -97,7 +97,9 @@ async def serve_polling(application: AnyApplication, stop: asyncio.Event) -> Non
     for number in STOP_SIGNALS:
         loop.add_signal_handler(number, on_signal)
     try:
-        async with polling(application, initialized=on_initialized, error_callback=to_error_handlers):
+        async with polling(
+            application, initialized=on_initialized, error_callback=to_error_handlers
+        ):
             await stop.wait()
     except asyncio.CancelledError:
         if not stop.is_set():
