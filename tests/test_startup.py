@@ -260,13 +260,17 @@ async def test_a_database_outage_that_ends_during_the_retries_lets_the_bot_start
                 await process.kill()
 
 
-async def test_a_polling_bot_stopped_while_it_waits_for_telegram_exits_at_once_and_quietly(tmp_path: Path) -> None:
-    process = BotProcess(
-        f"http://127.0.0.1:{free_port()}/bot", f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}",
-        SIBOT_STARTUP_RETRIES="30",
-    )
+@pytest.mark.parametrize("waits_for", ["Telegram", "the database"])
+async def test_a_polling_bot_stopped_while_it_waits_at_start_exits_at_once_and_quietly(
+    emulator: Emulator, tmp_path: Path, waits_for: str
+) -> None:
+    if waits_for == "Telegram":
+        telegram, database = f"http://127.0.0.1:{free_port()}/bot", f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}"
+    else:
+        telegram, database = emulator.base_url, "postgresql+asyncpg://nobody@127.0.0.1:1/gone"
+    process = BotProcess(telegram, database, SIBOT_STARTUP_RETRIES="30")
     await process.start()
-    await process.wait_for_log_containing("cannot reach Telegram")
+    await process.wait_for_log_containing(f"cannot reach {waits_for}")
 
     assert await process.terminate(timeout=10) == 0
     assert not any("exception" in line or line["level"] in ("ERROR", "CRITICAL") for line in process.log_lines)
