@@ -7,7 +7,6 @@ import asyncio
 import logging
 import sys
 
-from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 import handlers
@@ -15,6 +14,7 @@ from handlers.ptb.concurrency import PerChatUpdateProcessor, trace_handlers
 from handlers.ptb.context import CORE_KEY, AnyApplication, BotContext
 from handlers.ptb.errors import FATAL_KEY, on_error
 from handlers.ptb.http import AiohttpRequest
+from handlers.ptb.lifecycle import serve_polling
 from handlers.ptb.sandbox import run_sandbox
 from handlers.ptb.startup import ConnectingApplication
 from handlers.ptb.transport import PriorityRateLimiter
@@ -88,7 +88,8 @@ def _run(settings: Settings) -> int:
         if settings.webhook_mode:
             asyncio.run(serve_webhook(application))
         else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
+            assert isinstance(application, ConnectingApplication)
+            asyncio.run(serve_polling(application, application.stop_requested))
     return 1 if FATAL_KEY in application.bot_data else 0
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import Chat, Update
@@ -33,7 +34,7 @@ from telegram.error import TelegramError
 
 from handlers.gate import command_of
 from handlers.ptb.concurrency import PerChatUpdateProcessor
-from handlers.ptb.context import AnyApplication, core_of
+from handlers.ptb.context import AnyApplication, chosen_language, core_of
 from handlers.ptb.transport import TokenBucket, acknowledge
 from sibot import patients
 from sibot.ports import Clock
@@ -77,8 +78,11 @@ class _Seconds:
 class FloodLimit:
     """A token bucket per user, forgotten once it is full again and its flood window over."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(
+        self, clock: Clock, chosen_language: Callable[[int], str | None] = lambda _: None
+    ) -> None:
         self._seconds = _Seconds(clock)
+        self._chosen_language = chosen_language  # a user's language in /settings, if known
         self._senders: OrderedDict[int, _Sender] = OrderedDict()
 
     async def let_in(self, update: object) -> bool:
@@ -89,8 +93,8 @@ class FloodLimit:
         assert isinstance(update, Update)
         if self.admit(user.id, cost_of(update)):
             return True
-        # The language of the user's Telegram app: their choice in /settings would cost a read.
-        language = patients.language_for(user.language_code)
+        # Their choice in /settings, noted by the gatekeeper: no database read per dropped update.
+        language = self._chosen_language(user.id) or patients.language_for(user.language_code)
         chat = update.effective_chat
         if update.callback_query is not None:
             await acknowledge(update.callback_query, text(language, "common.flood_toast"))
@@ -170,4 +174,6 @@ def register(application: AnyApplication) -> None:
     """Put the flood limit, on the core's clock, at the door of the update processor."""
     processor = application.update_processor
     assert isinstance(processor, PerChatUpdateProcessor)
-    processor.doorkeeper = FloodLimit(core_of(application).clock)
+    processor.doorkeeper = FloodLimit(
+        core_of(application).clock, lambda user_id: chosen_language(application, user_id)
+    )

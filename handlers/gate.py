@@ -21,7 +21,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from handlers import onboarding
 from handlers.buttons import DELETE, ONBOARDING, SHARE, feature_of, parse_callback
-from handlers.ptb.context import AnyApplication, BotContext
+from handlers.ptb.context import AnyApplication, BotContext, remember_language
 from handlers.ptb.transport import acknowledge
 from sibot import patients
 from sibot.onboarding import Step
@@ -84,6 +84,7 @@ async def admit(update: Update, context: BotContext) -> None:
         start_payload=_payload(update.message) if command == "start" else None,
     )
     context.patient = await patients.meet(context.core, contact)
+    remember_language(context.application, user, context.patient.language)
     if context.patient.advised_at is not None and not _open_during_emergency(update, command):
         await onboarding.emergency_hold(update, context)
         raise ApplicationHandlerStop

@@ -4,7 +4,8 @@ rm:skip, and rm:signs:<1|0> (the weekly "Any new warning signs?").
 One job, "reminder-dispatcher", runs the core's `Dispatcher.tick` and schedules itself again for
 the moment the tick says (the earliest due reminder, follow-up or retry; at most 30 s away), so
 memory stays flat in the number of patients and a restart rebuilds nothing. `wake_dispatcher`
-runs a tick at once; ticks never overlap.
+runs a tick at once and waits for it (tests); `DispatcherRunner.wake` starts one at once without
+waiting, and answers the core's doorbell (an emergency alert for a follower); ticks never overlap.
 
 The dispatcher gets the reminder and the follow-up from `MESSAGES` (the core's `ReminderRenderer`
 port), drawn here beside the code that reads their buttons. Their other buttons belong to their
@@ -68,6 +69,7 @@ class DispatcherRunner:
         self._lock = asyncio.Lock()
         self._job: Job[Any] | None = None
         self._outboxes: list[Outbox] = []
+        self._woken = False  # a wake came while a tick ran: the next one starts at once
 
     def add_outbox(self, outbox: Outbox) -> None:
         self._outboxes.append(outbox)
@@ -75,6 +77,7 @@ class DispatcherRunner:
     async def run_tick(self) -> None:
         """Send what is due now, then schedule the next tick (even when this one failed)."""
         async with self._lock:
+            self._woken = False
             next_tick = self._core.clock.now() + MAX_WAIT
             try:
                 next_tick = await self._dispatcher.tick(self._core.clock.now())
@@ -82,7 +85,14 @@ class DispatcherRunner:
                     due = await outbox.tick(self._core.clock.now())
                     next_tick = min(next_tick, due or next_tick)
             finally:
-                self.schedule(max(next_tick - self._core.clock.now(), MIN_DELAY))
+                later = max(next_tick - self._core.clock.now(), MIN_DELAY)
+                self.schedule(timedelta(0) if self._woken else later)
+
+    def wake(self) -> None:
+        """Tick at once, without waiting for it: something was queued. A tick under way may
+        have looked already, so the one after it starts at once too."""
+        self._woken = True
+        self.schedule(timedelta(0))
 
     def schedule(self, delay: timedelta) -> None:
         """Replace the scheduled job by one `delay` from now (30 s at most)."""
@@ -173,6 +183,7 @@ async def on_start(application: AnyApplication) -> None:
     """Start the dispatcher: its first tick sends what is due and retries what a crash left."""
     runner = DispatcherRunner(application)
     application.bot_data[RUNNER_KEY] = runner
+    core_of(application).doorbell.answer_with(runner.wake)
     runner.schedule(timedelta(0))
 
 
@@ -183,7 +194,7 @@ def runner_of(application: AnyApplication) -> DispatcherRunner:
 
 def wake_soon(application: AnyApplication) -> None:
     """Have the dispatcher tick at once, without waiting for it: something was queued."""
-    runner_of(application).schedule(timedelta(0))
+    runner_of(application).wake()
 
 
 async def wake_dispatcher(application: AnyApplication) -> None:

@@ -28,7 +28,7 @@ from handlers.pickers import (
     time_of_code,
     typed_time,
 )
-from handlers.ptb.context import AnyApplication, BotContext
+from handlers.ptb.context import AnyApplication, BotContext, remember_language
 from handlers.ptb.transport import acknowledge, replace_message, reply
 from handlers.render import local_now_label
 from sibot import patients
@@ -241,6 +241,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     if outcome is None:
         await acknowledge(query, text(context.patient.language, "settings.invalid"))
         return
+    if data is not None and data.action == "lang":  # changed: the flood limit speaks it too
+        remember_language(context.application, query.from_user, data.arg(0))
     await acknowledge(query, outcome.toast)
     if outcome.edit is not None:
         await replace_message(query, outcome.edit)

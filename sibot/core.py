@@ -1,4 +1,5 @@
-"""What every use case needs: the settings, the database, the clock and the heartbeat."""
+"""What every use case needs: the settings, the database, the clock, the heartbeat, and the
+doorbell that has the outboxes send at once."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sibot.db import Database
 from sibot.health import Heartbeat
-from sibot.ports import Clock
+from sibot.ports import Clock, Doorbell
 from sibot.settings import Settings
 
 
@@ -18,3 +19,4 @@ class Core:
     db: Database
     clock: Clock
     heartbeat: Heartbeat = field(default_factory=Heartbeat)
+    doorbell: Doorbell = field(default_factory=Doorbell)

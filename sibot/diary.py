@@ -209,12 +209,16 @@ async def _history(
     return {row.id: _as_checkin(row) for row in rows}
 
 
+def is_emergency(flags: Sequence[checkins.RedFlag]) -> bool:
+    return any(flag.urgency is checkins.Urgency.EMERGENCY for flag in flags)
+
+
 async def _store_flags(
     session: AsyncSession, row: Checkin, flags: Sequence[checkins.RedFlag], now: datetime
 ) -> None:
     """Store the flags; an emergency holds the patient until they say a clinician examined them
     (sibot.emergency)."""
-    if any(flag.urgency is checkins.Urgency.EMERGENCY for flag in flags):
+    if is_emergency(flags):
         patient = await session.get(Patient, row.patient_id)
         if patient is not None:
             patient.advised_at = now
@@ -500,11 +504,16 @@ async def detail(
     locations: Iterable[Location | str],
     symptoms: Iterable[Symptom | str] | None,
 ) -> DetailsResult | None:
-    """Where it hurts, and the new symptoms once asked (None before): see `add_details`."""
+    """Where it hurts, and the new symptoms once asked (None before): see `add_details`. An
+    emergency among them rings the doorbell once stored: followers the patient allowed alerts
+    get it at once (sibot.sharing), not at the dispatcher's next tick."""
     async with core.db.transaction() as session:
-        return await add_details(
+        result = await add_details(
             session, patient_id, checkin_id, core.clock.now(), locations=locations, symptoms=symptoms
         )
+    if result is not None and is_emergency(result.flags):
+        core.doorbell.ring()
+    return result
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sibot.core import Core
 from sibot.db import Database, trouble_of
-from sibot.models import Patient
+from sibot.models import Follower, Patient
 from sibot.reminders import ReminderView, configure_reminder, reminder_summary, reschedule_for_zone
 from sibot.routine import (
     MAX_HOLD_SECONDS,
@@ -181,7 +181,8 @@ def language_for(language_code: str | None) -> str:
 
 
 async def meet(core: Core, contact: Contact) -> PatientView:
-    """The patient behind an update, created on first contact; /start makes them active again."""
+    """The patient behind an update, created on first contact; /start makes them active again
+    (and so does anything a follower sends)."""
     try:
         return await _meet_once(core, contact)
     except IntegrityError:
@@ -226,6 +227,11 @@ async def _meet(
     elif contact.is_start:
         patient.active = True
         patient.cohort = patient.cohort or cohort_from_payload(contact.start_payload)
+        patient.last_seen_at = now  # written anyway
+    elif not patient.active and await session.get(Follower, patient.id) is not None:
+        # A follower who blocked the bot comes back with whatever they send: sharing resumes.
+        # (Read only for someone inactive: no cost to the updates of everyone else.)
+        patient.active = True
         patient.last_seen_at = now  # written anyway
     return view_of(patient), patient.last_seen_at
 

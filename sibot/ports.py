@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -79,6 +80,22 @@ class ReminderRenderer(Protocol):
     def weekly(self, language: str, card: Card) -> OutgoingMessage:
         """The weekly function check: the first activity to score, or a step offered."""
         ...
+
+
+class Doorbell:
+    """Rung by a use case that queued something an outbox must send at once (an emergency alert
+    to a follower); the glue answers it by waking the dispatcher. Unanswered (unit tests, before
+    the dispatcher runs) a ring does nothing: the dispatcher's next tick finds the row anyway."""
+
+    def __init__(self) -> None:
+        self._answer: Callable[[], None] | None = None
+
+    def answer_with(self, answer: Callable[[], None]) -> None:
+        self._answer = answer
+
+    def ring(self) -> None:
+        if self._answer is not None:
+            self._answer()
 
 
 class Clock(Protocol):

@@ -9,8 +9,10 @@ goes through a link that names both of them and is confirmed and not revoked.
 Everything the sharing sends goes through its outbox (`share_deliveries`), with the reminders'
 rules (sibot/dispatcher.py): a row per (link, key) makes a second send impossible, a row is
 claimed with a lease and committed, sent, and recorded at once; a failure is retried with the
-reminders' backoff; a row too late for the grace expires. `ShareOutbox.tick` runs in the reminder
-dispatcher's job:
+reminders' backoff; a row too late for the grace expires. A recipient who blocked the bot (a 403)
+is marked inactive, as a patient is by the reminders: every delivery to them is then recorded
+failed, unsent, until they write to the bot again (`sibot.patients.meet`). `ShareOutbox.tick` runs
+in the reminder dispatcher's job:
 
 - the weekly summary, Monday 08:00 in the follower's zone (key "week:<that Monday>");
 - an emergency red flag of a patient who allowed alerts, to the follower ("flag:<id>"), and then
@@ -43,7 +45,7 @@ from sibot.dispatcher import LEASE, SendTry, retry_at, send_once
 from sibot.models import Checkin, ExerciseSession, Follower, Patient, RedFlag, ShareDelivery, ShareLink
 from sibot.patients import SHARE_CODE_PREFIX, set_awaiting
 from sibot.ports import OutgoingMessage, Sender
-from sibot.reminders import EXPIRED, PENDING, SKIPPED
+from sibot.reminders import EXPIRED, FAILED, PENDING, SKIPPED
 from sibot.report import FlagEvent, ReportData
 from sibot.schedule import Occurrence, mask_to_weekdays, next_occurrence
 from sibot.sessions import Status
@@ -59,6 +61,8 @@ WEEK = timedelta(days=7)
 AWAITING_ZONE = "share_zone"
 _CODE_BYTES = 32  # 43 characters of [A-Za-z0-9_-]: the code fits Telegram's 64 with its prefix
 _ERROR_LENGTH = 200
+# The error of a delivery not tried: its recipient had blocked the bot (a 403 before).
+BLOCKED = "recipient blocked the bot"
 
 
 class Role(StrEnum):
@@ -626,6 +630,9 @@ class ShareOutbox:
                 if now - row.due_at >= self._grace:
                     row.status, row.updated_at = EXPIRED, now
                     continue
+                if not await _reachable(session, row.chat_id):
+                    row.status, row.updated_at, row.error = FAILED, now, BLOCKED
+                    continue
                 row.claimed_by, row.lease_until = self._claimer, now + self._lease
                 message, then = await self._message_for(session, row, now)
                 return _Claimed(row.id, row.chat_id, row.attempts, message, then)
@@ -678,6 +685,10 @@ class ShareOutbox:
         status = SKIPPED if tried is None else tried.status(attempts)
         sent, error = (tried.sent, tried.error) if tried is not None else (False, None)
         async with self._core.db.transaction() as session:
+            if tried is not None and tried.blocked:
+                chat_id = claimed.chat_id
+                log.info("recipient blocked the bot; sharing to them stops", extra={"user_id": chat_id})
+                await session.execute(update(Patient).where(Patient.id == chat_id).values(active=False))
             await session.execute(
                 update(ShareDelivery)
                 .where(ShareDelivery.id == claimed.delivery_id, ShareDelivery.claimed_by == self._claimer)
@@ -703,6 +714,12 @@ class ShareOutbox:
         times = [t for t in [summary] if t is not None]
         times += [max(retry_at(a, u), lease or u) for a, u, lease in pending]
         return min(times, default=None)
+
+
+async def _reachable(session: AsyncSession, chat_id: int) -> bool:
+    """Whether the recipient has not blocked the bot (a patient or a follower: everyone has a
+    `patients` row); see `sibot.patients.meet` for how they come back."""
+    return bool(await session.scalar(select(Patient.active).where(Patient.id == chat_id)))
 
 
 async def _insert_once(

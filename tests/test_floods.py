@@ -11,7 +11,7 @@ from telegram import CallbackQuery, Chat, Message, Update, User
 
 from handlers.floods import BURST, HEAVY_COST, NOTICE_INTERVAL, FloodLimit, cost_of
 from sibot.emulator import Emulator, TelegramUser
-from sibot.texts import text
+from sibot.texts import language_name, text
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness, ManualClock
 
@@ -192,3 +192,29 @@ async def test_an_ordinary_session_with_double_taps_is_never_held_back(
     await patient.expect("Session done")
     assert TOAST not in patient.callback_answers
     assert all(NOTICE not in m.text for m in patient.messages)
+
+
+async def test_notices_speak_the_language_chosen_in_settings_not_the_apps(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    patient = emulator.patient(language_code="en")
+    await onboarded_patient(bot.core.db, patient.user_id, clock.now(), language="ru")
+    await patient.send("/settings")  # stored before this bot started: the gatekeeper notes it
+    menu = await patient.next_message()
+    assert text("ru", "settings.button.language") in menu.labels
+    for _ in range(BURST):
+        await patient.send("/help")
+    assert text("ru", "common.flood_notice") in await _messages(patient)
+
+    clock.advance(timedelta(seconds=NOTICE_INTERVAL))  # a new window, and a full bucket
+    await patient.tap(text("ru", "settings.button.language"))
+    assert language_name("es") in (await patient.next_message()).labels
+    await patient.tap(language_name("es"))  # changed now: the notices follow at once
+    await patient.expect("Español")
+    presses = [await patient.tap_data(NOBODYS_BUTTON, menu.message_id) for _ in range(BURST)]
+    answers = [await patient.answer_to(press) for press in presses]
+    assert text("es", "common.flood_toast") in answers and TOAST not in answers
+    for _ in range(5):
+        await patient.send("/help")
+    said = await _messages(patient)
+    assert text("es", "common.flood_notice") in said and NOTICE not in said

@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from handlers.sharing import MESSAGES
-from sibot import sharing
+from sibot import diary, sharing
+from sibot.checkins import CheckinSource
 from sibot.core import Core
-from sibot.models import ShareDelivery
-from sibot.ports import TemporarySendFailure
+from sibot.models import Patient, ShareDelivery
+from sibot.ports import RecipientBlocked, TemporarySendFailure
+from sibot.safety import Symptom
 from sibot.sharing import Role, ShareOutbox
 from tests.factories import onboarded_patient
 from tests.test_dispatcher import RecordingSender
@@ -21,7 +23,7 @@ PATIENT, FOLLOWER = 1001, 2002
 MONDAY_08_BERLIN = datetime(2026, 3, 9, 7, 0, tzinfo=UTC)
 
 
-async def followed(core: Core) -> int:
+async def followed(core: Core, alerts: bool = False) -> int:
     """A patient and a follower in Berlin with both consents; the link's id."""
     await onboarded_patient(core.db, PATIENT, core.clock.now(), timezone="Europe/Berlin")
     await onboarded_patient(core.db, FOLLOWER, core.clock.now(), name="Bob")
@@ -29,7 +31,7 @@ async def followed(core: Core) -> int:
     assert not isinstance(await sharing.accept(core, made.code, FOLLOWER), sharing.Problem)
     await sharing.choose_zone(core, FOLLOWER, "Europe/Berlin")
     (line,) = await sharing.followers_of(core, PATIENT)
-    assert await sharing.confirm(core, PATIENT, line.link_id, alerts=False) is not None
+    assert await sharing.confirm(core, PATIENT, line.link_id, alerts=alerts) is not None
     return line.link_id
 
 
@@ -85,3 +87,41 @@ async def test_a_lapsed_lease_makes_the_row_due_again(core, clock):
     clock.advance(timedelta(seconds=10))
     await outbox.tick(clock.now())
     assert [chat for chat, _, _ in sender.sent] == [FOLLOWER]
+
+
+async def test_an_emergency_rings_the_doorbell_and_a_crash_before_the_send_only_delays_it(core, clock):
+    await followed(core, alerts=True)
+    rings: list[str] = []
+    core.doorbell.answer_with(lambda: rings.append("ring"))
+    sender = RecordingSender()
+    outbox = ShareOutbox(core, sender, MESSAGES)
+    await outbox.tick(clock.now())  # the notices of the consent
+    checkin = await diary.record(core, PATIENT, 4, CheckinSource.DIARY)
+    assert await diary.detail(core, PATIENT, checkin.checkin_id, [], [Symptom.FEVER]) is not None
+    assert rings == []  # a doctor today, not an emergency: nobody is alerted
+    assert await diary.detail(core, PATIENT, checkin.checkin_id, [], [Symptom.SADDLE_NUMBNESS]) is not None
+    assert rings == ["ring"]
+    # the bot died before its dispatcher woke: the next one's ticks send the alert, once
+    restarted = ShareOutbox(core, sender, MESSAGES)
+    await restarted.tick(clock.now())
+    await restarted.tick(clock.now() + timedelta(seconds=30))
+    assert sum("Emergency signs" in text for text in sender.texts_to(FOLLOWER)) == 1
+    assert sum("I've told Bob" in text for text in sender.texts_to(PATIENT)) == 1
+
+
+async def test_a_follower_who_blocked_the_bot_is_not_tried_again_until_they_write(core, clock):
+    await followed(core)
+    sender = RecordingSender()
+    outbox = ShareOutbox(core, sender, MESSAGES)
+    await outbox.tick(clock.now())
+    sender.failures.append(RecipientBlocked("Forbidden: bot was blocked by the user"))
+    clock.set(MONDAY_08_BERLIN)
+    await outbox.tick(clock.now())
+    clock.set(MONDAY_08_BERLIN + timedelta(days=7))
+    await outbox.tick(clock.now())
+    assert [status for key, status in (await statuses(core)).items() if key.startswith("week:")] == ["failed"] * 2
+    calls = sender.calls
+    await outbox.tick(clock.now() + timedelta(hours=1))
+    assert sender.calls == calls
+    async with core.db.transaction() as session:
+        assert await session.scalar(select(Patient.active).where(Patient.id == FOLLOWER)) is False

@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 
 from handlers.buttons import SHARE
 from handlers.reminders import wake_dispatcher
-from sibot import checkins, function
+from sibot import checkins, function, sharing
 from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.operators import stats_by_cohort, total
 from sibot.models import Checkin, ExerciseSession, Patient, RedFlag, ShareDelivery, ShareLink
 from sibot.sessions import Status
 from sibot.texts import text
 from tests.factories import onboarded_patient
+from tests.test_diary_flow import answered, edited, pain_prompt, toggle
 from tests.harness import BotHarness, ManualClock
 
 BERLIN = "Europe/Berlin"
@@ -269,6 +270,35 @@ async def test_an_emergency_flag_reaches_the_follower_at_once_and_the_patient_se
     await bob.assert_silent()
 
 
+async def test_an_emergency_answer_reaches_the_follower_at_once_not_at_the_next_tick(bot, emulator, clock):
+    ana, bob = await linked(bot, emulator, clock, confirm=YES_ALERTS)
+    # the dispatcher's next tick is 30 s away, in real time; the clock does not move from here on
+    prompt = await pain_prompt(ana)
+    await ana.tap("9")
+    await edited(ana, prompt.message_id, "Where")
+    await ana.expect("Pain of 8 or more")
+    await answered(ana, await ana.tap("Done"))
+    await edited(ana, prompt.message_id, "Anything new")
+    await toggle(ana, prompt.message_id, "🚨 Numb between the legs")
+    await answered(ana, await ana.tap("Done"))
+
+    alert = await bob.expect("Emergency signs: Ana", timeout=5)
+    assert FULL_REPORT in alert.labels
+    # her advice and "I've told Bob" come side by side, in either order
+    wanted = ("emergency department straight away", "I've told Bob")
+    both = await ana.chat.changes.wait_until(
+        lambda: all(any(w in m.text for m in ana.messages) for w in wanted) or None, 5
+    )
+    assert both
+    await at(bot, clock, clock.now() + timedelta(minutes=1))  # the next ticks send nothing again
+    await bob.assert_silent()
+    async with bot.core.db.transaction() as session:
+        keys = (await session.scalars(
+            select(ShareDelivery.key).where(ShareDelivery.key.like("flag:%") | ShareDelivery.key.like("told:%"))
+        )).all()
+    assert len(keys) == 2
+
+
 async def test_a_clinician_sees_the_cohort_each_patient_came_through(bot, emulator, clock):
     ana = emulator.patient(first_name="Ana", language_code="en")
     await ana.send("/start clinic_north")
@@ -310,4 +340,36 @@ async def test_a_patient_can_follow_another_and_keeps_their_own_routine(bot, emu
     own = await bob.expect("Share with a clinician")
     assert "Ana" not in own.text
     await at(bot, clock, datetime(2026, 3, 9, 8, 0, tzinfo=UTC))  # 08:00 in UTC, Bob's zone
+    await bob.expect("week of")
+
+
+async def test_a_follower_who_blocked_the_bot_gets_nothing_until_they_write_again(bot, emulator, clock):
+    ana, bob = await linked(bot, emulator, clock, confirm=YES_ALERTS)
+    bob.block_bot()
+    before = len(emulator.requests)
+    await at(bot, clock, MONDAY_9_MARCH_08_BERLIN)  # the summary meets a 403
+    async with bot.core.db.transaction() as session:
+        session.add(RedFlag(patient_id=ana.user_id, at=clock.now(), rule="cauda_equina", urgency="emergency"))
+    await at(bot, clock, clock.now())  # the alert is not tried
+    await at(bot, clock, datetime(2026, 3, 16, 7, 0, tzinfo=UTC))  # nor the next summary
+
+    tries = [r for r in emulator.requests[before:] if r.method.startswith("send") and r.chat_id == bob.user_id]
+    assert [r.status for r in tries] == [403]
+    async with bot.core.db.transaction() as session:
+        rows = (await session.execute(
+            select(ShareDelivery.key, ShareDelivery.status, ShareDelivery.error, ShareDelivery.attempts)
+            .where(ShareDelivery.chat_id == bob.user_id, ShareDelivery.key.not_in(["confirmed"]))
+            .order_by(ShareDelivery.id)
+        )).all()
+        assert [(key.partition(":")[0], status, attempts) for key, status, _, attempts in rows] == [
+            ("week", "failed", 1), ("flag", "failed", 0), ("week", "failed", 0),
+        ]
+        assert rows[1].error == sharing.BLOCKED
+        assert await session.scalar(select(Patient.active).where(Patient.id == bob.user_id)) is False
+    await ana.assert_silent()  # nobody was alerted, and she is not told so
+
+    bob.unblock_bot()
+    await bob.send("hello again")  # not /start: anything brings a follower back
+    await bob.next_message()
+    await at(bot, clock, datetime(2026, 3, 23, 7, 0, tzinfo=UTC))
     await bob.expect("week of")

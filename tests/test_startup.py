@@ -277,13 +277,17 @@ async def test_a_database_outage_that_ends_during_the_retries_lets_the_bot_start
                 await process.kill()
 
 
-async def test_a_polling_bot_stopped_while_it_waits_for_telegram_exits_at_once_and_quietly(tmp_path: Path) -> None:
-    process = BotProcess(
-        f"http://127.0.0.1:{free_port()}/bot", f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}",
-        SIBOT_STARTUP_RETRIES="30",
-    )
+@pytest.mark.parametrize("waits_for", ["Telegram", "the database"])
+async def test_a_polling_bot_stopped_while_it_waits_at_start_exits_at_once_and_quietly(
+    emulator: Emulator, tmp_path: Path, waits_for: str
+) -> None:
+    if waits_for == "Telegram":
+        telegram, database = f"http://127.0.0.1:{free_port()}/bot", f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}"
+    else:
+        telegram, database = emulator.base_url, "postgresql+asyncpg://nobody@127.0.0.1:1/gone"
+    process = BotProcess(telegram, database, SIBOT_STARTUP_RETRIES="30")
     await process.start()
-    await process.wait_for_log_containing("cannot reach Telegram")
+    await process.wait_for_log_containing(f"cannot reach {waits_for}")
 
     assert await process.terminate(timeout=10) == 0
     assert not any("exception" in line or line["level"] in ("ERROR", "CRITICAL") for line in process.log_lines)
@@ -302,3 +306,22 @@ async def test_replicas_upgrading_one_postgresql_database_together_take_turns(em
                 assert list(versions) == [NEWEST_REVISION]
         finally:
             await database.dispose()
+
+
+@pytest.mark.parametrize("telegram_delay", [0.0, 1.0], ids=["prompt", "slow-deleteWebhook"])
+async def test_a_polling_bot_stopped_right_after_ready_exits_cleanly(
+    emulator: Emulator, tmp_path: Path, telegram_delay: float
+) -> None:
+    """SIGTERM in the first moments after "ready", while polling is still being set up (a slow
+    deleteWebhook holds it there): status 0, no error, no traceback."""
+    if telegram_delay:
+        emulator.faults.add("timeout", method="deleteWebhook", delay=telegram_delay, takes_effect=True)
+    process = BotProcess(emulator.base_url, f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}")
+    await process.start()
+    await process.wait_for_log("ready")
+
+    assert await process.terminate(timeout=15) == 0
+    log = "\n".join(process.raw_log)
+    assert not any(line["level"] in ("ERROR", "CRITICAL") for line in process.log_lines), log
+    assert "Traceback" not in log and not any("exception" in line for line in process.log_lines), log
+    assert all(line.get("level") for line in process.log_lines), log

@@ -1,26 +1,36 @@
-"""Running the bot in an event loop someone else owns: webhook mode, the sandbox, the tests.
+"""Running the bot in an event loop of our own: polling and webhook mode, the sandbox, the tests.
 
-PTB's `run_polling` owns its loop; these keep its order inside ours: initialize, post_init,
-start ... (the updater's stop), stop, shutdown, post_shutdown.
+These keep the order of PTB's `run_polling`: initialize, post_init, start ... (the updater's
+stop), stop, shutdown, post_shutdown. sibot does not use `run_polling` itself: its signal handler
+raises SystemExit into whatever the loop runs, and a SIGTERM while the updater started polling
+(just after "ready") left that start's task to be resumed after its coroutine was closed
+("Task exception was never retrieved ... cannot reuse already awaited coroutine").
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from handlers.ptb.context import AnyApplication
 
 
 @asynccontextmanager
-async def running(application: AnyApplication) -> AsyncIterator[None]:
-    """The application started, with its post_init done; stopped and shut down on the way out."""
+async def running(
+    application: AnyApplication, initialized: Callable[[], None] = lambda: None
+) -> AsyncIterator[None]:
+    """The application started, with its post_init done; stopped and shut down on the way out.
+    `initialized` is called between post_init and the start."""
     try:
         await application.initialize()
         if application.post_init is not None:
             await application.post_init(application)
+        initialized()
         await application.start()
         try:
             yield
@@ -36,11 +46,65 @@ async def running(application: AnyApplication) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def polling(application: AnyApplication, poll_timeout: int = 10) -> AsyncIterator[None]:
-    """The application running and polling for updates."""
-    async with running(application):
+async def polling(
+    application: AnyApplication,
+    poll_timeout: int = 10,
+    initialized: Callable[[], None] = lambda: None,
+    error_callback: Callable[[TelegramError], None] | None = None,
+) -> AsyncIterator[None]:
+    """The application running and polling for updates; a failed poll goes to `error_callback`
+    (None: PTB logs it)."""
+    async with running(application, initialized):
         assert application.updater is not None
         await application.updater.start_polling(
-            poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES,
+            error_callback=error_callback,
         )
         yield
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+async def serve_polling(application: AnyApplication, stop: asyncio.Event) -> None:
+    """Poll until SIGINT or SIGTERM (or until `stop` is set), then stop cleanly, whenever it
+    comes.
+
+    A signal during initialize or post_init (both may wait out an outage for a minute) cancels
+    them; one during the start of the application and of the updater (one call to Telegram)
+    lets it finish, and the bot then stops at once.
+    """
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    interruptible = True
+
+    def on_signal() -> None:
+        nonlocal interruptible
+        stop.set()
+        if interruptible:
+            interruptible = False
+            main.cancel()
+
+    def on_initialized() -> None:
+        nonlocal interruptible
+        interruptible = False
+
+    def to_error_handlers(error: TelegramError) -> None:
+        # as run_polling does: a Conflict (another poller) reaches handlers.ptb.errors
+        application.create_task(application.process_error(error=error, update=None))
+
+    for number in STOP_SIGNALS:
+        loop.add_signal_handler(number, on_signal)
+    try:
+        async with polling(
+            application, initialized=on_initialized, error_callback=to_error_handlers
+        ):
+            await stop.wait()
+    except asyncio.CancelledError:
+        if not stop.is_set():
+            raise
+        main.uncancel()
+    finally:
+        for number in STOP_SIGNALS:
+            loop.remove_signal_handler(number)

@@ -2,12 +2,12 @@
 
 PTB's `Application.initialize` asks Telegram who the bot is (getMe). `ConnectingApplication`
 tries that again while Telegram cannot be reached, and turns a failure into the one-line
-StartupFailure of `sibot.startup`, in polling mode (PTB's `run_polling`), in webhook mode and in
-the sandbox alike.
+StartupFailure of `sibot.startup`, in polling mode, in webhook mode and in the sandbox alike.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +19,17 @@ from sibot.startup import StartupFailure, network_reason, with_retries
 
 
 class ConnectingApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """PTB's Application whose `initialize` waits out a Telegram that cannot be reached."""
+    """PTB's Application whose `initialize` waits out a Telegram that cannot be reached, and
+    whose `stop_running` ends `serve_polling` (handlers.ptb.lifecycle)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.stop_requested = asyncio.Event()
+
+    def stop_running(self) -> None:
+        """Have the bot stop, as a signal would. PTB's own stops the loop its `run_polling` runs
+        forever, which sibot does not use: in ours it would end the loop mid-way."""
+        self.stop_requested.set()
 
     async def initialize(self) -> None:
         settings = core_of(self).settings
