@@ -65,7 +65,7 @@ async def test_each_exercise_starts_with_its_animation_uploaded_once_for_every_p
     first_sides = [f"{entry.key}.right" if entry.per_side else entry.key for entry in ROUTINE]
     for start, entry, name in zip(starts, ROUTINE, first_sides, strict=True):
         assert start.animation == picture_file(f"{name}.animation")
-        assert start.text.endswith(text("en", entry.picture_key))  # told in words, too
+        assert start.text.endswith(text("en", entry.picture_key()))  # told in words, too
     uploaded = emulator.world.uploaded_bytes  # each animation, and each library card's still
     assert uploaded == sum(len(picture_file(f"{name}.{kind}"))
                            for name in first_sides for kind in ("animation", "still"))
