@@ -171,6 +171,33 @@ async def test_the_second_sides_position_comes_in_the_last_relax_as_that_sides_a
         assert pictured_message.text.startswith(alone.text)
 
 
+async def test_continue_after_a_restart_at_the_side_switch_shows_the_second_side_again(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    """Cut off at the switch to the left side, Continue shows that side's position by itself,
+    still with its animation."""
+    patient = await _patient(bot, emulator, clock, repetitions=1)
+    await patient.send("/exercises")
+    await patient.expect("The exercises")
+    await patient.answer_to(await patient.tap(text("en", "routine.knee_to_chest.title")))
+    await patient.next_message()  # the card
+    await _tap(patient, clock, text("en", "session.library.do"))
+    await patient.expect("how much does it hurt")
+    await _tap(patient, clock, "2")
+    await patient.expect("Tap I'm in position")
+    await _tap(patient, clock, IN_POSITION)
+    left = text("en", "routine.knee_to_chest.side.left")
+    switch = await patient.expect(left)
+    assert switch.animation == picture_file("knee_to_chest.left.animation")
+    await bot.restart()
+    await patient.expect("We were interrupted")
+    await patient.tap(CONTINUE)
+    again = await patient.next_message()
+    assert again.text.startswith(left) and IN_POSITION in again.labels
+    assert again.animation == switch.animation
+    assert again.text.endswith(text("en", "routine.knee_to_chest.picture.left"))
+
+
 def _assert_rests_timed(emulator: Emulator, chat_id: int, seconds: float) -> None:
     """After a "Relax" the next repetition comes by itself, after the rest and not before."""
     sent = [
