@@ -60,6 +60,8 @@ IN_POSITION = text("en", "session.button.in_position")
 NEXT_EXERCISE = text("en", "session.button.next_exercise")
 NEXT = text("en", "session.button.next")
 HOLD_TIP = "tell you when to relax"
+# The calls that put a message in the chat: text, and the exercise pictures with their captions.
+SEND_METHODS = ("sendmessage", "sendanimation", "sendphoto")
 # At their own pace, the patient reads a setup step and taps Next.
 OWN_PACE_READING = READING_SECONDS["instruction"] + QUESTION_SECONDS
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -148,7 +150,7 @@ async def walk_session(emulator: Emulator, patient: TelegramUser, scale: float) 
         request for request in emulator.requests[first_request:]
         if request.chat_id == patient.user_id and request.status == 200
     ]
-    sends = [call for call in calls if call.method.lower() == "sendmessage"]
+    sends = [call for call in calls if call.method.lower() in SEND_METHODS]
     edits = [call for call in calls if call.method.lower().startswith("editmessage")]
     return Walk(
         transcript=tuple(transcript),

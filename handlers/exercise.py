@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -65,7 +65,7 @@ from sibot.core import Core
 from sibot.patients import PatientView
 from sibot.pictures import PictureKind, picture_name, picture_sides
 from sibot.ports import Button, OutgoingMessage, SendError
-from sibot.routine import ROUTINE_KEYS, StepKind, exercise
+from sibot.routine import ROUTINE_KEYS, SIDES, Side, Step, StepKind, exercise
 from sibot.sessions import (
     Action,
     Awaiting,
@@ -332,18 +332,23 @@ def _render(
         case Show.STEP if state.guided:
             body = render_guided_steps(state, language, pregnant=patient.pregnant)
             opening = state.shown_steps[0]
-            if opening.kind is StepKind.INTRO and patient.pictures:
-                return _with_picture(body, opening.exercise, "animation", language, b.guided_step())
+            if _opens_a_side(opening) and patient.pictures:
+                return _with_animation(body, opening, language, b.guided_step())
             return OutgoingMessage(body, b.guided_step())
         case Show.RELAX if state.guided:
-            return OutgoingMessage(render_guided_relax(state, language), b.guided_relax())
+            body = render_guided_relax(state, language)
+            coming = state.next_step
+            # the second side's position comes with this "Relax", so its animation does too
+            if state.awaiting is Awaiting.READY and _switches_side(coming) and patient.pictures:
+                return _with_animation(body, coming, language, b.guided_relax())
+            return OutgoingMessage(body, b.guided_relax())
         case Show.STEP:
             step = state.steps[state.step_index]
             body = render_step(step, language, pregnant=patient.pregnant)
             if step.kind is StepKind.HOLD:
                 return OutgoingMessage(f"{body}\n{text(language, 'session.hold_tip')}", b.holding())
-            if step.kind is StepKind.INTRO and patient.pictures:
-                return _with_picture(body, step.exercise, "animation", language, b.step())
+            if _opens_a_side(step) and patient.pictures:
+                return _with_animation(body, step, language, b.step())
             return OutgoingMessage(body, b.step())
         case Show.RELAX:
             relax = render_relax(state.shown_step, language)
@@ -387,13 +392,36 @@ def _render(
             return OutgoingMessage(text(language, "session.abandoned"))
 
 
+def _switches_side(step: Step | None) -> TypeGuard[Step]:
+    """Whether the step is the switch to an exercise's second side."""
+    return step is not None and step.kind is StepKind.SIDE and step.side != SIDES[0]
+
+
+def _opens_a_side(step: Step) -> bool:
+    """Whether a message showing this step first comes with an animation: an exercise's intro
+    shows its first side (or its only picture), the switch to the second side shows that side."""
+    return step.kind is StepKind.INTRO or _switches_side(step)
+
+
+def _with_animation(body: str, step: Step, language: str, buttons: Rows) -> OutgoingMessage:
+    """A message that opens an exercise or its second side, as the caption of that side's
+    animation."""
+    return _with_picture(body, step.exercise, "animation", language, buttons, step.side)
+
+
 def _with_picture(
-    body: str, exercise_key: str, kind: PictureKind, language: str, buttons: Rows
+    body: str,
+    exercise_key: str,
+    kind: PictureKind,
+    language: str,
+    buttons: Rows,
+    side: Side | None = None,
 ) -> OutgoingMessage:
-    """A message about an exercise as the caption of its picture (its first side's)."""
-    name = picture_name(exercise_key, picture_sides(exercise_key)[0], kind)
-    caption = render_picture_caption(body, exercise_key, language)
-    return OutgoingMessage(caption, buttons, picture=name)
+    """A message about an exercise as the caption of its picture of this side (the first side's
+    when None), which the caption tells in words."""
+    shown = side or picture_sides(exercise_key)[0]
+    caption = render_picture_caption(body, exercise_key, language, shown)
+    return OutgoingMessage(caption, buttons, picture=picture_name(exercise_key, shown, kind))
 
 
 class _Buttons:

@@ -20,6 +20,7 @@ from sibot.routine import (
     MAX_HOLD_SECONDS,
     MIN_HOLD_SECONDS,
     Exercise,
+    Side,
     Step,
     StepKind,
     estimated_minutes,
@@ -124,9 +125,12 @@ def render_check_result(result: CheckResult, language: str) -> str:
     return text(language, f"ibp.result.{result.outcome.value}", count=result.count)
 
 
-def render_picture_caption(body: str, exercise_key: str, language: str) -> str:
-    """A message's text as its picture's caption: the picture told in words, for screen readers."""
-    description = text(language, exercise(exercise_key).picture_key)
+def render_picture_caption(
+    body: str, exercise_key: str, language: str, side: Side | None = None
+) -> str:
+    """A message's text as the caption of the exercise's picture of this side (the first side's
+    when None): the picture told in words, for screen readers."""
+    description = text(language, exercise(exercise_key).picture_key(side))
     return f"{body}\n{text(language, 'routine.picture', description=description)}"
 
 

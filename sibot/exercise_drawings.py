@@ -83,8 +83,9 @@ SIDE_HEIGHT = 0.17  # the pelvis above the floor, lying on a side
 MAT_X = (-1.1, 1.25)
 MAT_Y = (-0.6, 0.6)
 MARGIN = 0.2  # metres between the figure and the frame's edges
-# matplotlib paints by layer: the mat, glows and arrows (patches) under the figure, then the
-# figure's parts and pillows far to near, each on a layer of its own
+# matplotlib paints by layer: the mat and glows (patches) under the figure, then the figure's
+# parts and pillows far to near, each on a layer of its own, then the band and the arrows on top
+# (an arrow pressing a knee down may lie over the thigh, and must not hide under it)
 PATCH_LAYER = 1.0
 FIGURE_LAYER = 2.0
 
@@ -347,6 +348,7 @@ class _Stroke:
     width: float
     colour: str
     kind: Literal["limb", "ball", "pillow"] = "limb"
+    leg: str = ""  # the side of the leg it belongs to, if it is a leg or foot
 
 
 def _figure_strokes(points: dict[str, Vector], near: str) -> Iterator[_Stroke]:
@@ -355,8 +357,9 @@ def _figure_strokes(points: dict[str, Vector], near: str) -> Iterator[_Stroke]:
 
     for side in ("right", "left"):
         leg = tuple(points[f"{side}_{joint}"] for joint in ("hip", "knee", "ankle"))
-        yield _Stroke(0.0, leg, LEG_WIDTH, skin(side))
-        yield _Stroke(0.0, (points[f"{side}_ankle"], points[f"{side}_toe"]), FOOT_WIDTH, skin(side))
+        yield _Stroke(0.0, leg, LEG_WIDTH, skin(side), leg=side)
+        foot = (points[f"{side}_ankle"], points[f"{side}_toe"])
+        yield _Stroke(0.0, foot, FOOT_WIDTH, skin(side), leg=side)
         arm = tuple(points[f"{side}_{joint}"] for joint in ("shoulder", "elbow", "hand"))
         yield _Stroke(0.0, arm, ARM_WIDTH, skin(side))
     shoulders = (points["right_shoulder"], points["left_shoulder"])
@@ -488,7 +491,7 @@ class _Canvas:
                 )
             )
 
-    def arrow(self, tail: Vector, head: Vector, bend: float) -> None:
+    def arrow(self, tail: Vector, head: Vector, bend: float, layer: float) -> None:
         from matplotlib.patches import FancyArrowPatch
 
         self.axes.add_patch(
@@ -502,6 +505,7 @@ class _Canvas:
                 edgecolor=OUTLINE,
                 linewidth=1.0,
                 joinstyle="round",
+                zorder=layer,
             )
         )
 
@@ -540,6 +544,19 @@ def frame_bounds(drawing: Drawing) -> tuple[float, float, float, float]:
     return (min(xs) - MARGIN, max(xs) + MARGIN, min(ys) - MARGIN, max(ys) + MARGIN)
 
 
+def _over_the_other_leg(pose: Pose, parts: list[_Stroke]) -> list[_Stroke]:
+    """The parts with a leg that rests on the other one (an ankle on a knee) painted over it
+    from every camera: sorted by their middles alone, the crossing could hide under the knee."""
+    for side, other, leg in (("right", "left", pose.right_leg), ("left", "right", pose.left_leg)):
+        if isinstance(leg, Reach) and leg.target.startswith(f"{other}_"):
+            above = max(part.depth for part in parts if part.leg == other) + 1e-3
+            parts = [
+                replace(part, depth=max(part.depth, above)) if part.leg == side else part
+                for part in parts
+            ]
+    return parts
+
+
 def draw_frame(drawing: Drawing, pose: Pose) -> Image.Image:
     """One frame of an exercise in this pose, as an RGB image."""
     camera = _camera(drawing)
@@ -548,10 +565,10 @@ def draw_frame(drawing: Drawing, pose: Pose) -> Image.Image:
     mat = [np.array([x, y, 0.0]) for x in MAT_X for y in MAT_Y]
     canvas.polygon(mat, MAT, MAT, 0.0)
     near = max(("right", "left"), key=lambda side: camera.depth(points[f"{side}_hip"]))
-    parts = [
+    parts = _over_the_other_leg(pose, [
         replace(stroke, depth=sum(camera.depth(p) for p in stroke.points) / len(stroke.points))
         for stroke in _figure_strokes(points, near)
-    ]
+    ])
     for pillow in drawing.pillows:
         corners = _pillow_corners(pillow, points)
         parts.append(_Stroke(_pillow_depth(pillow, corners, camera), corners, 0.0, PILLOW, "pillow"))
@@ -568,7 +585,7 @@ def draw_frame(drawing: Drawing, pose: Pose) -> Image.Image:
     for anchor in drawing.glow:
         canvas.glow(points[anchor], 0.15, 0.45 + 0.55 * pose.effort)
     for arrow in drawing.arrows:
-        canvas.arrow(*_arrow_ends(arrow, points), arrow.bend)
+        canvas.arrow(*_arrow_ends(arrow, points), arrow.bend, FIGURE_LAYER + len(parts) + 1)
     return canvas.pixels()
 
 
@@ -600,16 +617,30 @@ _PILLOWS_UNDER_CALVES = (
 _PILLOW_UNDER_HEAD = Pillow("floor", (-0.74, 0.0, 0.04), (0.13, 0.25, 0.04))
 
 def _on_the_left_side(knee_down: float, effort: float) -> Pose:
-    """Lying on the left side, head propped on the left hand, chest rolled halfway back toward
-    the ceiling, the top (right) knee bent in front and lowered `knee_down` degrees toward the
-    floor. The hip's bump and the propped head are what make it read as side-lying."""
+    """Lying on the left side, head resting on the left arm stretched out along the floor, right
+    hand on the right hip, chest rolled back toward the ceiling, the top (right) knee bent in
+    front and lowered `knee_down` degrees toward the floor. Seen from above the front, the head
+    on the outstretched arm, the stacked hips and the knee on the floor in front of the long
+    bottom leg are what make it read as side-lying."""
     return Pose(
         Angles(flexion=80, abduction=-knee_down, knee=95),
         Angles(flexion=10, knee=15),
-        Reach("floor", (-0.02, -0.22, 0.03), (0.0, -1.0, 0.3)),
-        Reach("head", (0.02, 0.04, -0.1), (-1.0, 0.3, 0.0)),
+        Reach("right_outer_hip", (0.0, 0.0, 0.05), (0.0, -1.0, 0.5)),
+        Reach("floor", (-0.97, 0.06, 0.03), (0.0, 0.3, 1.0)),
         pelvis_roll=-90,
-        chest_roll=-45,
+        chest_roll=-55,
+        effort=effort,
+    )
+
+
+def _figure_four(left_foot: Triple, effort: float) -> Pose:
+    """On the back, the right ankle resting on the left knee, foot flexed, the right knee fallen
+    out; both hands behind the left thigh, the left foot at `left_foot`."""
+    return Pose(
+        Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, -1.0)),
+        Reach("floor", left_foot, (0.0, 0.1, 1.0)),
+        Reach("left_thigh", (0.0, -0.06, -0.05), (0.0, -1.0, 0.3)),
+        Reach("left_thigh", (0.0, 0.06, -0.05), (0.0, 1.0, 0.3)),
         effort=effort,
     )
 
@@ -667,9 +698,9 @@ DRAWINGS: dict[str, Drawing] = {
         start=_on_the_left_side(knee_down=12, effort=0.0),
         held=_on_the_left_side(knee_down=27, effort=1.0),
         glow=("right_outer_hip",),
-        arrows=(Arrow("right_shin", (0.0, 0.0, -1.0), gap=-0.36, length=0.2),),
-        azimuth=180,
-        elevation=22,
+        arrows=(Arrow("right_knee", (0.0, 0.0, -1.0), gap=-0.42, length=0.3),),
+        azimuth=160,
+        elevation=50,
     ),
     # on the back, left leg long, right knee held below the kneecap and drawn to the chest
     "knee_to_chest": Drawing(
@@ -691,25 +722,18 @@ DRAWINGS: dict[str, Drawing] = {
         azimuth=0,
         elevation=10,
     ),
-    # on the back, right ankle on the left knee, hands behind the left thigh; the left foot lifts
+    # on the back, right ankle on the left knee (a figure four), hands behind the left thigh; the
+    # left foot lifts. The right knee falls out and down toward the camera, so the right thigh is
+    # seen along its length and the shin plainly crosses to the left knee (seen from above the
+    # feet, the lifted left leg hid the crossing; from higher on the right, the thigh pointed at
+    # the camera and shrank to a dot).
     "piriformis_stretch": Drawing(
-        start=Pose(
-            Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, 0.2)),
-            Reach("floor", (0.44, 0.13, 0.06), (0.0, 0.1, 1.0)),
-            Reach("left_thigh", (0.0, -0.06, -0.05), (0.0, -1.0, 0.3)),
-            Reach("left_thigh", (0.0, 0.06, -0.05), (0.0, 1.0, 0.3)),
-        ),
-        held=Pose(
-            Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, 0.2)),
-            Reach("floor", (0.3, 0.13, 0.32), (0.0, 0.1, 1.0)),
-            Reach("left_thigh", (0.0, -0.06, -0.05), (0.0, -1.0, 0.3)),
-            Reach("left_thigh", (0.0, 0.06, -0.05), (0.0, 1.0, 0.3)),
-            effort=1.0,
-        ),
+        start=_figure_four(left_foot=(0.44, 0.13, 0.06), effort=0.0),
+        held=_figure_four(left_foot=(0.5, 0.13, 0.2), effort=1.0),
         glow=("right_buttock",),
         arrows=(Arrow("left_ankle", (-0.2, 0.4, 1.0), gap=0.12, length=0.2),),
-        azimuth=50,
-        elevation=15,
+        azimuth=-10,
+        elevation=40,
     ),
 }
 

@@ -88,10 +88,12 @@ class Exercise:
     def relax_key(self) -> str | None:
         return f"routine.{self.key}.relax" if self.holds else None
 
-    @property
-    def picture_key(self) -> str:
-        """What its picture shows, in words, for a caption a screen reader can read out."""
-        return f"routine.{self.key}.picture"
+    def picture_key(self, side: Side | None = None) -> str:
+        """What its picture of this side shows, in words, for a caption a screen reader can read
+        out. The left picture mirrors the right one, so its words swap right and left; the first
+        side's (or the only) picture has the plain key."""
+        plain = f"routine.{self.key}.picture"
+        return f"{plain}.left" if side == "left" else plain
 
     def side_key(self, side: Side) -> str:
         return f"routine.{self.key}.side.{side}"
@@ -112,9 +114,10 @@ class Exercise:
         sides = tuple(self.side_key(side) for side in SIDES) if self.per_side else ()
         relax = (self.relax_key,) if self.relax_key else ()
         first = (self.first_side_key,) if self.first_side_key else ()
+        pictures = tuple(self.picture_key(side) for side in (SIDES if self.per_side else (None,)))
         return (
             self.title_key, self.purpose_key, *self.steps, self.rep_step, self.cue_key,
-            *relax, *first, *sides, self.picture_key,
+            *relax, *first, *sides, *pictures,
         )
 
 

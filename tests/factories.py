@@ -6,6 +6,7 @@ from datetime import datetime, time
 
 from sibot.db import Database
 from sibot.models import Patient, SafetyAnswer
+from sibot.patients import PatientView
 from sibot.reminders import configure_reminder
 from sibot.safety import Sign
 from sibot.schedule import mask_to_weekdays
@@ -26,6 +27,7 @@ async def onboarded_patient(
     pregnant: bool = False,
     reminder_at: time | None = None,
     weekdays: int = 0b1111111,
+    pictures: bool = True,
 ) -> None:
     """Store a consented patient who finished onboarding (no to every warning sign), with an
     optional daily reminder."""
@@ -34,7 +36,7 @@ async def onboarded_patient(
             id=patient_id, name=name, language=language, timezone=timezone,
             consented_at=now, cleared_at=now, signs_checked_at=now, pregnant=pregnant,
             hold_seconds=hold_seconds, repetitions=repetitions,
-            pace=pace, rest_seconds=rest_seconds,
+            pace=pace, rest_seconds=rest_seconds, pictures=pictures,
             created_at=now, last_seen_at=now,
         )
         session.add(patient)
@@ -53,3 +55,15 @@ async def onboarded_patient(
             await configure_reminder(
                 session, patient_id, reminder_at, mask_to_weekdays(weekdays), timezone, now
             )
+
+
+def patient_view(**changes: object) -> PatientView:
+    """A patient as the core hands them around, onboarded, with these fields changed."""
+    values: dict[str, object] = {
+        "id": 1, "name": None, "language": "en", "timezone": "UTC", "cohort": None,
+        "onboarding_step": None, "awaiting": None, "pregnant": False, "hold_seconds": 5,
+        "repetitions": 3, "pace": "guided", "rest_seconds": None, "gentle": False,
+        "followups_enabled": True, "pictures": True, "paused_until": None, "active": True,
+    }
+    values.update(changes)
+    return PatientView(**values)  # type: ignore[arg-type]

@@ -19,7 +19,8 @@ from benchmarks.pace import guided_bot, walk_session
 from benchmarks.stage import running_emulator, seed_patients
 from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.models import ExerciseSession
-from sibot.routine import POSITION_SECONDS, ROUTINE_KEYS, Pace, estimated_seconds
+from sibot.pictures import picture_file
+from sibot.routine import POSITION_SECONDS, ROUTINE, ROUTINE_KEYS, Pace, estimated_seconds
 from sibot.texts import text
 from tests.conftest import TOKEN
 from tests.factories import onboarded_patient
@@ -86,6 +87,23 @@ async def _to_first_rep(patient: TelegramUser, clock: ManualClock) -> Message:
     return await patient.expect("Rep 1 of")
 
 
+async def _walk(patient: TelegramUser, clock: ManualClock) -> tuple[list[Message], int]:
+    """/exercise, pain 2 before and after, and the taps the guided pace waits for: every message
+    to the summary, and the taps."""
+    await patient.send("/exercise")
+    transcript, taps = [], 0
+    while True:
+        message = await patient.next_message()
+        transcript.append(message)
+        if SUMMARY in message.text:
+            return transcript, taps
+        for label in ("2", IN_POSITION, NEXT_EXERCISE):
+            if label in message.labels:
+                await _tap(patient, clock, label)
+                taps += 1
+                break
+
+
 async def _session(bot: BotHarness) -> ExerciseSession:
     async with bot.core.db.transaction() as session:
         row = await session.scalar(select(ExerciseSession))
@@ -97,18 +115,7 @@ async def test_a_whole_guided_session_asks_a_tap_only_between_setups_sides_and_e
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:
     patient = await _patient(bot, emulator, clock, rest_seconds=20)
-    await patient.send("/exercise")
-    transcript, taps = [], 0
-    while True:
-        message = await patient.next_message()
-        transcript.append(message)
-        if SUMMARY in message.text:
-            break
-        for label in ("2", IN_POSITION, NEXT_EXERCISE):
-            if label in message.labels:
-                await _tap(patient, clock, label)
-                taps += 1
-                break
+    transcript, taps = await _walk(patient, clock)
     assert taps == 17  # pain before, 6 setups, 4 other sides, 5 next exercises, pain after
     texts = [message.text for message in transcript]
     assert not any(NEXT in message.labels for message in transcript)
@@ -129,6 +136,66 @@ async def test_a_whole_guided_session_asks_a_tap_only_between_setups_sides_and_e
     _assert_rests_timed(emulator, patient.user_id, seconds=20 * TEST_HOLD_SCALE)
     row = await _session(bot)
     assert (row.status, row.pace, row.pain_before, row.pain_after) == ("completed", "guided", 2, 2)
+
+
+async def test_the_second_sides_position_comes_in_the_last_relax_as_that_sides_animation(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    """The guided pace says the other side's position in the first side's last "Relax", so that
+    message is the second side's animation: no message more, no tap more than with pictures off,
+    where it stays text."""
+    shown, shown_taps = await _walk(await _patient(bot, emulator, clock, repetitions=1), clock)
+    plain, plain_taps = await _walk(
+        await _patient(bot, emulator, clock, repetitions=1, pictures=False), clock
+    )
+    assert (len(shown), shown_taps) == (len(plain), plain_taps)
+    assert not any(message.animation or message.photo for message in plain)
+    one_sided = [entry for entry in ROUTINE if entry.per_side]
+    switches = [
+        next(
+            index for index, message in enumerate(plain)
+            if text("en", entry.side_key("left")) in message.text
+        )
+        for entry in one_sided
+    ]
+    intros = [index for index, message in enumerate(plain) if " of 6)" in message.text]
+    pictured = [index for index, message in enumerate(shown) if message.animation]
+    assert pictured == sorted(intros + switches) and len(pictured) == 6 + 4
+    for index, entry in zip(switches, one_sided, strict=True):
+        switch = shown[index]
+        assert switch.animation == picture_file(f"{entry.key}.left.animation")
+        assert switch.text.startswith(plain[index].text + "\n")
+        assert switch.text.endswith(text("en", entry.picture_key("left")))
+        assert switch.labels == plain[index].labels and IN_POSITION in switch.labels
+    for pictured_message, alone in zip(shown, plain, strict=True):
+        assert pictured_message.text.startswith(alone.text)
+
+
+async def test_continue_after_a_restart_at_the_side_switch_shows_the_second_side_again(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    """Cut off at the switch to the left side, Continue shows that side's position by itself,
+    still with its animation."""
+    patient = await _patient(bot, emulator, clock, repetitions=1)
+    await patient.send("/exercises")
+    await patient.expect("The exercises")
+    await patient.answer_to(await patient.tap(text("en", "routine.knee_to_chest.title")))
+    await patient.next_message()  # the card
+    await _tap(patient, clock, text("en", "session.library.do"))
+    await patient.expect("how much does it hurt")
+    await _tap(patient, clock, "2")
+    await patient.expect("Tap I'm in position")
+    await _tap(patient, clock, IN_POSITION)
+    left = text("en", "routine.knee_to_chest.side.left")
+    switch = await patient.expect(left)
+    assert switch.animation == picture_file("knee_to_chest.left.animation")
+    await bot.restart()
+    await patient.expect("We were interrupted")
+    await patient.tap(CONTINUE)
+    again = await patient.next_message()
+    assert again.text.startswith(left) and IN_POSITION in again.labels
+    assert again.animation == switch.animation
+    assert again.text.endswith(text("en", "routine.knee_to_chest.picture.left"))
 
 
 def _assert_rests_timed(emulator: Emulator, chat_id: int, seconds: float) -> None:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 from io import BytesIO
 
 import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
-from handlers.render import render_exercise_card, render_picture_caption, render_step
+from handlers.render import (
+    render_exercise_card,
+    render_guided_relax,
+    render_picture_caption,
+    render_step,
+)
 from sibot.exercise_drawings import render_exercise
 from sibot.pictures import (
     PICTURES_FOLDER,
@@ -20,10 +27,16 @@ from sibot.pictures import (
     picture_sides,
 )
 from sibot.routine import ROUTINE, ROUTINE_KEYS, build_steps
-from sibot.texts import available_languages
+from sibot.sessions import Awaiting, Source, new_session
+from sibot.texts import available_languages, text
+from tests.factories import patient_view
 
 MAX_BYTES = 300_000
 CAPTION_LIMIT = 1024  # Telegram's, for the caption of a photo or animation
+NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+# the stems of the words for right and left, before endings that agree with the noun
+SIDE_STEMS = {"en": ("right", "left"), "de": ("recht", "link"), "es": ("derech", "izquierd"),
+              "ru": ("прав", "лев")}
 
 
 def _frames(gif: bytes) -> list[np.ndarray]:
@@ -90,6 +103,41 @@ def test_every_picture_caption_fits_telegram_in_every_language(language: str) ->
     for key in ROUTINE_KEYS:  # a library card, with its still
         caption = render_picture_caption(render_exercise_card(key, language), key, language)
         assert len(caption) <= CAPTION_LIMIT
+    for key, body in _second_side_switches(language):
+        assert len(render_picture_caption(body, key, language, "left")) <= CAPTION_LIMIT
+
+
+def _second_side_switches(language: str) -> list[tuple[str, str]]:
+    """What the switch to each one-sided exercise's second side says, at both paces: at my pace
+    its own message, at the guided pace the first side's last "Relax" (with one repetition, that
+    "Relax" says everything in full)."""
+    switches = []
+    for entry in ROUTINE:
+        if not entry.per_side:
+            continue
+        patient = patient_view(pace="guided", repetitions=1, hold_seconds=10)
+        state = new_session(patient, (entry.key,), Source.LIBRARY, NOW)
+        [side] = [step for step in state.steps if step.kind == "side" and step.side == "left"]
+        relax = replace(state, awaiting=Awaiting.READY, step_index=side.index)
+        switches += [
+            (entry.key, render_step(side, language)),
+            (entry.key, render_guided_relax(relax, language)),
+        ]
+    return switches
+
+
+@pytest.mark.parametrize("language", available_languages())
+def test_the_left_picture_is_told_with_the_sides_swapped_in_every_language(language: str) -> None:
+    """The left picture mirrors the right one, so its caption is the right one's with right and
+    left swapped (each word's stem, whatever its ending), in every language."""
+    right_stem, left_stem = SIDE_STEMS[language]
+    swap = {right_stem: left_stem, left_stem: right_stem}
+    for entry in ROUTINE:
+        if not entry.per_side:
+            continue
+        right, left = (text(language, entry.picture_key(side)) for side in ("right", "left"))
+        swapped = re.sub(rf"\b({right_stem}|{left_stem})", lambda found: swap[found[1]], right)
+        assert left == swapped != right
 
 
 def test_the_readme_shows_the_still_of_each_exercise_as_the_bot_sends_it() -> None:

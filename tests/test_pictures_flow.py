@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from sibot.emulator import Emulator, Message, TelegramUser
-from sibot.models import Patient, PictureFile
+from sibot.models import PictureFile
 from sibot.pictures import picture_file
 from sibot.routine import ROUTINE
 from sibot.texts import text
@@ -24,12 +24,9 @@ async def _patient(
 ) -> TelegramUser:
     """A patient at my pace unless told: a walk taps Next at every step."""
     patient = emulator.patient()
-    await onboarded_patient(bot.core.db, patient.user_id, clock.now(), repetitions=1, pace=pace)
-    if not pictures:
-        async with bot.core.db.transaction() as session:
-            await session.execute(
-                update(Patient).where(Patient.id == patient.user_id).values(pictures=False)
-            )
+    await onboarded_patient(
+        bot.core.db, patient.user_id, clock.now(), repetitions=1, pace=pace, pictures=pictures
+    )
     return patient
 
 
@@ -56,7 +53,7 @@ async def _whole_session(patient: TelegramUser, title: str) -> tuple[list[Messag
     return messages, taps
 
 
-async def test_each_exercise_starts_with_its_animation_uploaded_once_for_every_patient(
+async def test_each_exercise_starts_with_its_first_sides_animation(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:
     titles = [text("en", entry.title_key) for entry in ROUTINE]
@@ -65,24 +62,47 @@ async def test_each_exercise_starts_with_its_animation_uploaded_once_for_every_p
     first_sides = [f"{entry.key}.right" if entry.per_side else entry.key for entry in ROUTINE]
     for start, entry, name in zip(starts, ROUTINE, first_sides, strict=True):
         assert start.animation == picture_file(f"{name}.animation")
-        assert start.text.endswith(text("en", entry.picture_key))  # told in words, too
-    uploaded = emulator.world.uploaded_bytes  # each animation, and each library card's still
-    assert uploaded == sum(len(picture_file(f"{name}.{kind}"))
-                           for name in first_sides for kind in ("animation", "still"))
+        assert start.text.endswith(text("en", entry.picture_key()))  # told in words, too
+    # each first side's animation, and each library card's still
+    assert emulator.world.uploaded_bytes == sum(
+        len(picture_file(f"{name}.{kind}"))
+        for name in first_sides
+        for kind in ("animation", "still")
+    )
 
-    # a second patient's whole session sends its picture by file id; with pictures off, the
-    # same session has the same messages and taps, only without the picture
-    title = text("en", "routine.knee_to_chest.title")
+
+async def test_the_second_side_comes_as_its_animation_uploaded_once_or_as_text_pictures_off(
+    bot: BotHarness, emulator: Emulator, clock: ManualClock
+) -> None:
+    """At my pace the switch to the second side is a message of its own: it comes as that side's
+    animation, the switch its caption with the picture told in words. The first whole session
+    uploads each picture once, the next one nothing; with pictures off the same session has the
+    same messages and taps, only without the pictures."""
+    title, key = text("en", "routine.knee_to_chest.title"), "knee_to_chest"
+    await _whole_session(await _patient(bot, emulator, clock), title)
+    uploaded = emulator.world.uploaded_bytes
+    assert uploaded == sum(
+        len(picture_file(name))
+        for name in (f"{key}.right.animation", f"{key}.left.animation", f"{key}.right.still")
+    )
     (shown, shown_taps), (plain, plain_taps) = await asyncio.gather(
         _whole_session(await _patient(bot, emulator, clock), title),
         _whole_session(await _patient(bot, emulator, clock, pictures=False), title),
     )
     assert emulator.world.uploaded_bytes == uploaded
-    assert shown[0].animation == picture_file("knee_to_chest.right.animation")
     assert (len(shown), shown_taps) == (len(plain), plain_taps)
     assert not any(message.animation or message.photo for message in plain)
-    assert shown[0].text.startswith(plain[0].text + "\n")
-    assert [message.text for message in shown[1:]] == [message.text for message in plain[1:]]
+    switch = next(
+        index for index, message in enumerate(plain)
+        if message.text.startswith(text("en", f"routine.{key}.side.left"))
+    )
+    assert [index for index, message in enumerate(shown) if message.animation] == [0, switch]
+    assert shown[0].animation == picture_file(f"{key}.right.animation")
+    assert shown[switch].animation == picture_file(f"{key}.left.animation")
+    assert shown[switch].text.endswith(text("en", f"routine.{key}.picture.left"))
+    for pictured, alone in zip(shown, plain, strict=True):
+        assert pictured.text == alone.text or pictured.text.startswith(alone.text + "\n")
+        assert pictured.labels == alone.labels
 
 
 async def test_a_refused_file_id_is_uploaded_once_more_and_replaced(

@@ -10,7 +10,7 @@ from sibot import checkins
 from sibot.checkins import Checkin, CheckinSource, RedFlagRule
 from sibot.diary import advice
 from sibot.emergency import WAIT, asks_if_examined
-from sibot.patients import SIGNS_CHECK_EVERY, PatientView, signs_due, takes_reminders
+from sibot.patients import SIGNS_CHECK_EVERY, signs_due, takes_reminders
 from sibot.safety import (
     SCREEN,
     TRIAGE,
@@ -23,6 +23,7 @@ from sibot.safety import (
     signs_of_mask,
     symptoms_at,
 )
+from tests.factories import patient_view
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
@@ -128,28 +129,17 @@ def test_an_emergency_is_all_the_advice_and_offers_no_way_on() -> None:
     assert severe.pause and severe.offer_gentle
 
 
-def _patient(**fields: object) -> PatientView:
-    values: dict[str, object] = {
-        "id": 1, "name": None, "language": "en", "timezone": "UTC", "cohort": None,
-        "onboarding_step": None, "awaiting": None, "pregnant": False, "hold_seconds": 5,
-        "repetitions": 3, "pace": "guided", "rest_seconds": None, "gentle": False,
-        "followups_enabled": True, "pictures": True, "paused_until": None, "active": True,
-    }
-    values.update(fields)
-    return PatientView(**values)  # type: ignore[arg-type]
-
-
 def test_the_examined_question_waits_an_hour_after_the_emergency() -> None:
-    assert asks_if_examined(_patient(), NOW) is None
-    held = _patient(advised_at=NOW)
+    assert asks_if_examined(patient_view(), NOW) is None
+    held = patient_view(advised_at=NOW)
     assert asks_if_examined(held, NOW + WAIT - timedelta(seconds=1)) is False
     assert asks_if_examined(held, NOW + WAIT) is True
     assert WAIT == timedelta(hours=1)
 
 
 def test_a_patient_sent_to_the_emergency_department_gets_no_reminders() -> None:
-    assert takes_reminders(_patient(), NOW)
-    assert not takes_reminders(_patient(advised_at=NOW - timedelta(days=3)), NOW)
+    assert takes_reminders(patient_view(), NOW)
+    assert not takes_reminders(patient_view(advised_at=NOW - timedelta(days=3)), NOW)
 
 
 def test_the_warning_signs_question_comes_weekly_until_answered() -> None:

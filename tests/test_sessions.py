@@ -49,7 +49,7 @@ from sibot.sessions import (
     sessions_to_resume,
     start_session,
 )
-from tests.factories import onboarded_patient
+from tests.factories import onboarded_patient, patient_view
 from tests.harness import ManualClock
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
@@ -57,15 +57,8 @@ PATIENT = 1001
 
 
 def _patient(**changes: object) -> PatientView:
-    values: dict[str, object] = {
-        "id": PATIENT, "name": "Ana", "language": "en", "timezone": "UTC", "cohort": None,
-        "onboarding_step": None, "awaiting": None, "pregnant": False, "hold_seconds": 5,
-        "repetitions": 2, "pace": Pace.OWN, "rest_seconds": None, "gentle": False,
-        "followups_enabled": True, "pictures": True, "paused_until": None,
-        "active": True,
-    }
-    values.update(changes)
-    return PatientView(**values)  # type: ignore[arg-type]
+    defaults: dict[str, object] = {"id": PATIENT, "name": "Ana", "repetitions": 2, "pace": Pace.OWN}
+    return patient_view(**(defaults | changes))
 
 
 def _go(state: SessionState, action: Action, **values: object) -> SessionState:

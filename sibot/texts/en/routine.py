@@ -48,6 +48,10 @@ _EXERCISES = {
         "The picture: lying on your back, head on a pillow, calves on a pile of pillows, right "
         "leg crossed over the left, squeezing your legs together."
     ),
+    "routine.hip_flexion.picture.left": (
+        "The picture: lying on your back, head on a pillow, calves on a pile of pillows, left "
+        "leg crossed over the right, squeezing your legs together."
+    ),
     "routine.hip_flexion.title": "Hip flexion",
     "routine.hip_flexion.purpose": (
         "A gentle squeeze with your legs crossed. It works the muscles around your hips while your "
@@ -64,9 +68,14 @@ _EXERCISES = {
     "routine.hip_flexion.first_side": "Both sides, right first: your right leg will cross over your left.",
     "routine.hip_flexion.relax": "Let the squeeze go and rest your legs on the pillows.",
     "routine.hip_abductor_stretch.picture": (
-        "The picture: lying on your left side, head resting on your left hand, chest turned "
-        "toward the ceiling, right knee bent and resting on the floor in front, pressed gently "
-        "down."
+        "The picture: lying on your left side, head resting on your outstretched left arm, right "
+        "hand on your hip, chest turned toward the ceiling, right knee bent and resting on the "
+        "floor in front, pressed gently down."
+    ),
+    "routine.hip_abductor_stretch.picture.left": (
+        "The picture: lying on your right side, head resting on your outstretched right arm, left "
+        "hand on your hip, chest turned toward the ceiling, left knee bent and resting on the "
+        "floor in front, pressed gently down."
     ),
     "routine.hip_abductor_stretch.title": "Hip abductor stretch",
     "routine.hip_abductor_stretch.purpose": "A gentle stretch to loosen tight hips.",
@@ -90,6 +99,10 @@ _EXERCISES = {
     ),
     "routine.knee_to_chest.picture": (
         "The picture: lying on your back, left leg long, both hands just below your right knee, "
+        "drawing it in toward your chest."
+    ),
+    "routine.knee_to_chest.picture.left": (
+        "The picture: lying on your back, right leg long, both hands just below your left knee, "
         "drawing it in toward your chest."
     ),
     "routine.knee_to_chest.title": "Knee-to-chest stretch",
@@ -116,6 +129,10 @@ _EXERCISES = {
     "routine.piriformis_stretch.picture": (
         "The picture: lying on your back, right ankle resting on your left knee, hands behind "
         "your left thigh, lifting your left foot off the floor."
+    ),
+    "routine.piriformis_stretch.picture.left": (
+        "The picture: lying on your back, left ankle resting on your right knee, hands behind "
+        "your right thigh, lifting your right foot off the floor."
     ),
     "routine.piriformis_stretch.title": "Piriformis stretch",
     "routine.piriformis_stretch.purpose": (
