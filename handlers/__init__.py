@@ -10,7 +10,8 @@ lifecycle, start, errors, context, sandbox; it imports none of these modules.
 PTB runs at most one handler per group for an update, in the order of the groups:
   -3  the sender check (gate): drops a private-chat update whose chat is not its sender's.
   -2  operator commands (admin): only for SIBOT_ADMIN_IDS; they stop the update.
-  -1  the gatekeeper (gate): loads or creates the patient, holds back who has not onboarded.
+  -1  the gatekeeper (gate): Telegram's word of a block or unblock first; then it loads or
+      creates the patient and holds back who has not onboarded.
    0  every feature's commands and buttons, then the fallbacks (commands), which must come last.
 Before any of them, as an update arrives, the flood limit (floods) may hold it back.
 """

@@ -5,6 +5,9 @@ In a private chat Telegram's chat id is the user's id. An update that says other
 (a forged webhook call): answering it would send one patient's data into another's chat, so the
 first gate drops it before anything else sees it, the operator commands included.
 
+Telegram's word that a user blocked or unblocked the bot (a my_chat_member update) marks them
+inactive or active again at once, and goes no further.
+
 The second loads the patient behind every private update (creating them on first contact), puts
 the view in `context.patient` for the handlers of group 0, and holds back everything but
 onboarding's own buttons and texts until the patient has finished onboarding. Updates without a
@@ -16,8 +19,8 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
-from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, TypeHandler
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.ext import ApplicationHandlerStop, ChatMemberHandler, TypeHandler
 
 from handlers import onboarding
 from handlers.buttons import DELETE, ONBOARDING, SHARE, feature_of, parse_callback
@@ -123,5 +126,18 @@ def register_sender_check(application: AnyApplication) -> None:
     application.add_handler(TypeHandler(Update, check_sender), group=SENDER_CHECK_GROUP)
 
 
+async def note_membership(update: Update, context: BotContext) -> None:
+    """Mark a user who blocked the bot inactive at once (and active again when they unblock it);
+    such an update is for no feature."""
+    change = update.my_chat_member
+    assert change is not None
+    if change.chat.type == ChatType.PRIVATE:
+        blocked = change.new_chat_member.status == ChatMemberStatus.BANNED
+        await patients.note_blocked(context.core, change.from_user.id, blocked)
+    raise ApplicationHandlerStop
+
+
 def register(application: AnyApplication) -> None:
+    # the same group as the gatekeeper, before it: a block or unblock never reaches admit
+    application.add_handler(ChatMemberHandler(note_membership, ChatMemberHandler.MY_CHAT_MEMBER), group=-1)
     application.add_handler(TypeHandler(Update, admit), group=-1)

@@ -236,6 +236,13 @@ async def _meet(
     return view_of(patient), patient.last_seen_at
 
 
+async def note_blocked(core: Core, user_id: int, blocked: bool) -> None:
+    """Telegram's word that a user blocked the bot, or unblocked it: while blocked, nothing is
+    sent to them, without waiting for a send to meet a 403. Someone never met stays unknown."""
+    async with core.db.transaction() as session:
+        await _update(session, user_id, active=not blocked)
+
+
 async def _note_seen(db: Database, patient_id: int, now: datetime) -> None:
     try:
         async with db.transaction(wait_for_locks=False) as session:

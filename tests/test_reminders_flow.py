@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -222,7 +223,7 @@ async def five_hundreds_storm(bot: BotHarness, emulator: Emulator, clock: Manual
 
 async def test_a_patient_who_blocked_the_bot_gets_nothing_until_start(bot, emulator, clock):
     patient = await reminded_patient(bot, emulator, clock)
-    patient.block_bot()
+    patient.block_bot(bot_told=False)  # the bot was down when Telegram told it: a 403 tells it
 
     await at(bot, clock, DUE)
     await at(bot, clock, DUE + timedelta(days=1))
@@ -234,10 +235,53 @@ async def test_a_patient_who_blocked_the_bot_gets_nothing_until_start(bot, emula
         row = await session.get(Patient, patient.user_id)
         assert row is not None and row.active is False
 
-    patient.unblock_bot()
+    patient.unblock_bot(bot_told=False)
     await patient.send("/start")
     await patient.next_message()
     await at(bot, clock, DUE + timedelta(days=2))
+    await patient.expect(REMINDER)
+
+
+async def _active_becomes(bot: BotHarness, user_id: int, active: bool) -> None:
+    """Wait (a few seconds at most) for the bot to handle Telegram's word of a block or unblock."""
+    async with asyncio.timeout(5):
+        while True:
+            async with bot.core.db.transaction() as session:
+                if await session.scalar(select(Patient.active).where(Patient.id == user_id)) is active:
+                    return
+            await asyncio.sleep(0.02)
+
+
+async def test_telegram_s_word_of_a_block_stops_reminders_at_once_and_of_an_unblock_brings_them_back(
+    bot, emulator, clock
+):
+    patient = await reminded_patient(bot, emulator, clock)
+    patient.block_bot()
+    await _active_becomes(bot, patient.user_id, False)
+    await at(bot, clock, DUE)
+    assert not [r for r in emulator.requests if r.method == "sendMessage" and r.chat_id == patient.user_id]
+
+    patient.unblock_bot()
+    await _active_becomes(bot, patient.user_id, True)
+    await at(bot, clock, DUE + timedelta(days=1))
+    await patient.expect(REMINDER)
+
+
+async def test_the_bot_added_to_a_group_or_removed_from_one_changes_no_patient(bot, emulator, clock):
+    patient = await reminded_patient(bot, emulator, clock)
+    group = {"id": -1001234, "type": "supergroup", "title": "Physio class"}
+    member = {"status": "member", "user": emulator.world.bot_user}
+    emulator.feed_update({"my_chat_member": {
+        "chat": group, "from": patient.user, "date": 0, "old_chat_member": {**member, "status": "left"},
+        "new_chat_member": member,
+    }})
+    emulator.feed_update({"my_chat_member": {
+        "chat": group, "from": patient.user, "date": 0, "old_chat_member": member,
+        "new_chat_member": {**member, "status": "kicked", "until_date": 0},
+    }})
+    await patient.send("/start")  # handled after both: the updates of one user come in order
+    await patient.next_message()
+    await at(bot, clock, DUE)
     await patient.expect(REMINDER)
 
 

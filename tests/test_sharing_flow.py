@@ -345,7 +345,7 @@ async def test_a_patient_can_follow_another_and_keeps_their_own_routine(bot, emu
 
 async def test_a_follower_who_blocked_the_bot_gets_nothing_until_they_write_again(bot, emulator, clock):
     ana, bob = await linked(bot, emulator, clock, confirm=YES_ALERTS)
-    bob.block_bot()
+    bob.block_bot(bot_told=False)  # the bot missed Telegram's word: a 403 tells it
     before = len(emulator.requests)
     await at(bot, clock, MONDAY_9_MARCH_08_BERLIN)  # the summary meets a 403
     async with bot.core.db.transaction() as session:
@@ -368,7 +368,7 @@ async def test_a_follower_who_blocked_the_bot_gets_nothing_until_they_write_agai
         assert await session.scalar(select(Patient.active).where(Patient.id == bob.user_id)) is False
     await ana.assert_silent()  # nobody was alerted, and she is not told so
 
-    bob.unblock_bot()
+    bob.unblock_bot(bot_told=False)
     await bob.send("hello again")  # not /start: anything brings a follower back
     await bob.next_message()
     await at(bot, clock, datetime(2026, 3, 23, 7, 0, tzinfo=UTC))

@@ -44,15 +44,15 @@ class Emulator:
         webhook_retry_delay: float = 0.2,
     ) -> None:
         self.token = token
-        self.world = World()
+        bot_number = token.split(":", 1)[0]
+        bot_id = int(bot_number) if bot_number.isdigit() else 1
+        bot_user = {"id": bot_id, "is_bot": True, "first_name": "sibot", "username": "sibot_bot"}
+        self.world = World(bot_user)
         self.updates = UpdateQueue()
         self.faults = Faults(seed)
         self.limits = RateLimiter(
             global_rate=global_rate, chat_rate=chat_rate, chat_burst=chat_burst, clock=_loop_time
         )
-        bot_number = token.split(":", 1)[0]
-        bot_id = int(bot_number) if bot_number.isdigit() else 1
-        bot_user = {"id": bot_id, "is_bot": True, "first_name": "sibot", "username": "sibot_bot"}
         self.api = BotApi(token, bot_user, self.world, self.updates, self.faults, self.limits)
         self.webhook = WebhookDelivery(self.updates, retry_delay=webhook_retry_delay, timeout=10)
         self._runner: web.AppRunner | None = None

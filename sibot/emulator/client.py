@@ -8,7 +8,7 @@ from typing import Any
 
 from sibot.emulator.formatting import FormattedText, command_entities
 from sibot.emulator.updates import UpdateQueue
-from sibot.emulator.world import Chat, ChatEvent, StoredMessage, World
+from sibot.emulator.world import Chat, ChatEvent, StoredMessage, World, unix_now
 
 # How long a test waits for the bot's answer before it fails. Answers come within a second or
 # two; the margin is for a CI machine running six test workers on two cores.
@@ -85,11 +85,34 @@ class TelegramUser:
                 return self._press(message, data)
         raise NoSuchButton(f"no message shows a button with data {data!r}")
 
-    def block_bot(self) -> None:
+    def block_bot(self, *, bot_told: bool = True) -> None:
+        """Blocks the bot: its sends to this chat get 403. Telegram tells the bot with a
+        my_chat_member update; `bot_told=False` is the bot that missed it (it was down for longer
+        than Telegram keeps updates), which learns of the block only from a 403."""
         self.chat.blocked = True
+        if bot_told:
+            self._membership_changed("member", "kicked")
 
-    def unblock_bot(self) -> None:
+    def unblock_bot(self, *, bot_told: bool = True) -> None:
         self.chat.blocked = False
+        if bot_told:
+            self._membership_changed("kicked", "member")
+
+    def _membership_changed(self, old: str, new: str) -> None:
+        def member(status: str) -> dict[str, Any]:
+            return {"status": status, "user": self._world.bot_user} | ({"until_date": 0} if status == "kicked" else {})
+
+        self._updates.push(
+            {
+                "my_chat_member": {
+                    "chat": self.chat.info,
+                    "from": self.user,
+                    "date": unix_now(),
+                    "old_chat_member": member(old),
+                    "new_chat_member": member(new),
+                }
+            }
+        )
 
     # --- Reading what the bot did -------------------------------------------------------------
 

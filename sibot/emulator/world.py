@@ -125,7 +125,8 @@ class CallbackQuery:
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, bot_user: dict[str, Any]) -> None:
+        self.bot_user = bot_user
         self.users: dict[int, dict[str, Any]] = {}
         self.chats: dict[int, Chat] = {}
         self.files: dict[str, StoredFile] = {}
