@@ -634,13 +634,15 @@ def _on_the_left_side(knee_down: float, effort: float) -> Pose:
 
 
 def _figure_four(left_foot: Triple, effort: float) -> Pose:
-    """On the back, the right ankle resting on the left knee, foot flexed, the right knee fallen
-    out; both hands behind the left thigh, the left foot at `left_foot`."""
+    """On the back, the right ankle resting on the left thigh just short of the knee (so the knee
+    shows past it), foot flexed, the right knee fallen out and down toward the floor; both hands
+    behind the left thigh, the left foot at `left_foot`. The left foot stands far enough from the
+    buttock that the left knee is low, which leaves the right shin room to let its knee fall."""
     return Pose(
-        Reach("left_knee", (-0.03, -0.02, 0.08), (0.0, -1.0, -1.0)),
-        Reach("floor", left_foot, (0.0, 0.1, 1.0)),
-        Reach("left_thigh", (0.0, -0.06, -0.05), (0.0, -1.0, 0.3)),
-        Reach("left_thigh", (0.0, 0.06, -0.05), (0.0, 1.0, 0.3)),
+        Reach("left_knee", (-0.08, 0.03, 0.07), (0.15, -1.0, -0.75)),
+        Reach("floor", left_foot, (-0.2, 0.1, 1.0)),
+        Reach("left_inner_thigh", (-0.05, 0.0, -0.08), (0.0, -1.0, 0.0)),
+        Reach("left_inner_thigh", (-0.05, 0.06, -0.08), (0.0, 1.0, 0.0)),
         effort=effort,
     )
 
@@ -723,17 +725,19 @@ DRAWINGS: dict[str, Drawing] = {
         elevation=10,
     ),
     # on the back, right ankle on the left knee (a figure four), hands behind the left thigh; the
-    # left foot lifts. The right knee falls out and down toward the camera, so the right thigh is
-    # seen along its length and the shin plainly crosses to the left knee (seen from above the
-    # feet, the lifted left leg hid the crossing; from higher on the right, the thigh pointed at
-    # the camera and shrank to a dot).
+    # left foot lifts. Seen from high above the right-feet corner: the right leg is a "V" whose
+    # knee has fallen out to the side, its shin ends on the left knee, and the left leg beside it
+    # is a plain upside-down "V" standing on its foot, then lifted; the arms lie along the sides
+    # of the torso. From straight above the feet the left leg looked straight and the arms
+    # crossed the chest; from the side, an arm ran diagonally across the body; with the right
+    # knee higher, its thigh pointed at the camera.
     "piriformis_stretch": Drawing(
-        start=_figure_four(left_foot=(0.44, 0.13, 0.06), effort=0.0),
-        held=_figure_four(left_foot=(0.5, 0.13, 0.2), effort=1.0),
+        start=_figure_four(left_foot=(0.55, 0.13, 0.06), effort=0.0),
+        held=_figure_four(left_foot=(0.6, 0.13, 0.25), effort=1.0),
         glow=("right_buttock",),
         arrows=(Arrow("left_ankle", (-0.2, 0.4, 1.0), gap=0.12, length=0.2),),
-        azimuth=-10,
-        elevation=40,
+        azimuth=40,
+        elevation=60,
     ),
 }
 
