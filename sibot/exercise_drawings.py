@@ -690,7 +690,7 @@ DRAWINGS: dict[str, Drawing] = {
             effort=1.0,
         ),
         glow=("right_hip", "left_hip"),
-        arrows=(Arrow("right_ankle", (0.0, 0.0, -1.0), gap=-0.34, length=0.18),),
+        arrows=(Arrow("right_ankle", (0.0, 0.0, -1.0), gap=-0.46, length=0.3),),
         pillows=(_PILLOW_UNDER_HEAD, *_PILLOWS_UNDER_CALVES),
         azimuth=0,
         elevation=45,
