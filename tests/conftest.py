@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -13,7 +14,7 @@ import pytest
 
 from sibot.db import Database
 from sibot.logs import log_handler, set_levels
-from tests.databases import database_url
+from tests.databases import MigratedTemplates, database_url
 from tests.harness import TOKEN
 from tests.reliability.counters import COUNTS, Counts, add
 
@@ -53,13 +54,23 @@ async def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> As
         yield url
 
 
-@pytest.fixture
-async def database(any_database_url: str) -> AsyncIterator[Database]:
-    """A migrated database of each kind."""
-    db = Database(any_database_url)
-    await db.upgrade()
-    yield db
-    await db.dispose()
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("migrated"))
+    yield templates
+    asyncio.run(templates.drop())
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+async def database(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> AsyncIterator[Database]:
+    """A migrated database of each kind: a copy of one this test process migrated."""
+    async with migrated_templates.copy(request.param, tmp_path) as url:
+        db = Database(url)
+        await db.upgrade()  # finds it at the newest revision, as a restarted bot does
+        yield db
+        await db.dispose()
 
 
 @pytest.fixture
