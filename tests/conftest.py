@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -133,6 +134,35 @@ async def admin_bot(emulator: Emulator, tmp_path: Path, clock: ManualClock) -> A
     await harness.start()
     yield harness
     await harness.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow go first in each parallel worker's share of the run.
+
+    `--dist worksteal` hands each worker a contiguous share of this list (as `_shares` cuts
+    it) and lets idle workers take from the end of the busiest one's; a slow test at the end of
+    a share starts last and sets the run's length. Every worker orders the list the same way,
+    as xdist requires.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    rest = [item for item in items if not item.get_closest_marker("slow")]
+    ordered: list[pytest.Item] = []
+    for worker, size in enumerate(_shares(len(items), workers)):
+        first = slow[worker::workers]
+        taken = max(0, size - len(first))
+        ordered += first + rest[:taken]
+        rest = rest[taken:]
+    items[:] = ordered + rest
+
+
+def _shares(count: int, workers: int) -> list[int]:
+    """The sizes of the workers' first shares, as xdist's worksteal scheduler cuts them."""
+    sizes = []
+    for remaining in range(workers, 0, -1):
+        sizes.append(count // remaining)
+        count -= sizes[-1]
+    return sizes
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -4,7 +4,7 @@ Docker cannot build here, so this does what the image does with what the machine
 the Dockerfile copies, installed by pip (not editable, dependencies resolved from the registry)
 into a new virtual environment; `sibot migrate`, then `sibot`, started by an unprivileged user
 whose only folder of its own is an empty data folder, on the default SQLite database in it.
-The install takes ~15 s, most of this test's time.
+The install takes ~15 s, most of this test's time; it is marked slow, to start first.
 """
 
 from __future__ import annotations
@@ -115,6 +115,7 @@ def _installed_bot(venv: Path, data: Path, emulator: Emulator, credentials: dict
     return process
 
 
+@pytest.mark.slow
 async def test_the_installed_bot_runs_as_an_unprivileged_user_in_an_empty_data_folder(
     emulator: Emulator,
 ) -> None:

@@ -66,6 +66,7 @@ def assert_no_token_in(*processes: BotProcess) -> None:
     assert not leaked, leaked[:3]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("kind", "seed"), [("sqlite", 1), ("postgresql", 3)])
 async def test_sigkills_during_a_reminder_fanout_double_at_most_one_each_and_lose_none(
     kind: str, seed: int, tmp_path: Path
@@ -157,6 +158,7 @@ def resumed_or_relaxed(patient: TelegramUser, seen: int) -> Message | None:
     return None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [4, 5])
 async def test_sigkill_during_sessions_then_every_session_resumes(seed: int, tmp_path: Path) -> None:
     rng = random.Random(seed)

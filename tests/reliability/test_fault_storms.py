@@ -100,6 +100,7 @@ async def a_checkin(patient: TelegramUser, score: int) -> None:
     await with_retries(patient, lambda: patient.send(f"/pain {score}"), f"Pain {score}/10 saved")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["5xx", "timeout", "drop", "429"])
 async def test_a_fault_storm_loses_no_step_and_no_checkin(bot: BotHarness, emulator: Emulator, kind: str) -> None:
     patients = [emulator.patient() for _ in range(PATIENTS)]
