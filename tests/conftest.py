@@ -90,22 +90,33 @@ def core(database: Database, clock: ManualClock) -> Core:
     return Core(settings=load_settings(require_token=False), db=database, clock=clock)
 
 
+def chat_rate(request: pytest.FixtureRequest) -> float:
+    """Telegram's limit of messages a second in a private chat, for the emulator and the bot
+    alike: 1, unless the test's chat_rate marker scales time down (as TEST_HOLD_SCALE does the
+    holds)."""
+    marker = request.node.get_closest_marker("chat_rate")
+    return float(marker.args[0]) if marker is not None else 1.0
+
+
 @pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
+async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[Emulator]:
     from sibot.emulator import Emulator
 
-    emu = Emulator(token=TOKEN)
+    emu = Emulator(token=TOKEN, chat_rate=chat_rate(request))
     await emu.start()
     yield emu
     await emu.stop()
 
 
 @pytest.fixture
-async def bot(emulator: Emulator, tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
+async def bot(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[BotHarness]:
     """The real bot on a fresh SQLite file, polling the emulator; stopped after the test."""
     from tests.harness import BotHarness
 
-    harness = BotHarness(emulator, f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}", clock)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}"
+    harness = BotHarness(emulator, url, clock, chat_sends_per_second=chat_rate(request))
     await harness.start()
     yield harness
     await harness.stop()

@@ -105,6 +105,9 @@ async def a_checkin(patient: TelegramUser, score: int) -> None:
     await with_retries(patient, lambda: patient.send(f"/pain {score}"), f"Pain {score}/10 saved")
 
 
+# Telegram's limit in a chat, for the emulator and the bot, at ten times the pace: a session's
+# dozen messages came a second apart, and most of a storm's time was spent waiting for them.
+@pytest.mark.chat_rate(10)
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["5xx", "timeout", "drop", "429"])
 async def test_a_fault_storm_loses_no_step_and_no_checkin(bot: BotHarness, emulator: Emulator, kind: str) -> None:
