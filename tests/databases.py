@@ -1,4 +1,5 @@
-"""Throwaway databases for tests: a SQLite file in tmp_path, or a new database on PostgreSQL.
+"""Throwaway databases for tests: a SQLite file in tmp_path, or a new database on PostgreSQL,
+empty or (MigratedTemplates) a copy of a migrated one.
 
 PostgreSQL cases skip with a reason when the server does not answer, unless
 SIBOT_REQUIRE_POSTGRES=1 (CI sets it): then they fail, so CI can never pass without them.
