@@ -205,7 +205,8 @@ LOCK_SECONDS, _REST = parse_lock_seconds(sys.argv[1:])
 
 
 async def measure(options: Options) -> tuple[dict[str, Any], str]:
-    seconds = LOCK_SECONDS or (4.0 if options.tiny else 45.0)
+    # tiny: long enough for every patient's first question (each waits up to a pause before it)
+    seconds = LOCK_SECONDS or (2 * max(WRITER_PAUSE_S, BYSTANDER_PAUSE_S) if options.tiny else 45.0)
     results: dict[str, Any] = {
         "lock_seconds": seconds, "writers": WRITERS, "bystanders": BYSTANDERS,
         "lock_patience_s": LOCK_PATIENCE_S,

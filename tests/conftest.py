@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 
 from sibot.db import Database
 from sibot.logs import log_handler, set_levels
-from tests.databases import database_url
+from tests.databases import MigratedTemplates, database_url
 from tests.harness import TOKEN
 from tests.reliability.counters import COUNTS, Counts, add
 
@@ -53,13 +55,23 @@ async def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> As
         yield url
 
 
-@pytest.fixture
-async def database(any_database_url: str) -> AsyncIterator[Database]:
-    """A migrated database of each kind."""
-    db = Database(any_database_url)
-    await db.upgrade()
-    yield db
-    await db.dispose()
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("migrated"))
+    yield templates
+    asyncio.run(templates.drop())
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+async def database(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> AsyncIterator[Database]:
+    """A migrated database of each kind: a copy of one this test process migrated."""
+    async with migrated_templates.copy(request.param, tmp_path) as url:
+        db = Database(url)
+        await db.upgrade()  # finds it at the newest revision, as a restarted bot does
+        yield db
+        await db.dispose()
 
 
 @pytest.fixture
@@ -78,22 +90,33 @@ def core(database: Database, clock: ManualClock) -> Core:
     return Core(settings=load_settings(require_token=False), db=database, clock=clock)
 
 
+def chat_rate(request: pytest.FixtureRequest) -> float:
+    """Telegram's limit of messages a second in a private chat, for the emulator and the bot
+    alike: 1, unless the test's chat_rate marker scales time down (as TEST_HOLD_SCALE does the
+    holds)."""
+    marker = request.node.get_closest_marker("chat_rate")
+    return float(marker.args[0]) if marker is not None else 1.0
+
+
 @pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
+async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[Emulator]:
     from sibot.emulator import Emulator
 
-    emu = Emulator(token=TOKEN)
+    emu = Emulator(token=TOKEN, chat_rate=chat_rate(request))
     await emu.start()
     yield emu
     await emu.stop()
 
 
 @pytest.fixture
-async def bot(emulator: Emulator, tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
+async def bot(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[BotHarness]:
     """The real bot on a fresh SQLite file, polling the emulator; stopped after the test."""
     from tests.harness import BotHarness
 
-    harness = BotHarness(emulator, f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}", clock)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}"
+    harness = BotHarness(emulator, url, clock, chat_sends_per_second=chat_rate(request))
     await harness.start()
     yield harness
     await harness.stop()
@@ -122,6 +145,35 @@ async def admin_bot(emulator: Emulator, tmp_path: Path, clock: ManualClock) -> A
     await harness.start()
     yield harness
     await harness.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow go first in each parallel worker's share of the run.
+
+    `--dist worksteal` hands each worker a contiguous share of this list (as `_shares` cuts
+    it) and lets idle workers take from the end of the busiest one's; a slow test at the end of
+    a share starts last and sets the run's length. Every worker orders the list the same way,
+    as xdist requires.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    rest = [item for item in items if not item.get_closest_marker("slow")]
+    ordered: list[pytest.Item] = []
+    for worker, size in enumerate(_shares(len(items), workers)):
+        first = slow[worker::workers]
+        taken = max(0, size - len(first))
+        ordered += first + rest[:taken]
+        rest = rest[taken:]
+    items[:] = ordered + rest
+
+
+def _shares(count: int, workers: int) -> list[int]:
+    """The sizes of the workers' first shares, as xdist's worksteal scheduler cuts them."""
+    sizes = []
+    for remaining in range(workers, 0, -1):
+        sizes.append(count // remaining)
+        count -= sizes[-1]
+    return sizes
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

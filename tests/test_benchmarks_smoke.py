@@ -138,6 +138,7 @@ def test_every_benchmark_has_a_smoke_check() -> None:
     assert set(CHECKS) == set(BENCHMARKS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BENCHMARKS)
 def test_benchmark_runs_at_tiny_size(name: str, tmp_path: Path) -> None:
     results = run_tiny(name, tmp_path / "results.json")

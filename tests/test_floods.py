@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from telegram import CallbackQuery, Chat, Message, Update, User
 
 from handlers.floods import BURST, HEAVY_COST, NOTICE_INTERVAL, FloodLimit, cost_of
@@ -166,6 +167,7 @@ async def test_held_back_presses_get_a_toast_and_messages_one_notice_a_window(
     assert len(handled) + sum(r["dropped"] for r in counts) == 1 + 2 * (BURST + 5) + 2 * 20
 
 
+@pytest.mark.slow
 async def test_an_ordinary_session_with_double_taps_is_never_held_back(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:

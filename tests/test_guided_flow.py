@@ -300,6 +300,7 @@ async def test_my_pace_in_settings_brings_back_next_at_every_step(
     assert (await _session(bot)).pace == "own"
 
 
+@pytest.mark.slow
 async def test_the_estimate_is_within_15_percent_of_a_walk_on_a_fast_clock(tmp_path: Path) -> None:
     # slower than TEST_HOLD_SCALE: the bot's own latency per message is stretched by the scale too
     scale, hold, repetitions = 0.04, 5, 2

@@ -363,6 +363,7 @@ def said_plural(language: str, key: str, count: int) -> str:
     return parse_html(plural(language, key, count)).text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("code", "city", "zone", "zone_shown"), PATIENTS)
 async def test_onboarding_and_a_first_session_in_the_patients_language(
     bot: BotHarness, emulator: Emulator, code: str, city: str, zone: str, zone_shown: str

@@ -82,6 +82,7 @@ async def test_each_question_is_one_tap_on_one_edited_message(
     }
 
 
+@pytest.mark.slow
 async def test_three_signs_mention_it_and_fewer_need_nothing(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:
@@ -185,6 +186,7 @@ async def test_another_patients_check_is_not_theirs_to_answer(
     assert (await _rows(bot))[0].answers == {}
 
 
+@pytest.mark.slow
 async def test_the_newest_check_is_in_the_report_and_every_one_in_the_export(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:

@@ -66,6 +66,7 @@ async def _at_step(bot: BotHarness, patient: TelegramUser, step: str, answered: 
         )
 
 
+@pytest.mark.slow
 async def test_the_happy_path_from_deep_link_to_first_session_button(bot: BotHarness, emulator: Emulator) -> None:
     patient = emulator.patient(first_name="Ana", language_code="fr")
     await patient.send("/start clinic_a")

@@ -8,6 +8,7 @@ import io
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -88,6 +89,7 @@ async def dose_of(bot: BotHarness, patient_id: int) -> tuple[int, int]:
         return row.hold_seconds, row.repetitions
 
 
+@pytest.mark.slow
 async def test_four_good_weeks_end_with_8_s_holds_and_the_report_says_why(
     bot: BotHarness, emulator: Emulator, tmp_path: Path
 ) -> None:

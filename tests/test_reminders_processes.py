@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from sibot.db import Database
@@ -78,6 +79,7 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None
             await asyncio.sleep(0.05)
 
 
+@pytest.mark.slow
 async def test_a_bot_killed_between_claim_and_send_sends_once_after_restart(emulator, tmp_path):
     patient = emulator.patient(first_name="Ana", language_code="en")
     url = f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}"
@@ -104,6 +106,7 @@ async def test_a_bot_killed_between_claim_and_send_sends_once_after_restart(emul
     assert await delivery_statuses(url) == {"sent": 1}
 
 
+@pytest.mark.slow
 async def test_a_bot_stopped_mid_fan_out_exits_at_once_and_its_next_start_sends_the_rest(
     emulator, tmp_path
 ):

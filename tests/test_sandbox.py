@@ -364,6 +364,7 @@ def test_sandbox_ends_on_ctrl_d(tmp_path: Path) -> None:
     assert child.exitstatus == 0
 
 
+@pytest.mark.slow
 def test_sandbox_onboarding_types_what_it_means_and_holds_at_the_configured_scale(tmp_path: Path) -> None:
     """The zone question says what works in a terminal, typing 4 on the pain scale records 4, and
     a 5 s hold at SIBOT_HOLD_TIME_SCALE=0.1 relaxes after half a second."""

@@ -473,6 +473,7 @@ async def test_high_pain_before_for_a_patient_on_the_gentler_routine_stops_witho
     assert await _statuses(bot) == ["stopped"]
 
 
+@pytest.mark.slow
 async def test_a_strong_hurt_and_a_high_pain_after_ask_for_new_symptoms(
     bot: BotHarness, emulator: Emulator, clock: ManualClock
 ) -> None:

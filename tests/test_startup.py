@@ -143,6 +143,7 @@ async def test_a_database_that_does_not_answer_is_tried_again_then_status_1(
     assert line.endswith("gave up after 3 tries")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["run", "migrate"])
 async def test_a_sqlite_file_another_program_locks_is_waited_for(
     emulator: Emulator, tmp_path: Path, command: str

@@ -66,8 +66,16 @@ def assert_no_token_in(*processes: BotProcess) -> None:
     assert not leaked, leaked[:3]
 
 
+async def recorded_in_time(url: str, taken: set[int], timeout: float = 15) -> None:
+    """Until the database has every one of `taken` as sent."""
+    async with asyncio.timeout(timeout):
+        while not taken <= await recorded_as_sent(url):
+            await asyncio.sleep(0.05)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(("kind", "seed"), [("sqlite", 1), ("postgresql", 3)])
-async def test_sigkills_during_a_reminder_fanout_double_at_most_one_each_and_lose_none(
+async def test_sigkills_during_a_reminder_fanout_leave_no_answered_send_unrecorded_and_lose_none(
     kind: str, seed: int, tmp_path: Path
 ) -> None:
     rng = random.Random(seed)
@@ -75,9 +83,6 @@ async def test_sigkills_during_a_reminder_fanout_double_at_most_one_each_and_los
         patient_ids = [emulator.patient().user_id for _ in range(FANOUT)]
         await seed_due_reminders(url, patient_ids)
         killed: list[BotProcess] = []
-        # Per kill, the reminders Telegram took that the database did not have as sent: the
-        # ones that kill can double. Telegram has no idempotency key, so those go again.
-        unrecorded: list[set[int]] = []
         for _ in range(KILLS):
             # at Telegram's 30 a second; a new bot's first few sends go at once, past them
             process = bot_process(emulator, url, send_rate="30")
@@ -85,10 +90,16 @@ async def test_sigkills_during_a_reminder_fanout_double_at_most_one_each_and_los
             kill_after = sum(sends(emulator, 200).values()) + rng.randint(4, 20)
             await process.start()
             await wait_until(lambda: sum(sends(emulator, 200).values()) >= kill_after)
+            # From here Telegram takes nothing: the bot's other sends wait out a long 429. Up to 16
+            # are out at once, so a kill in the instant Telegram answers them doubles as many as
+            # it answered (a loaded machine answered 6 in one turn); the bot must have recorded
+            # every answer it got meanwhile, not at the end of its chunk.
+            emulator.faults.add("429", method="sendMessage", count=None, retry_after=60)
+            taken = {chat for chat, count in sends(emulator, 200).items() if count}
+            await recorded_in_time(url, taken)
             await process.kill()
             counters.restarts()
-            taken = {chat for chat, count in sends(emulator, 200).items() if count}
-            unrecorded.append(taken - await recorded_as_sent(url) - set().union(*unrecorded))
+            emulator.faults.clear()
         last = bot_process(emulator, url)
         await last.start()
         try:
@@ -100,13 +111,10 @@ async def test_sigkills_during_a_reminder_fanout_double_at_most_one_each_and_los
         assert_no_token_in(*killed, last)
         delivered = sends(emulator, 200)
         missing = [i for i in patient_ids if delivered[i] == 0]
-        doubled = {i for i in patient_ids if delivered[i] > 1}
-        # A message Telegram took in the instant before a kill may come twice; no other may.
-        unexplained = doubled - set().union(*unrecorded)
-        assert counters.losses(len(missing) + len(unexplained)) == 0, (
-            f"{len(missing)} missing, {len(unexplained)} sent twice though recorded"
+        doubled = [i for i in patient_ids if delivered[i] > 1]
+        assert counters.losses(len(missing) + len(doubled)) == 0, (
+            f"{len(missing)} missing, {len(doubled)} sent twice though recorded"
         )
-        assert all(len(chats) <= 1 for chats in unrecorded), unrecorded
         assert await delivery_statuses(url) == {"sent": FANOUT}
 
 
@@ -157,6 +165,7 @@ def resumed_or_relaxed(patient: TelegramUser, seen: int) -> Message | None:
     return None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [4, 5])
 async def test_sigkill_during_sessions_then_every_session_resumes(seed: int, tmp_path: Path) -> None:
     rng = random.Random(seed)

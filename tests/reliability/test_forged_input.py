@@ -147,6 +147,7 @@ def changed_rows(before: Snapshot, after: Snapshot) -> list[tuple[str, set[tuple
     return [(table, set(before[table]) ^ set(after[table])) for table in before if before[table] != after[table]]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -271,6 +271,7 @@ async def fuzz_one(f: Fuzzing, draw: st.DrawFn) -> None:
     await f.watch.wait_handled(handled + 1)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

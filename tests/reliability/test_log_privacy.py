@@ -138,6 +138,7 @@ async def _fail_two_writes(emulator: Emulator, patient: TelegramUser, database: 
     await newcomer.expect(text("en", "common.error"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mode", "fmt"), [("polling", "text"), ("webhook", "json")])
 async def test_no_log_line_holds_the_token_a_name_or_what_a_patient_typed(
     emulator: Emulator, tmp_path: Path, mode: str, fmt: str
