@@ -278,15 +278,19 @@ async def test_a_database_outage_that_ends_during_the_retries_lets_the_bot_start
                 await process.kill()
 
 
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
 @pytest.mark.parametrize("waits_for", ["Telegram", "the database"])
-async def test_a_polling_bot_stopped_while_it_waits_at_start_exits_at_once_and_quietly(
-    emulator: Emulator, tmp_path: Path, waits_for: str
+async def test_a_bot_stopped_while_it_waits_at_start_exits_at_once_and_quietly(
+    emulator: Emulator, tmp_path: Path, waits_for: str, mode: str
 ) -> None:
     if waits_for == "Telegram":
         telegram, database = f"http://127.0.0.1:{free_port()}/bot", f"sqlite+aiosqlite:///{tmp_path / 'sibot.db'}"
     else:
         telegram, database = emulator.base_url, "postgresql+asyncpg://nobody@127.0.0.1:1/gone"
-    process = BotProcess(telegram, database, SIBOT_STARTUP_RETRIES="30")
+    if mode == "webhook":
+        process = webhook_process(telegram, database, free_port(), SIBOT_STARTUP_RETRIES="30")
+    else:
+        process = BotProcess(telegram, database, SIBOT_STARTUP_RETRIES="30")
     await process.start()
     await process.wait_for_log_containing(f"cannot reach {waits_for}")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -66,14 +66,12 @@ async def polling(
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-async def serve_polling(application: AnyApplication, stop: asyncio.Event) -> None:
-    """Poll until SIGINT or SIGTERM (or until `stop` is set), then stop cleanly, whenever it
-    comes.
-
-    A signal during initialize or post_init (both may wait out an outage for a minute) cancels
-    them; one during the start of the application and of the updater (one call to Telegram)
-    lets it finish, and the bot then stops at once.
-    """
+@contextmanager
+def stopped_by_signals(stop: asyncio.Event) -> Iterator[Callable[[], None]]:
+    """SIGINT and SIGTERM set `stop`, whenever they come. Until the start is done (call the
+    `started` this yields) they also cancel the task that runs the block: initialize and post_init
+    may wait out an outage for a minute, and a stop must not wait for them. After it, the start of
+    the application and of its updater (one call to Telegram) is let finish."""
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
@@ -86,21 +84,14 @@ async def serve_polling(application: AnyApplication, stop: asyncio.Event) -> Non
             interruptible = False
             main.cancel()
 
-    def on_initialized() -> None:
+    def started() -> None:
         nonlocal interruptible
         interruptible = False
-
-    def to_error_handlers(error: TelegramError) -> None:
-        # as run_polling does: a Conflict (another poller) reaches handlers.ptb.errors
-        application.create_task(application.process_error(error=error, update=None))
 
     for number in STOP_SIGNALS:
         loop.add_signal_handler(number, on_signal)
     try:
-        async with polling(
-            application, initialized=on_initialized, error_callback=to_error_handlers
-        ):
-            await stop.wait()
+        yield started
     except asyncio.CancelledError:
         if not stop.is_set():
             raise
@@ -108,3 +99,16 @@ async def serve_polling(application: AnyApplication, stop: asyncio.Event) -> Non
     finally:
         for number in STOP_SIGNALS:
             loop.remove_signal_handler(number)
+
+
+async def serve_polling(application: AnyApplication, stop: asyncio.Event) -> None:
+    """Poll until SIGINT or SIGTERM (or until `stop` is set), then stop cleanly, whenever it
+    comes."""
+
+    def to_error_handlers(error: TelegramError) -> None:
+        # as run_polling does: a Conflict (another poller) reaches handlers.ptb.errors
+        application.create_task(application.process_error(error=error, update=None))
+
+    with stopped_by_signals(stop) as started:
+        async with polling(application, initialized=started, error_callback=to_error_handlers):
+            await stop.wait()

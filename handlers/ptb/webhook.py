@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import logging
-import signal
 from collections import Counter
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -29,7 +28,7 @@ from telegram.error import TelegramError
 
 from handlers.ptb.context import AnyApplication, core_of
 from handlers.ptb.errors import give_up
-from handlers.ptb.lifecycle import running
+from handlers.ptb.lifecycle import running, stopped_by_signals
 from sibot.health import check_health
 from sibot.settings import Settings
 
@@ -174,7 +173,8 @@ def build_web_app(
 
 
 async def serve_webhook(application: AnyApplication) -> None:
-    """Run the bot in webhook mode until SIGINT or SIGTERM, then stop cleanly."""
+    """Run the bot in webhook mode until SIGINT or SIGTERM, then stop cleanly, whenever it comes:
+    a stop while the start waits out an outage of the database or Telegram cuts the wait short."""
     settings = core_of(application).settings
     assert settings.webhook_url is not None
     secret = webhook_secret(settings, application.bot.token)
@@ -186,38 +186,49 @@ async def serve_webhook(application: AnyApplication) -> None:
     # each update gets its own line, and refused calls are counted.
     runner = web.AppRunner(web_app, access_log=None)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signal_number, stop.set)
-    # Listen before anything else: a port we cannot have fails the start before the database or
-    # Telegram hear of it. Updates that come in before the application runs wait in its queue.
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
-    except OSError as error:
-        await runner.cleanup()
-        give_up(
-            application,
-            f"cannot listen on {settings.webhook_listen}:{settings.webhook_port} for Telegram's "
-            f"webhook calls ({error.strerror}); set WEBHOOK_LISTEN and WEBHOOK_PORT to an address "
-            "this host has and a port no other program uses",
-        )
-        return
-    log.info("webhook server listening", extra={"port": settings.webhook_port})
-    async with running(application):
+    with stopped_by_signals(stop) as started:
+        # Listen before anything else: a port we cannot have fails the start before the database
+        # or Telegram hear of it. Updates that come in before the application runs wait in its
+        # queue.
+        await runner.setup()
         try:
-            await application.bot.set_webhook(
-                settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
-            )
-        except TelegramError as error:
+            await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
+        except OSError as error:
+            await runner.cleanup()
             give_up(
                 application,
-                f"Telegram refused WEBHOOK_URL ({error.message}); it must be an HTTPS address "
-                "Telegram can reach, on port 443, 80, 88 or 8443",
+                f"cannot listen on {settings.webhook_listen}:{settings.webhook_port} for Telegram's "
+                f"webhook calls ({error.strerror}); set WEBHOOK_LISTEN and WEBHOOK_PORT to an "
+                "address this host has and a port no other program uses",
             )
-        else:
-            log.info("webhook set", extra={"webhook_url": settings.webhook_url})
-            await stop.wait()
-        # Stop taking updates first, then let the ones already queued finish.
-        await runner.cleanup()
-        refused.close()
+            return
+        log.info("webhook server listening", extra={"port": settings.webhook_port})
+        try:
+            async with running(application, started):
+                try:
+                    if await _webhook_set(application, settings, secret):
+                        await stop.wait()
+                finally:
+                    # Stop taking updates first; leaving `running` lets the queued ones finish.
+                    await runner.cleanup()
+        finally:
+            if runner.server is not None:  # a stop during the start, before the cleanup above
+                await runner.cleanup()
+            refused.close()
+
+
+async def _webhook_set(application: AnyApplication, settings: Settings, secret: str) -> bool:
+    """Tell Telegram where to send updates; False when it refused, which ends the start."""
+    try:
+        await application.bot.set_webhook(
+            settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+        )
+    except TelegramError as error:
+        give_up(
+            application,
+            f"Telegram refused WEBHOOK_URL ({error.message}); it must be an HTTPS address "
+            "Telegram can reach, on port 443, 80, 88 or 8443",
+        )
+        return False
+    log.info("webhook set", extra={"webhook_url": settings.webhook_url})
+    return True
