@@ -17,6 +17,7 @@ from sibot.db import Database
 from sibot.logs import log_handler, set_levels
 from tests.databases import MigratedTemplates, database_url
 from tests.harness import TOKEN
+from tests.processes import kill_left_behind
 from tests.reliability.counters import COUNTS, Counts, add
 
 if TYPE_CHECKING:
@@ -28,6 +29,12 @@ DATABASE_KINDS = ["sqlite", "postgresql"]
 # The part of the test bot's token that is secret; a log line must never show it.
 TOKEN_SECRET = TOKEN.split(":", 1)[1]
 _COUNTS_KEY = "sibot_reliability_counts"
+
+
+@pytest.fixture(autouse=True)
+def no_bot_process_outlives_its_test() -> Iterator[None]:
+    yield
+    kill_left_behind()
 
 
 @pytest.fixture(autouse=True)

@@ -40,6 +40,18 @@ def free_port() -> int:
     raise RuntimeError("no free port below the ephemeral range")
 
 
+_started: list[BotProcess] = []
+
+
+def kill_left_behind() -> None:
+    """SIGKILL every bot process a test started and did not end (a test that failed half way): a
+    process left polling would take CPU from every test after it."""
+    for left in _started:
+        if left.process is not None and left.process.returncode is None:
+            left.process.kill()
+    _started.clear()
+
+
 class BotProcess:
     """One `python bot.py` with JSON logs on stderr, which the test reads line by line, and
     anything it prints on stdout (it should print nothing)."""
@@ -73,6 +85,7 @@ class BotProcess:
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, **self.credentials,
         )
+        _started.append(self)
         self._reader = asyncio.create_task(self._read_logs())
         self._stdout_reader = asyncio.create_task(self._read_stdout())
 
