@@ -6,7 +6,10 @@ matches, so anything registered after them would never see an update.
 
 from __future__ import annotations
 
-from telegram import BotCommand, Update
+import logging
+
+from telegram import Bot, BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import free_text, pickers
@@ -17,6 +20,8 @@ from sibot.checkins import CheckinSource
 from sibot.intents import Meaning, understand
 from sibot.ports import Button, OutgoingMessage
 from sibot.texts import DEFAULT_LANGUAGE, available_languages, text
+
+log = logging.getLogger(__name__)
 
 # The command menu, in the order the patient sees it.
 COMMANDS = (
@@ -106,12 +111,33 @@ def register(application: AnyApplication) -> None:
 
 
 async def on_start(application: AnyApplication) -> None:
-    """Set the command menu Telegram shows beside the text field, in each language we speak.
+    """Set the command menu Telegram shows beside the text field, and what a new user reads of
+    the bot before Start, in each language we speak.
 
-    Telegram picks the menu by the user's app language; the default one (English) is for the rest."""
-    await application.bot.set_my_commands(_menu(DEFAULT_LANGUAGE))
+    Telegram picks them by the user's app language; the default ones (English) are for the rest."""
+    bot = application.bot
+    await bot.set_my_commands(_menu(DEFAULT_LANGUAGE))
     for language in available_languages():
-        await application.bot.set_my_commands(_menu(language), language_code=language)
+        await bot.set_my_commands(_menu(language), language_code=language)
+    try:
+        for language in ("", *available_languages()):
+            await _describe_bot(bot, language)
+    except TelegramError as error:
+        # a welcome the patient's first /start repeats anyway: no reason to keep the bot down
+        log.warning("the bot's description was not set", extra={"error": error.message})
+
+
+async def _describe_bot(bot: Bot, language_code: str) -> None:
+    """Set the bot's description (the empty chat's "What can this bot do?") and short description
+    (its profile) in a language; read first, since Telegram limits how often they may change and
+    most starts change nothing."""
+    language = language_code or DEFAULT_LANGUAGE
+    description = text(language, "settings.bot.description")
+    short = text(language, "settings.bot.short_description")
+    if (await bot.get_my_description(language_code)).description != description:
+        await bot.set_my_description(description, language_code)
+    if (await bot.get_my_short_description(language_code)).short_description != short:
+        await bot.set_my_short_description(short, language_code)
 
 
 def _menu(language: str) -> list[BotCommand]:

@@ -11,6 +11,7 @@ from sibot.emulator import Emulator, TelegramUser
 from sibot.models import Patient, Reminder
 from sibot.patients import INDEFINITELY
 from sibot.schedule import mask_to_weekdays
+from sibot.texts import available_languages, text
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness
 from tests.test_onboarding_flow import shows
@@ -206,6 +207,30 @@ async def test_start_for_a_known_patient(bot: BotHarness, emulator: Emulator) ->
         "⚙️ Settings": "st:menu",
     }
     assert (await _row(bot, patient)).active
+
+
+async def test_a_new_user_reads_what_the_bot_does_before_start_in_their_language(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    for code, language in (("", "en"), *((language, language) for language in available_languages())):
+        assert emulator.api.descriptions[code] == text(language, "settings.bot.description")
+        assert emulator.api.short_descriptions[code] == text(language, "settings.bot.short_description")
+    before = len(emulator.requests)
+    await bot.restart()
+    methods = {request.method.lower() for request in emulator.requests[before:]}
+    assert "getmydescription" in methods
+    assert not methods & {"setmydescription", "setmyshortdescription"}  # nothing changed
+
+
+async def test_a_description_telegram_refuses_does_not_keep_the_bot_from_starting(
+    bot: BotHarness, emulator: Emulator
+) -> None:
+    emulator.api.descriptions.clear()
+    emulator.faults.add("400", method="setMyDescription", description="Bad Request: DESCRIPTION_INVALID", count=None)
+    await bot.restart()
+    patient = await _onboarded(bot, emulator)
+    await patient.send("/help")
+    assert "What I can do" in (await patient.next_message()).text
 
 
 async def test_help_the_menu_and_the_fallbacks(bot: BotHarness, emulator: Emulator) -> None:

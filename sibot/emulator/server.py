@@ -78,6 +78,9 @@ class BotApi:
     limits: RateLimiter
     requests: list[ApiRequest] = field(default_factory=list)
     commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
+    # What a user sees of the bot before Start, by language code ("" for the default).
+    descriptions: dict[str, str] = field(default_factory=dict)
+    short_descriptions: dict[str, str] = field(default_factory=dict)
     # Lower-cased method names, as Telegram's are case-insensitive.
     methods: dict[str, Method] = field(init=False, repr=False)
 
@@ -100,6 +103,10 @@ class BotApi:
             "setmycommands": self.set_my_commands,
             "getmycommands": self.get_my_commands,
             "deletemycommands": self.delete_my_commands,
+            "setmydescription": self.set_my_description,
+            "getmydescription": self.get_my_description,
+            "setmyshortdescription": self.set_my_short_description,
+            "getmyshortdescription": self.get_my_short_description,
             "getfile": self.get_file,
             "close": self.always_true,
             "logout": self.always_true,
@@ -348,6 +355,20 @@ class BotApi:
         self.commands.pop(_command_key(params), None)
         return True
 
+    async def set_my_description(self, params: Params) -> bool:
+        _describe(self.descriptions, params, "description", DESCRIPTION_LENGTH)
+        return True
+
+    async def get_my_description(self, params: Params) -> dict[str, str]:
+        return {"description": self.descriptions.get(params.text("language_code") or "", "")}
+
+    async def set_my_short_description(self, params: Params) -> bool:
+        _describe(self.short_descriptions, params, "short_description", SHORT_DESCRIPTION_LENGTH)
+        return True
+
+    async def get_my_short_description(self, params: Params) -> dict[str, str]:
+        return {"short_description": self.short_descriptions.get(params.text("language_code") or "", "")}
+
     # --- Updates ------------------------------------------------------------------------------
 
     async def get_updates(self, params: Params) -> list[dict[str, Any]]:
@@ -420,6 +441,23 @@ def _visible(body: dict[str, Any]) -> tuple[Any, ...]:
         body.get("caption"),
         body.get("reply_markup"),
     )
+
+
+# Telegram's limits for what a user sees of the bot before Start.
+DESCRIPTION_LENGTH = 512
+SHORT_DESCRIPTION_LENGTH = 120
+
+
+def _describe(store: dict[str, str], params: Params, field_name: str, limit: int) -> None:
+    """Keep (or, given an empty text, remove) a description for its language."""
+    described = params.text(field_name) or ""
+    if len(described) > limit:
+        raise bad_request(f"{field_name.upper()}_INVALID")
+    language = params.text("language_code") or ""
+    if described:
+        store[language] = described
+    else:
+        store.pop(language, None)
 
 
 def _command_key(params: Params) -> tuple[str, str]:

@@ -40,6 +40,19 @@ MESSAGES = {
     "settings.command.resume": "Turn reminders back on",
     "settings.command.delete": "Erase all your data",
     "settings.command.help": "What I can do",
+    # what a new user reads of the bot before tapping Start: the empty chat's "What can this bot
+    # do?" (at most 512 characters) and its profile (at most 120), plain text
+    "settings.bot.description": (
+        "Hi! I help you look after a sore sacroiliac (SI) joint, where your spine meets your "
+        "pelvis.\n\n"
+        "• A daily reminder at the time you choose\n"
+        "• Six gentle hip and lower-back exercises, step by step, with hold timers\n"
+        "• A pain diary with charts and a report for your clinician\n\n"
+        "I don't replace a clinician. Tap Start to begin."
+    ),
+    "settings.bot.short_description": (
+        "Daily SI joint exercises, step by step, with reminders and a pain diary."
+    ),
     # fallbacks
     "settings.unknown_button": "That button doesn't work any more.",
     # typed text nobody asked for: a score, words of pain or worry, a greeting, thanks, or anything else
