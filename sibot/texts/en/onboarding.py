@@ -17,8 +17,9 @@ MESSAGES = {
         "• If an exercise causes sharp pain, stop it.\n"
         "• In an emergency, call your local emergency number.\n"
         "• Chats with bots on Telegram are not end-to-end encrypted.\n"
-        "• I store your settings, your exercise sessions and your pain scores, nothing else. "
-        "/delete erases all of it, at any time."
+        "• I store your first name, your settings, your exercise sessions and your answers "
+        "(pain scores, safety and activity questions), nothing else. I share nothing unless you "
+        "invite someone with /share. /delete erases all of it, at any time."
     ),
     "onboarding.accept": "I agree",
     "onboarding.read_and_accept": "Please read the note above and tap “I agree” to go on.",
