@@ -5,10 +5,9 @@ In a private chat Telegram's chat id is the user's id. An update that says other
 (a forged webhook call): answering it would send one patient's data into another's chat, so the
 first gate drops it before anything else sees it, the operator commands included.
 
-Telegram's word that a user blocked or unblocked the bot (a my_chat_member update) marks them
-inactive or active again at once, and goes no further.
-
-The second loads the patient behind every private update (creating them on first contact), puts
+The second, in group -1, takes Telegram's word that a user blocked or unblocked the bot (a
+my_chat_member update): it marks them inactive or active again at once, and the update goes no
+further. For every other private update it loads the patient (creating them on first contact), puts
 the view in `context.patient` for the handlers of group 0, and holds back everything but
 onboarding's own buttons and texts until the patient has finished onboarding. Updates without a
 user, from groups and channels, edits and the like never reach a feature.
