@@ -32,9 +32,9 @@ _COUNTS_KEY = "sibot_reliability_counts"
 
 
 @pytest.fixture(autouse=True)
-def no_bot_process_outlives_its_test() -> Iterator[None]:
+async def no_bot_process_outlives_its_test() -> AsyncIterator[None]:
     yield
-    kill_left_behind()
+    await kill_left_behind()
 
 
 @pytest.fixture(autouse=True)

@@ -43,13 +43,13 @@ def free_port() -> int:
 _started: list[BotProcess] = []
 
 
-def kill_left_behind() -> None:
+async def kill_left_behind() -> None:
     """SIGKILL every bot process a test started and did not end (a test that failed half way): a
     process left polling would take CPU from every test after it."""
-    for left in _started:
-        if left.process is not None and left.process.returncode is None:
-            left.process.kill()
-    _started.clear()
+    left, _started[:] = list(_started), []
+    for process in left:
+        if process.process is not None and process.process.returncode is None:
+            await process.kill()
 
 
 class BotProcess:
