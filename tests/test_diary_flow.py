@@ -30,6 +30,9 @@ from tests.factories import onboarded_patient
 from tests.harness import BotHarness, ManualClock
 from tests.test_diary import rows_of
 
+# Telegram's pacing of one message a second a chat is not what these tests show: ten keep them quick.
+pytestmark = pytest.mark.chat_rate(10)
+
 STALE = "This step is over."
 
 

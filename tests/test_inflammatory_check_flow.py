@@ -19,6 +19,9 @@ from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness, ManualClock
 
+# Telegram's pacing of one message a second a chat is not what these tests show: ten keep them quick.
+pytestmark = pytest.mark.chat_rate(10)
+
 CHECK = text("en", "ibp.menu_button")
 YES, NO, STOP = text("en", "onboarding.yes"), text("en", "onboarding.no"), text("en", "ibp.stop")
 STALE = text("en", "common.stale_button")

@@ -3,10 +3,15 @@ pregnancy caution on, with how to prop herself up; she is told once to ask first
 
 from __future__ import annotations
 
+import pytest
+
 from sibot.emulator import Emulator, Message, TelegramUser
 from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness, ManualClock
+
+# Telegram's pacing of one message a second a chat is not what these tests show: ten keep them quick.
+pytestmark = pytest.mark.chat_rate(10)
 
 ON_BACK = text("en", "routine.pregnancy.on_back")
 ASK_FIRST = text("en", "settings.set.pregnancy_ask")

@@ -16,6 +16,9 @@ from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.harness import BotHarness, ManualClock
 
+# Telegram's pacing of one message a second a chat is not what these tests show: ten keep them quick.
+pytestmark = pytest.mark.chat_rate(10)
+
 BERLIN = "Europe/Berlin"
 DUE = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Berlin; the clock starts at 07:00 UTC
 REMINDER = "Time for your SI joint routine"

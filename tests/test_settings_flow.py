@@ -16,6 +16,9 @@ from tests.factories import onboarded_patient
 from tests.harness import BotHarness
 from tests.test_onboarding_flow import shows
 
+# Telegram's pacing of one message a second a chat is not what these tests show: ten keep them quick.
+pytestmark = pytest.mark.chat_rate(10)
+
 
 async def _onboarded(bot: BotHarness, emulator: Emulator, **values: object) -> TelegramUser:
     patient = emulator.patient()

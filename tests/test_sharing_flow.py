@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from handlers.buttons import SHARE
@@ -21,6 +22,9 @@ from sibot.texts import text
 from tests.factories import onboarded_patient
 from tests.test_diary_flow import answered, edited, pain_prompt, toggle
 from tests.harness import BotHarness, ManualClock
+
+# Telegram's pacing of one message a second a chat is not what these tests show: ten keep them quick.
+pytestmark = pytest.mark.chat_rate(10)
 
 BERLIN = "Europe/Berlin"
 # The clock starts on Monday 2 March 2026, 07:00 UTC. Berlin moves to summer time on Sunday 29 March.

@@ -13,6 +13,9 @@ from tests.factories import onboarded_patient
 from tests.harness import BotHarness
 from tests.test_i18n import said
 
+# Telegram's pacing of one message a second a chat is not what these tests show: ten keep them quick.
+pytestmark = pytest.mark.chat_rate(10)
+
 
 async def _patient(bot: BotHarness, emulator: Emulator, language: str) -> TelegramUser:
     patient = emulator.patient(language_code=language)
