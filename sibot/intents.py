@@ -94,9 +94,9 @@ def understand(typed: str) -> Understood:
     if worry_language(typed) is not None:
         return Understood(Meaning.WORRY)
     words = _words(typed)
-    if len(words) <= _THANKS_WORDS and any(_holds(words, phrase) for phrase in _phrases(THANKS)):
+    if len(words) <= _THANKS_WORDS and any(_holds(words, phrase) for phrase in _THANKS_PHRASES):
         return Understood(Meaning.THANKS)
-    if len(words) <= _GREETING_WORDS and any(_opens(words, phrase) for phrase in _phrases(GREETINGS)):
+    if len(words) <= _GREETING_WORDS and any(_opens(words, phrase) for phrase in _GREETING_PHRASES):
         return Understood(Meaning.GREETING)
     return Understood(Meaning.UNKNOWN)
 
@@ -133,3 +133,8 @@ def _opens(words: list[str], phrase: list[str]) -> bool:
 
 def _holds(words: list[str], phrase: list[str]) -> bool:
     return any(_opens(words[start:], phrase) for start in range(len(words)))
+
+
+# split once, not for every typed message
+_GREETING_PHRASES = _phrases(GREETINGS)
+_THANKS_PHRASES = _phrases(THANKS)

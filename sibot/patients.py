@@ -240,7 +240,7 @@ async def note_blocked(core: Core, user_id: int, blocked: bool) -> None:
     """Telegram's word that a user blocked the bot, or unblocked it: while blocked, nothing is
     sent to them, without waiting for a send to meet a 403. Someone never met stays unknown."""
     async with core.db.transaction() as session:
-        await _update(session, user_id, active=not blocked)
+        await set_active(session, user_id, not blocked)
 
 
 async def _note_seen(db: Database, patient_id: int, now: datetime) -> None:
@@ -299,6 +299,11 @@ async def set_rest_seconds(session: AsyncSession, patient_id: int, seconds: int 
         return False
     await _update(session, patient_id, rest_seconds=seconds)
     return True
+
+
+async def set_active(session: AsyncSession, patient_id: int, active: bool) -> None:
+    """Whether anything may be sent to them: False once they blocked the bot."""
+    await _update(session, patient_id, active=active)
 
 
 async def set_pregnant(session: AsyncSession, patient_id: int, pregnant: bool) -> None:

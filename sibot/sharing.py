@@ -43,7 +43,7 @@ from sibot.core import Core
 from sibot.function import full_report_data
 from sibot.dispatcher import LEASE, SendTry, retry_at, send_once
 from sibot.models import Checkin, ExerciseSession, Follower, Patient, RedFlag, ShareDelivery, ShareLink
-from sibot.patients import SHARE_CODE_PREFIX, set_awaiting
+from sibot.patients import SHARE_CODE_PREFIX, set_active, set_awaiting
 from sibot.ports import OutgoingMessage, Sender
 from sibot.reminders import EXPIRED, FAILED, PENDING, SKIPPED
 from sibot.report import FlagEvent, ReportData
@@ -688,7 +688,7 @@ class ShareOutbox:
             if tried is not None and tried.blocked:
                 chat_id = claimed.chat_id
                 log.info("recipient blocked the bot; sharing to them stops", extra={"user_id": chat_id})
-                await session.execute(update(Patient).where(Patient.id == chat_id).values(active=False))
+                await set_active(session, chat_id, False)
             await session.execute(
                 update(ShareDelivery)
                 .where(ShareDelivery.id == claimed.delivery_id, ShareDelivery.claimed_by == self._claimer)
